@@ -1,1 +1,124 @@
-int main(void){return 0;}
+/* core/main.c — ferry's entry point: global flags, signal handling, command
+ * dispatch. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+
+/* Set from the signal handler: the one piece of process-wide mutable state
+ * besides the plugin registry, because a handler has nowhere else to write. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    interrupted = 1;
+    /* A second signal ends the process the default way. */
+    signal(sig, SIG_DFL);
+}
+
+static const command commands[] = {
+    {"copy", "Copy an IMAGE-NAME from one location to another", cmd_copy},
+    {"delete", "Delete image IMAGE-NAME", cmd_delete},
+    {"generate-sigstore-key", "Generate a sigstore public/private key pair", cmd_pending},
+    {"inspect", "Inspect image IMAGE-NAME", cmd_inspect},
+    {"list-tags", "List tags in the transport/repository specified by the SOURCE-IMAGE", cmd_list_tags},
+    {"list-transports", "List the transport modules ferry can load, with versions and files", cmd_list_transports},
+    {"login", "Login to a container registry", cmd_pending},
+    {"logout", "Logout of a container registry", cmd_pending},
+    {"manifest-digest", "Compute a manifest digest of a file", cmd_manifest_digest},
+    {"standalone-sign", "Create a signature using local files", cmd_pending},
+    {"standalone-verify", "Verify a signature using local files", cmd_pending},
+    {"sync", "Synchronize one or more images from one location to another", cmd_pending},
+};
+
+static void print_help(void)
+{
+    printf("Various operations with container images and container image registries\n\n"
+           "Usage:\n  ferry [flags]\n  ferry [command]\n\nAvailable Commands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        printf("  %-22s %s\n", commands[i].name, commands[i].summary);
+    printf("  %-22s %s\n\nFlags:\n", "help", "Help about any command");
+    const opt_spec *tables[] = {global_option_specs};
+    opt_print_help(tables, 1);
+    printf("\nUse \"ferry [command] --help\" for more information about a command.\n");
+}
+
+/* Index of the command name: the first argument that is neither a global
+ * flag nor the value of one. */
+static int find_command(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || strcmp(a, "-") == 0)
+            return i;
+        if (strcmp(a, "--") == 0)
+            return i + 1 < argc ? i + 1 : -1;
+        if (a[1] == '-' && strchr(a, '=') == NULL) {
+            for (const opt_spec *s = global_option_specs; s->name != NULL; s++)
+                if (strcmp(a + 2, s->name) == 0 && s->type != OPT_BOOL)
+                    i++;
+        }
+    }
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+
+    ferry_app app;
+    memset(&app, 0, sizeof(app));
+    app.session.tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/var/tmp";
+    app.session.interrupted = &interrupted;
+
+    int cmd_index = find_command(argc, argv);
+    int n_global = (cmd_index < 0 ? argc : cmd_index) - 1;
+    char err[1024] = "";
+    const opt_spec *tables[] = {global_option_specs};
+    if (opt_parse(&app.globals, tables, 1, n_global, argv + 1, err, sizeof(err)) != 0 ||
+        app_apply_globals(&app, &app.globals, err, sizeof(err)) != 0) {
+        opt_release(&app.globals);
+        return app_fail_text(err);
+    }
+    int code = 0;
+    if (opt_bool(&app.globals, "version")) {
+        printf("ferry version %s\n", PACKAGE_VERSION);
+        goto out;
+    }
+    if (cmd_index < 0) {
+        print_help();
+        code = app.globals.help ? 0 : 1;
+        goto out;
+    }
+    const char *name = argv[cmd_index];
+    if (strcmp(name, "help") == 0) {
+        print_help();
+        goto out;
+    }
+    const command *cmd = NULL;
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(commands[i].name, name) == 0)
+            cmd = &commands[i];
+    if (cmd == NULL) {
+        snprintf(err, sizeof(err), "unrecognized command `%s`; try 'ferry --help' for more information", name);
+        code = app_fail_text(err);
+        goto out;
+    }
+    if (registry_init(&app.registry) != 0) {
+        code = app_fail_text("cannot initialise the transport module loader");
+        goto out;
+    }
+    code = cmd->run(&app, cmd, argc - cmd_index - 1, argv + cmd_index + 1);
+    registry_free(&app.registry);
+out:
+    for (size_t i = 0; i < app.n_owned; i++)
+        free(app.owned[i]);
+    opt_release(&app.globals);
+    if (code == 0 && interrupted)
+        code = 1;
+    return code;
+}

@@ -34,6 +34,7 @@ extern "C" {
 #define FERRY_ERR_NO_MEMORY 9
 #define FERRY_ERR_TOO_LARGE 10 /* input over a safety limit (e.g. 4 MiB manifest) */
 #define FERRY_ERR_ABI 11       /* version negotiation failed */
+#define FERRY_ERR_TRANSIENT 12 /* temporary failure (network error, HTTP 5xx): --retry-times may retry the operation */
 
 /* Capability bits a transport declares so that the core can plan a copy
  * without trial and error. */
@@ -43,7 +44,7 @@ extern "C" {
 #define FERRY_CAP_PARALLEL_PUT (UINT64_C(1) << 3) /* put_blob may run on several threads at once */
 #define FERRY_CAP_BLOB_REUSE (UINT64_C(1) << 4)   /* try_reuse_blob can find blobs already present */
 #define FERRY_CAP_CROSS_REPO_MOUNT (UINT64_C(1) << 5) /* try_reuse_blob can mount from a sibling repository */
-#define FERRY_CAP_LAYERS_IN_ORDER (UINT64_C(1) << 6)  /* put_blob: config first, then layers in manifest order, one at a time */
+#define FERRY_CAP_LAYERS_IN_ORDER (UINT64_C(1) << 6)  /* put_blob one at a time: layers in manifest order, then the config */
 #define FERRY_CAP_NEEDS_UNCOMPRESSED (UINT64_C(1) << 7) /* destination stores uncompressed layers */
 #define FERRY_CAP_COMPUTES_DIFFIDS (UINT64_C(1) << 8)   /* destination needs each layer's DiffID */
 #define FERRY_CAP_NEEDS_BLOB_SIZE (UINT64_C(1) << 9)    /* put_blob needs info->size (tar headers); core spools unknown sizes */
@@ -74,8 +75,11 @@ struct ferry_module;
  *   core: owned by the core, valid until the module is unloaded.
  *   out:  set to a module descriptor owned by the module (normally static),
  *         valid until the module is unloaded.
- * Returns FERRY_OK, or FERRY_ERR_ABI after core->services->set_error when the
- * module refuses this core (for example a core minor older than it needs).
+ * Returns FERRY_OK, or FERRY_ERR_ABI when the module refuses this core (for
+ * example a core minor older than it needs); it may say why first with
+ * core->services->log(NULL, FERRY_LOG_ERROR, ...) (NULL ctx is allowed here).
+ * Simple minimum-version needs are better declared in
+ * ferry_module.min_core_abi_minor, which the core checks and reports itself.
  * Must not do expensive work: the core may load a module only to list it. */
 #define FERRY_MODULE_ENTRY_SYMBOL "ferry_module_init"
 typedef int (*ferry_module_init_fn)(const struct ferry_core *core, const struct ferry_module **out);

@@ -1,0 +1,206 @@
+/* core/cli/cmd_inspect.c — `ferry inspect IMAGE-NAME`, output identical to
+ * skopeo's: --raw (manifest bytes as stored), --config (OCI form),
+ * --config --raw (config bytes), --format (Go template), default JSON. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "image/fetch.h"
+#include "image/oci_config.h"
+#include "inspect/inspect.h"
+#include "util/gojson.h"
+#include "util/strbuf.h"
+
+static const opt_spec inspect_option_specs[] = {
+    {"config", 0, OPT_BOOL, NULL, "output configuration"},
+    {"format", 'f', OPT_STRING, "string", "Format the output to a Go template"},
+    {"no-tags", 'n', OPT_BOOL, NULL, "Do not list the available tags from the repository in the output"},
+    {"raw", 0, OPT_BOOL, NULL, "output raw manifest or configuration"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+typedef struct inspect_call {
+    ferry_app *app;
+    const opt_parsed *p;
+    copy_endpoint src;
+    strbuf out; /* printed only once everything succeeded */
+} inspect_call;
+
+typedef struct tag_list {
+    char **tags;
+    size_t n;
+} tag_list;
+
+static int tag_collect(void *opaque, const char *tag)
+{
+    tag_list *t = opaque;
+    char **grown = realloc(t->tags, (t->n + 1) * sizeof(*grown));
+    if (grown == NULL)
+        return FERRY_ERR_NO_MEMORY;
+    t->tags = grown;
+    if ((t->tags[t->n] = strdup(tag)) == NULL)
+        return FERRY_ERR_NO_MEMORY;
+    t->n++;
+    return FERRY_OK;
+}
+
+static void tag_list_release(tag_list *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        free(t->tags[i]);
+    free(t->tags);
+}
+
+/* Splits the source's docker reference "repo:tag" / "repo@digest" for Name/Tag. */
+static void inspect_name_tag(const char *ref, char *name, size_t name_cap, char *tag, size_t tag_cap)
+{
+    name[0] = tag[0] = '\0';
+    if (ref == NULL)
+        return;
+    const char *at = strchr(ref, '@');
+    const char *slash = strrchr(ref, '/');
+    const char *colon = strrchr(ref, ':');
+    size_t repo_len = strlen(ref);
+    if (at != NULL)
+        repo_len = (size_t)(at - ref);
+    else if (colon != NULL && (slash == NULL || colon > slash)) {
+        repo_len = (size_t)(colon - ref);
+        snprintf(tag, tag_cap, "%s", colon + 1);
+    }
+    snprintf(name, name_cap, "%.*s", (int)repo_len, ref);
+}
+
+static int inspect_formatted(inspect_call *c, ferry_image_source *src, ferry_ctx *ctx, const fetched_image *img,
+                             const char *config, size_t config_len)
+{
+    char name[1024], tag[256];
+    const char *docker_ref = src->ops->docker_reference ? src->ops->docker_reference(src) : NULL;
+    inspect_name_tag(docker_ref, name, sizeof(name), tag, sizeof(tag));
+    tag_list tags = {0};
+    const ferry_transport *t = c->src.transport;
+    int want_tags = !opt_bool(c->p, "no-tags") && (t->capabilities & FERRY_CAP_LIST_TAGS) && t->list_tags;
+    if (want_tags) {
+        int rc = t->list_tags(ctx, c->src.reference, tag_collect, &tags);
+        if (rc != FERRY_OK) {
+            tag_list_release(&tags);
+            return ctx_status_message(ctx, rc, "listing tags");
+        }
+    }
+    inspect_input in = {.name = name[0] ? name : NULL,
+                        .tag = tag[0] ? tag : NULL,
+                        .digest = img->top_digest,
+                        .repo_tags = want_tags ? (const char *const *)tags.tags : NULL,
+                        .n_repo_tags = tags.n,
+                        .image = img->image,
+                        .config = config,
+                        .config_len = config_len};
+    char err[1024];
+    json_t *obj = inspect_build(&in, err, sizeof(err));
+    tag_list_release(&tags);
+    if (obj == NULL)
+        return ctx_fail(ctx, FERRY_ERR_INVALID, "%s: %s", c->src.text, err);
+    const char *format = opt_string(c->p, "format");
+    char *text = format ? inspect_render_template(format, obj, err, sizeof(err)) : gojson_encode(obj, 4);
+    json_decref(obj);
+    if (text == NULL)
+        return ctx_fail(ctx, FERRY_ERR_INVALID, "%s", format ? err : "out of memory");
+    strbuf_puts(&c->out, text);
+    if (format == NULL)
+        strbuf_puts(&c->out, "\n");
+    free(text);
+    return FERRY_OK;
+}
+
+static int inspect_image(inspect_call *c, ferry_image_source *src, ferry_ctx *ctx)
+{
+    int raw = opt_bool(c->p, "raw"), config = opt_bool(c->p, "config");
+    fetched_image img;
+    int rc;
+    if (raw && !config) {
+        char *data = NULL;
+        size_t len = 0;
+        char media_type[MEDIA_TYPE_MAX];
+        rc = fetch_manifest(src, ctx, NULL, &data, &len, media_type, sizeof(media_type));
+        if (rc == FERRY_OK)
+            strbuf_append(&c->out, data, len);
+        free(data);
+        return rc;
+    }
+    rc = fetch_image(src, ctx, c->src.text, &c->app->platform, &img);
+    char *blob = NULL;
+    size_t blob_len = 0;
+    if (rc == FERRY_OK)
+        rc = fetch_small_blob(src, ctx, &img.image->config, FERRY_BLOB_CONFIG, &blob, &blob_len);
+    if (rc == FERRY_OK && config && raw) {
+        strbuf_append(&c->out, blob, blob_len);
+    } else if (rc == FERRY_OK && config) {
+        char err[512];
+        json_t *oci = oci_config_from_blob(blob, blob_len, err, sizeof(err));
+        char *text = oci ? gojson_encode(oci, 4) : NULL;
+        json_decref(oci);
+        if (text == NULL)
+            rc = ctx_fail(ctx, FERRY_ERR_INVALID, "config %s of %s: %s", img.image->config.digest, c->src.text,
+                          oci ? "out of memory" : err);
+        else
+            strbuf_printf(&c->out, "%s\n", text);
+        free(text);
+    } else if (rc == FERRY_OK) {
+        rc = inspect_formatted(c, src, ctx, &img, blob, blob_len);
+    }
+    free(blob);
+    fetched_image_release(&img);
+    return rc;
+}
+
+static int inspect_call_run(void *arg, ferry_ctx *ctx)
+{
+    inspect_call *c = arg;
+    strbuf_release(&c->out);
+    const ferry_transport *t = c->src.transport;
+    if (!(t->capabilities & FERRY_CAP_SOURCE) || t->open_source == NULL)
+        return ctx_fail(ctx, FERRY_ERR_UNSUPPORTED, "transport %s cannot be read from", t->name);
+    ferry_image_source *src = NULL;
+    int rc = t->open_source(ctx, c->src.reference, &src);
+    if (rc != FERRY_OK) {
+        char inner[CTX_MESSAGE_MAX];
+        ctx_status_message(ctx, rc, "opening");
+        snprintf(inner, sizeof(inner), "%s", ctx->message);
+        return ctx_fail(ctx, rc, "initializing source %s: %s", c->src.text, inner);
+    }
+    rc = inspect_image(c, src, ctx);
+    src->ops->close(src, ctx);
+    return rc;
+}
+
+int cmd_inspect(ferry_app *app, const command *cmd, int argc, char **argv)
+{
+    const opt_spec *tables[] = {inspect_option_specs, registry_option_specs, retry_option_specs};
+    opt_parsed p;
+    int code = 0;
+    if (command_parse(app, cmd, "ferry inspect [command options] IMAGE-NAME", tables, 3, argc, argv, &p, &code) != 0)
+        return code;
+    char err[1024] = "";
+    ctx_options opts;
+    ferry_ctx ctx;
+    ctx_init(&ctx, &app->session, NULL);
+    inspect_call call = {.app = app, .p = &p, .out = STRBUF_INIT};
+    if (p.n_args != 1) {
+        snprintf(err, sizeof(err), "inspect: exactly one argument (IMAGE-NAME) expected, got %zu", p.n_args);
+        code = app_fail_text(err);
+    } else if (opt_string(&p, "format") != NULL && opt_bool(&p, "raw")) {
+        code = app_fail_text("raw output does not support format option");
+    } else if (opt_string(&p, "format") != NULL && opt_bool(&p, "config")) {
+        code = app_fail_text("inspect: --format with --config is not supported by this ferry yet");
+    } else if (app_side_options(app, &p, "", &opts, err, sizeof(err)) != 0) {
+        code = app_fail_text(err);
+    } else if (app_endpoint(app, p.args[0], &opts, &call.src, &ctx) != FERRY_OK ||
+               app_with_retries(app, &p, inspect_call_run, &call, &ctx) != FERRY_OK) {
+        code = app_fail(&ctx);
+    } else if (call.out.len > 0 && fwrite(call.out.data, 1, call.out.len, stdout) != call.out.len) {
+        code = app_fail_text("inspect: cannot write to standard output");
+    }
+    strbuf_release(&call.out);
+    opt_release(&p);
+    return code;
+}

@@ -1,0 +1,29 @@
+/* core/cli/commands.h — the subcommands. Each parses its own flags (plus the
+ * global ones, which may also follow the command name) and returns the
+ * process exit code. */
+#ifndef FERRY_CORE_COMMANDS_H
+#define FERRY_CORE_COMMANDS_H
+
+#include "cli/globals.h"
+
+typedef struct command {
+    const char *name;
+    const char *summary;
+    int (*run)(ferry_app *app, const struct command *cmd, int argc, char **argv);
+} command;
+
+int cmd_copy(ferry_app *app, const command *cmd, int argc, char **argv);
+int cmd_inspect(ferry_app *app, const command *cmd, int argc, char **argv);
+int cmd_manifest_digest(ferry_app *app, const command *cmd, int argc, char **argv);
+int cmd_list_transports(ferry_app *app, const command *cmd, int argc, char **argv);
+int cmd_delete(ferry_app *app, const command *cmd, int argc, char **argv);
+int cmd_list_tags(ferry_app *app, const command *cmd, int argc, char **argv);
+int cmd_pending(ferry_app *app, const command *cmd, int argc, char **argv);
+
+/* Parses argv with the command's tables plus the global flags, applies the
+ * globals, and handles --help. Returns -1 when the caller should return
+ * *exit_code (help printed or a usage error), else 0. */
+int command_parse(ferry_app *app, const command *cmd, const char *usage, const opt_spec *const *tables,
+                  size_t n_tables, int argc, char **argv, opt_parsed *out, int *exit_code);
+
+#endif

@@ -1,0 +1,63 @@
+/* core/cli/globals.h — what every command shares: the global flags, the
+ * session built from them, the transport registry, turning "transport:ref"
+ * arguments into endpoints, per-side options, and status → exit code. */
+#ifndef FERRY_CORE_GLOBALS_H
+#define FERRY_CORE_GLOBALS_H
+
+#include <signal.h>
+
+#include "cli/options.h"
+#include "copy/copy.h"
+#include "plugin/context.h"
+#include "plugin/loader.h"
+
+typedef struct ferry_app {
+    transport_registry registry;
+    ferry_session session;
+    opt_parsed globals;           /* global flags given before the command */
+    const char *policy_path;      /* --policy */
+    int insecure_policy;          /* --insecure-policy */
+    platform_spec platform;       /* --override-os/arch/variant */
+    double command_timeout;       /* seconds, 0 = none */
+    ctx_options shared_options;   /* global flags plugins may use (registries.d, user agent) */
+    char *owned[16];              /* strings built for options (split --creds) */
+    size_t n_owned;
+} ferry_app;
+
+extern const opt_spec global_option_specs[];
+
+/* Applies global flags found in `p` (before or after the command name). */
+int app_apply_globals(ferry_app *app, const opt_parsed *p, char *err, size_t errcap);
+
+/* Parses "transport:ref", loads the transport and checks the syntax. */
+int app_endpoint(ferry_app *app, const char *text, const ctx_options *options, copy_endpoint *out, ferry_ctx *ctx);
+
+/* Fills `opts` from flags named PREFIX+name for every flag in the shared
+ * registry/transport set (prefix "" for inspect, "src-"/"dest-" for copy). */
+int app_side_options(ferry_app *app, const opt_parsed *p, const char *prefix, ctx_options *opts, char *err,
+                     size_t errcap);
+
+/* Trust policy check of a source endpoint (skipped with --insecure-policy). */
+int app_policy_allows(ferry_app *app, const copy_endpoint *src, ferry_ctx *ctx);
+
+/* 0 for FERRY_OK, 2 for FERRY_ERR_NOT_FOUND, 1 otherwise. */
+int app_exit_code(int status);
+
+/* Prints "ferry: <message>" on stderr for a failed ctx and returns the exit code. */
+int app_fail(const ferry_ctx *ctx);
+int app_fail_text(const char *message);
+
+/* Flag tables shared by commands. */
+extern const opt_spec registry_option_specs[];     /* unprefixed: inspect, delete, list-tags */
+extern const opt_spec copy_side_option_specs[];    /* --src-… and --dest-… */
+extern const opt_spec retry_option_specs[];
+
+/* Runs op until it succeeds or fails for good, retrying FERRY_ERR_TRANSIENT
+ * failures --retry-times times with --retry-delay (default 2^attempt s). */
+int app_with_retries(ferry_app *app, const opt_parsed *p, int (*op)(void *arg, ferry_ctx *ctx), void *arg,
+                     ferry_ctx *ctx);
+
+/* Prints usage for a command. */
+void app_print_usage(const char *usage, const char *description, const opt_spec *const *tables, size_t n);
+
+#endif

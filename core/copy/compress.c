@@ -1,0 +1,107 @@
+/* core/copy/compress.c — gzip transforms over zlib. */
+#include "copy/compress.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+struct transform {
+    transform_kind kind;
+    z_stream z;
+    int stream_end; /* decompress: current gzip member ended */
+    int finished;
+};
+
+transform *transform_new(transform_kind kind)
+{
+    transform *t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        return NULL;
+    t->kind = kind;
+    int rc = kind == TRANSFORM_GZIP_COMPRESS
+                 ? deflateInit2(&t->z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY)
+                 : inflateInit2(&t->z, 16 + MAX_WBITS);
+    if (rc != Z_OK) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void transform_free(transform *t)
+{
+    if (t == NULL)
+        return;
+    if (t->kind == TRANSFORM_GZIP_COMPRESS)
+        deflateEnd(&t->z);
+    else
+        inflateEnd(&t->z);
+    free(t);
+}
+
+int compress_is_gzip(const uint8_t *data, size_t len)
+{
+    return len >= 3 && data[0] == 0x1f && data[1] == 0x8b && data[2] == 0x08;
+}
+
+static int transform_deflate(transform *t, int finish, int *done, char *err, size_t errcap)
+{
+    int rc = deflate(&t->z, finish ? Z_FINISH : Z_NO_FLUSH);
+    if (rc == Z_STREAM_END) {
+        *done = 1;
+        return 0;
+    }
+    if (rc == Z_OK || rc == Z_BUF_ERROR)
+        return 0;
+    snprintf(err, errcap, "gzip compression failed (zlib error %d)", rc);
+    return -1;
+}
+
+static int transform_inflate(transform *t, int finish, int *done, char *err, size_t errcap)
+{
+    /* Concatenated gzip members are one stream (gzip(1) and pigz write them). */
+    if (t->stream_end && t->z.avail_in > 0) {
+        if (inflateReset(&t->z) != Z_OK) {
+            snprintf(err, errcap, "gzip decompression failed to restart");
+            return -1;
+        }
+        t->stream_end = 0;
+    }
+    if (t->stream_end) {
+        *done = finish;
+        return 0;
+    }
+    int rc = inflate(&t->z, Z_NO_FLUSH);
+    if (rc == Z_STREAM_END) {
+        t->stream_end = 1;
+        *done = finish && t->z.avail_in == 0;
+        return 0;
+    }
+    if (rc == Z_OK)
+        return 0;
+    if (rc == Z_BUF_ERROR) {
+        if (finish && t->z.avail_in == 0 && t->z.avail_out > 0) {
+            snprintf(err, errcap, "gzip data is truncated");
+            return -1;
+        }
+        return 0;
+    }
+    snprintf(err, errcap, "gzip data is corrupt: %s", t->z.msg ? t->z.msg : "inflate failed");
+    return -1;
+}
+
+int transform_run(transform *t, const uint8_t *in, size_t in_len, size_t *consumed, uint8_t *out, size_t out_cap,
+                  size_t *produced, int finish, int *done, char *err, size_t errcap)
+{
+    *done = 0;
+    t->z.next_in = (Bytef *)(uintptr_t)in;
+    t->z.avail_in = (uInt)in_len;
+    t->z.next_out = out;
+    t->z.avail_out = (uInt)out_cap;
+    int rc = t->kind == TRANSFORM_GZIP_COMPRESS ? transform_deflate(t, finish, done, err, errcap)
+                                                 : transform_inflate(t, finish, done, err, errcap);
+    *consumed = in_len - t->z.avail_in;
+    *produced = out_cap - t->z.avail_out;
+    return rc;
+}

@@ -1,0 +1,28 @@
+/* core/copy/compress.h — streaming gzip compression and decompression used
+ * when a destination wants layers in another form than the source has them.
+ * Memory is fixed per stream (zlib state), whatever the data size. */
+#ifndef FERRY_CORE_COMPRESS_H
+#define FERRY_CORE_COMPRESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct transform transform;
+
+typedef enum transform_kind { TRANSFORM_GZIP_COMPRESS, TRANSFORM_GZIP_DECOMPRESS } transform_kind;
+
+/* NULL when out of memory. */
+transform *transform_new(transform_kind kind);
+void transform_free(transform *t);
+
+/* Feeds in[0..in_len) (may be 0) and writes up to out_cap bytes. *consumed and
+ * *produced say how much was used. `finish` says no more input follows; *done
+ * becomes 1 when all output was produced after finish. Returns 0, or -1 with a
+ * message in err (corrupt compressed data, truncated stream). */
+int transform_run(transform *t, const uint8_t *in, size_t in_len, size_t *consumed, uint8_t *out, size_t out_cap,
+                  size_t *produced, int finish, int *done, char *err, size_t errcap);
+
+/* 1 when the bytes start like a gzip stream. */
+int compress_is_gzip(const uint8_t *data, size_t len);
+
+#endif

@@ -1,0 +1,505 @@
+/* core/copy/copy.c — the copy pipeline. Each blob is streamed once from the
+ * source plugin through the core's verifying pipeline into the destination
+ * plugin; the manifest goes last and only a successful commit makes the image
+ * visible. */
+#include "copy/copy.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "copy/plan.h"
+#include "copy/streams.h"
+#include "image/oci_config.h"
+#include "util/gojson.h"
+
+#define SOURCE_OPS_V1_0 (offsetof(ferry_source_ops, close) + sizeof(void *))
+#define DEST_OPS_V1_0 (offsetof(ferry_dest_ops, close) + sizeof(void *))
+
+typedef struct blob_job {
+    const manifest_descriptor *desc;
+    const layer_plan *plan;
+    int index;
+    int duplicate_of; /* index of an earlier job with the same digest, or -1 */
+    char out_digest[DIGEST_MAX_LEN];
+    int64_t out_size;
+} blob_job;
+
+typedef struct copy_run {
+    const copy_endpoint *src, *dst;
+    ferry_image_source *source;
+    ferry_image_dest *dest;
+    FILE *report;
+    ferry_session worker_session;
+    volatile sig_atomic_t aborted;
+    pthread_mutex_t lock;
+    blob_job *jobs;
+    size_t n_jobs, next_job;
+    int status;
+    char message[CTX_MESSAGE_MAX];
+} copy_run;
+
+static void report_line(FILE *report, const char *fmt, const char *arg)
+{
+    if (report == NULL)
+        return;
+    flockfile(report);
+    fprintf(report, fmt, arg);
+    fputc('\n', report);
+    fflush(report);
+    funlockfile(report);
+}
+
+static const char *compression_note(layer_action a)
+{
+    return a == LAYER_COMPRESS ? "gzip" : a == LAYER_DECOMPRESS ? "gunzip" : "as is";
+}
+
+/* Streams one blob from source to destination; fills the job's results. */
+static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *dctx)
+{
+    const manifest_descriptor *d = job->desc;
+    layer_action action = job->plan->action;
+    ferry_blob_info dst_info = {.struct_size = sizeof(dst_info),
+                                .digest = action == LAYER_KEEP ? d->digest : NULL,
+                                .size = action == LAYER_KEEP ? d->size : -1,
+                                .media_type = job->plan->media_type,
+                                .kind = FERRY_BLOB_LAYER,
+                                .layer_index = job->index};
+    if (action == LAYER_KEEP && run->dest->ops->try_reuse_blob != NULL) {
+        int64_t size = -1;
+        int rc = run->dest->ops->try_reuse_blob(run->dest, dctx, &dst_info, &size);
+        if (rc == FERRY_OK) {
+            report_line(run->report, "Copying blob %s skipped: already exists", d->digest);
+            snprintf(job->out_digest, sizeof(job->out_digest), "%s", d->digest);
+            job->out_size = size >= 0 ? size : d->size;
+            return FERRY_OK;
+        }
+        if (rc != FERRY_ERR_NOT_FOUND)
+            return ctx_status_message(dctx, rc, "checking for an existing blob");
+        ctx_clear(dctx);
+    }
+    report_line(run->report, "Copying blob %s", d->digest);
+    ferry_blob_info src_info = {.struct_size = sizeof(src_info),
+                                .digest = d->digest,
+                                .size = d->size,
+                                .media_type = d->media_type,
+                                .kind = FERRY_BLOB_LAYER,
+                                .layer_index = job->index};
+    ferry_reader *raw = NULL;
+    int rc = run->source->ops->get_blob(run->source, sctx, &src_info, &raw);
+    if (rc != FERRY_OK) {
+        ctx_copy_error(dctx, sctx);
+        return ctx_status_message(dctx, rc, "reading blob");
+    }
+    char what[DIGEST_MAX_LEN + 16];
+    snprintf(what, sizeof(what), "blob %s", d->digest);
+    stream_pipeline_options po = {.what = what,
+                                  .expected_digest = d->digest,
+                                  .expected_size = d->size,
+                                  .has_transform = action != LAYER_KEEP,
+                                  .transform = action == LAYER_COMPRESS ? TRANSFORM_GZIP_COMPRESS
+                                                                        : TRANSFORM_GZIP_DECOMPRESS};
+    ferry_reader *r = stream_pipeline_new(raw, &po);
+    if (r == NULL)
+        return ctx_fail(dctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", what);
+    ctx_log(dctx, FERRY_LOG_DEBUG, "%s: streaming (%s)", what, compression_note(action));
+    rc = run->dest->ops->put_blob(run->dest, dctx, r, &dst_info);
+    if (rc == FERRY_OK && !stream_pipeline_complete(r))
+        rc = ctx_fail(dctx, FERRY_ERR_FAILED, "%s: the destination stored it without reading all of it", what);
+    if (rc == FERRY_OK) {
+        snprintf(job->out_digest, sizeof(job->out_digest), "%s", ferry_reader_digest(r));
+        job->out_size = (int64_t)stream_pipeline_delivered(r);
+    } else {
+        ctx_status_message(dctx, rc, what);
+    }
+    ferry_reader_close(r);
+    return rc;
+}
+
+static void copy_run_fail(copy_run *run, const ferry_ctx *ctx)
+{
+    pthread_mutex_lock(&run->lock);
+    /* The first failure is the cause; later ones are mostly "interrupted". */
+    if (run->status == FERRY_OK) {
+        run->status = ctx->status != FERRY_OK ? ctx->status : FERRY_ERR_FAILED;
+        memcpy(run->message, ctx->message, sizeof(run->message));
+    }
+    run->aborted = 1;
+    pthread_mutex_unlock(&run->lock);
+}
+
+static void *copy_worker(void *arg)
+{
+    copy_run *run = arg;
+    ferry_ctx sctx, dctx;
+    for (;;) {
+        pthread_mutex_lock(&run->lock);
+        size_t i = run->next_job++;
+        int stop = run->aborted || i >= run->n_jobs;
+        pthread_mutex_unlock(&run->lock);
+        if (stop)
+            break;
+        if (run->jobs[i].duplicate_of >= 0)
+            continue;
+        ctx_init(&sctx, &run->worker_session, run->src->options);
+        ctx_init(&dctx, &run->worker_session, run->dst->options);
+        if (copy_blob(run, &run->jobs[i], &sctx, &dctx) != FERRY_OK)
+            copy_run_fail(run, &dctx);
+    }
+    return NULL;
+}
+
+static int copy_layers(copy_run *run, long parallel, ferry_ctx *ctx)
+{
+    size_t unique = 0;
+    for (size_t i = 0; i < run->n_jobs; i++) {
+        run->jobs[i].duplicate_of = -1;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(run->jobs[j].desc->digest, run->jobs[i].desc->digest) == 0 &&
+                run->jobs[j].plan->action == run->jobs[i].plan->action) {
+                run->jobs[i].duplicate_of = (int)j;
+                break;
+            }
+        unique += run->jobs[i].duplicate_of < 0;
+    }
+    size_t n_threads = (size_t)parallel < unique ? (size_t)parallel : unique;
+    if (n_threads <= 1) {
+        copy_worker(run);
+    } else {
+        pthread_t *threads = calloc(n_threads, sizeof(*threads));
+        if (threads == NULL)
+            return ctx_fail(ctx, FERRY_ERR_NO_MEMORY, "out of memory starting copy workers");
+        size_t started = 0;
+        for (; started < n_threads; started++)
+            if (pthread_create(&threads[started], NULL, copy_worker, run) != 0)
+                break;
+        if (started == 0)
+            copy_worker(run);
+        for (size_t i = 0; i < started; i++)
+            pthread_join(threads[i], NULL);
+        free(threads);
+    }
+    if (run->status != FERRY_OK) {
+        ctx->status = run->status;
+        memcpy(ctx->message, run->message, sizeof(ctx->message));
+        return run->status;
+    }
+    for (size_t i = 0; i < run->n_jobs; i++) {
+        blob_job *job = &run->jobs[i];
+        if (job->duplicate_of >= 0) {
+            memcpy(job->out_digest, run->jobs[job->duplicate_of].out_digest, sizeof(job->out_digest));
+            job->out_size = run->jobs[job->duplicate_of].out_size;
+        }
+    }
+    return FERRY_OK;
+}
+
+/* Stores the config from memory (after conversion, if the plan asks). */
+static int copy_config(copy_run *run, const manifest_descriptor *d, const copy_plan *plan, ferry_ctx *sctx,
+                       ferry_ctx *dctx, char *out_digest, int64_t *out_size)
+{
+    char *data = NULL, *converted = NULL;
+    size_t len = 0;
+    int rc = fetch_small_blob(run->source, sctx, d, FERRY_BLOB_CONFIG, &data, &len);
+    if (rc != FERRY_OK) {
+        ctx_copy_error(dctx, sctx);
+        return rc;
+    }
+    const char *bytes = data;
+    if (plan->config_to_oci) {
+        char err[512];
+        json_t *oci = oci_config_from_blob(data, len, err, sizeof(err));
+        converted = oci ? gojson_encode(oci, 0) : NULL;
+        json_decref(oci);
+        if (converted == NULL) {
+            free(data);
+            return ctx_fail(dctx, FERRY_ERR_INVALID, "config %s: cannot convert to OCI: %s", d->digest,
+                            oci ? "out of memory" : err);
+        }
+        bytes = converted;
+        len = strlen(converted);
+    }
+    digest_sha256(bytes, len, out_digest, DIGEST_MAX_LEN);
+    *out_size = (int64_t)len;
+    report_line(run->report, "Copying config %s", out_digest);
+    ferry_blob_info info = {.struct_size = sizeof(info),
+                            .digest = out_digest,
+                            .size = (int64_t)len,
+                            .media_type = plan->config_media_type,
+                            .kind = FERRY_BLOB_CONFIG,
+                            .layer_index = -1};
+    rc = FERRY_ERR_NOT_FOUND;
+    int64_t size = 0;
+    if (run->dest->ops->try_reuse_blob != NULL) {
+        rc = run->dest->ops->try_reuse_blob(run->dest, dctx, &info, &size);
+        if (rc != FERRY_OK && rc != FERRY_ERR_NOT_FOUND)
+            ctx_status_message(dctx, rc, "checking for an existing config");
+        else if (rc == FERRY_ERR_NOT_FOUND)
+            ctx_clear(dctx);
+    }
+    if (rc == FERRY_ERR_NOT_FOUND) {
+        stream_pipeline_options po = {.what = "config", .expected_digest = out_digest, .expected_size = (int64_t)len};
+        ferry_reader *r = stream_pipeline_new(stream_memory_reader(bytes, len, out_digest), &po);
+        rc = r ? run->dest->ops->put_blob(run->dest, dctx, r, &info) : FERRY_ERR_NO_MEMORY;
+        if (rc == FERRY_OK && !stream_pipeline_complete(r))
+            rc = ctx_fail(dctx, FERRY_ERR_FAILED, "config %s: the destination did not read all of it", out_digest);
+        ctx_status_message(dctx, rc, "writing config");
+        ferry_reader_close(r);
+    }
+    free(data);
+    free(converted);
+    return rc;
+}
+
+typedef struct signature_set {
+    void **data;
+    size_t *lens;
+    size_t n;
+} signature_set;
+
+static int signature_collect(void *opaque, const void *data, size_t len)
+{
+    signature_set *s = opaque;
+    if (len > MANIFEST_MAX_SIZE)
+        return FERRY_ERR_TOO_LARGE;
+    void **d = realloc(s->data, (s->n + 1) * sizeof(*d));
+    if (d != NULL)
+        s->data = d;
+    size_t *l = realloc(s->lens, (s->n + 1) * sizeof(*l));
+    if (l != NULL)
+        s->lens = l;
+    void *copy = malloc(len ? len : 1);
+    if (d == NULL || l == NULL || copy == NULL) {
+        free(copy);
+        return FERRY_ERR_NO_MEMORY;
+    }
+    memcpy(copy, data, len);
+    s->data[s->n] = copy;
+    s->lens[s->n++] = len;
+    return FERRY_OK;
+}
+
+static void signature_release(signature_set *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->data[i]);
+    free(s->data);
+    free(s->lens);
+}
+
+/* Builds the output manifest: the source bytes when nothing changes (digest
+ * preserved), else a re-serialization with the new descriptors. */
+static char *copy_output_manifest(const fetched_image *img, const copy_plan *plan, const blob_job *jobs,
+                                  const char *config_digest, int64_t config_size, size_t *len)
+{
+    if (!plan->manifest_changes && strcmp(config_digest, img->image->config.digest) == 0) {
+        char *same = malloc(img->len + 1);
+        if (same != NULL) {
+            memcpy(same, img->data, img->len);
+            same[img->len] = '\0';
+            *len = img->len;
+        }
+        return same;
+    }
+    manifest view = *img->image;
+    view.layers = calloc(view.n_layers ? view.n_layers : 1, sizeof(*view.layers));
+    if (view.layers == NULL)
+        return NULL;
+    view.config.digest = (char *)config_digest;
+    view.config.size = config_size;
+    view.config.media_type = (char *)plan->config_media_type;
+    for (size_t i = 0; i < view.n_layers; i++) {
+        view.layers[i] = img->image->layers[i];
+        view.layers[i].digest = (char *)jobs[i].out_digest;
+        view.layers[i].size = jobs[i].out_size;
+        view.layers[i].media_type = (char *)plan->layers[i].media_type;
+    }
+    char *out = manifest_serialize(&view, plan->out_kind, len);
+    free(view.layers);
+    return out;
+}
+
+static int copy_open(const copy_endpoint *src, const copy_endpoint *dst, ferry_ctx *sctx, ferry_ctx *dctx,
+                     copy_run *run)
+{
+    if (!(src->transport->capabilities & FERRY_CAP_SOURCE) || src->transport->open_source == NULL)
+        return ctx_fail(sctx, FERRY_ERR_UNSUPPORTED, "transport %s cannot be read from", src->transport->name);
+    if (!(dst->transport->capabilities & FERRY_CAP_DESTINATION) || dst->transport->open_destination == NULL)
+        return ctx_fail(dctx, FERRY_ERR_UNSUPPORTED, "transport %s cannot be written to", dst->transport->name);
+    int rc = src->transport->open_source(sctx, src->reference, &run->source);
+    if (rc != FERRY_OK) {
+        run->source = NULL;
+        char inner[CTX_MESSAGE_MAX];
+        ctx_status_message(sctx, rc, "opening");
+        snprintf(inner, sizeof(inner), "%s", sctx->message);
+        return ctx_fail(sctx, rc, "initializing source %s: %s", src->text, inner);
+    }
+    if (run->source->ops->struct_size < SOURCE_OPS_V1_0)
+        return ctx_fail(sctx, FERRY_ERR_ABI, "transport %s: source ops table too small", src->transport->name);
+    return FERRY_OK;
+}
+
+static int copy_open_dest(const copy_endpoint *dst, ferry_ctx *dctx, copy_run *run)
+{
+    int rc = dst->transport->open_destination(dctx, dst->reference, &run->dest);
+    if (rc != FERRY_OK) {
+        run->dest = NULL;
+        char inner[CTX_MESSAGE_MAX];
+        ctx_status_message(dctx, rc, "opening");
+        snprintf(inner, sizeof(inner), "%s", dctx->message);
+        return ctx_fail(dctx, rc, "initializing destination %s: %s", dst->text, inner);
+    }
+    if (run->dest->ops->struct_size < DEST_OPS_V1_0)
+        return ctx_fail(dctx, FERRY_ERR_ABI, "transport %s: destination ops table too small", dst->transport->name);
+    return FERRY_OK;
+}
+
+static int copy_signatures_check(const copy_endpoint *dst, const copy_run *run, const signature_set *sigs,
+                                 const copy_plan *plan, ferry_ctx *dctx)
+{
+    if (sigs->n == 0)
+        return FERRY_OK;
+    if (!(dst->transport->capabilities & FERRY_CAP_SIGNATURES) || run->dest->ops->put_signatures == NULL)
+        return ctx_fail(dctx, FERRY_ERR_UNSUPPORTED,
+                        "can not copy signatures to %s: the destination does not support signatures "
+                        "(use --remove-signatures)", dst->text);
+    if (plan->manifest_changes)
+        return ctx_fail(dctx, FERRY_ERR_UNSUPPORTED,
+                        "can not copy signatures to %s: the copy changes the manifest, which would invalidate them "
+                        "(use --remove-signatures)", dst->text);
+    return FERRY_OK;
+}
+
+static int copy_plan_for(const copy_endpoint *dst, const copy_run *run, const fetched_image *img,
+                         const copy_options *opts, copy_plan *plan, ferry_ctx *dctx)
+{
+    plan_request req = {.forced_format = opts->forced_format,
+                        .dest_types = run->dest->ops->manifest_types ? run->dest->ops->manifest_types(run->dest)
+                                                                     : NULL,
+                        .desired_compression = FERRY_COMPRESSION_PRESERVE,
+                        .preserve_digests = opts->preserve_digests};
+    if (run->dest->ops->desired_layer_compression != NULL)
+        req.desired_compression = run->dest->ops->desired_layer_compression(run->dest);
+    if (dst->transport->capabilities & FERRY_CAP_NEEDS_UNCOMPRESSED)
+        req.desired_compression = FERRY_COMPRESSION_DECOMPRESS;
+    char err[512];
+    if (plan_copy(img->image, &req, plan, err, sizeof(err)) != 0)
+        return ctx_fail(dctx, FERRY_ERR_UNSUPPORTED, "copying to %s: %s", dst->text, err);
+    return FERRY_OK;
+}
+
+static int copy_write_manifest(const copy_endpoint *dst, copy_run *run, const fetched_image *img,
+                               const copy_plan *plan, const char *config_digest, int64_t config_size,
+                               copy_options *opts, ferry_ctx *dctx)
+{
+    size_t len = 0;
+    char *bytes = copy_output_manifest(img, plan, run->jobs, config_digest, config_size, &len);
+    if (bytes == NULL)
+        return ctx_fail(dctx, FERRY_ERR_NO_MEMORY, "out of memory writing the manifest");
+    digest_sha256(bytes, len, opts->manifest_digest, sizeof(opts->manifest_digest));
+    report_line(run->report, "%s", "Writing manifest to image destination");
+    int rc = run->dest->ops->put_manifest(run->dest, dctx, bytes, len, manifest_kind_media_type(plan->out_kind),
+                                          opts->manifest_digest, NULL);
+    free(bytes);
+    if (rc != FERRY_OK) {
+        char inner[CTX_MESSAGE_MAX];
+        ctx_status_message(dctx, rc, "storing the manifest");
+        snprintf(inner, sizeof(inner), "%s", dctx->message);
+        return ctx_fail(dctx, rc, "writing manifest to %s: %s", dst->text, inner);
+    }
+    return FERRY_OK;
+}
+
+int copy_image(const ferry_session *session, const copy_endpoint *src, const copy_endpoint *dst,
+               copy_options *opts, ferry_ctx *err_ctx)
+{
+    copy_run run = {.src = src, .dst = dst, .report = opts->report, .worker_session = *session};
+    run.worker_session.aborted = &run.aborted;
+    pthread_mutex_init(&run.lock, NULL);
+    ferry_ctx sctx, dctx;
+    ctx_init(&sctx, session, src->options);
+    ctx_init(&dctx, session, dst->options);
+    fetched_image img = {0};
+    copy_plan plan = {0};
+    signature_set sigs = {0};
+    ferry_ctx *failed = &sctx;
+    int rc = copy_open(src, dst, &sctx, &dctx, &run);
+    if (rc != FERRY_OK) {
+        failed = sctx.status != FERRY_OK ? &sctx : &dctx;
+        goto out;
+    }
+    rc = fetch_image(run.source, &sctx, src->text, &opts->platform, &img);
+    if (rc != FERRY_OK)
+        goto out;
+    report_line(run.report, "%s", "Getting image source signatures");
+    if (!opts->remove_signatures && run.source->ops->get_signatures != NULL) {
+        rc = run.source->ops->get_signatures(run.source, &sctx, img.list ? img.digest : NULL, signature_collect,
+                                             &sigs);
+        if (rc != FERRY_OK) {
+            ctx_status_message(&sctx, rc, "reading signatures");
+            goto out;
+        }
+    }
+    failed = &dctx;
+    rc = copy_open_dest(dst, &dctx, &run);
+    if (rc != FERRY_OK)
+        goto out;
+    rc = copy_plan_for(dst, &run, &img, opts, &plan, &dctx);
+    if (rc == FERRY_OK)
+        rc = copy_signatures_check(dst, &run, &sigs, &plan, &dctx);
+    if (rc != FERRY_OK)
+        goto out;
+
+    run.n_jobs = img.image->n_layers;
+    run.jobs = calloc(run.n_jobs ? run.n_jobs : 1, sizeof(*run.jobs));
+    if (run.jobs == NULL) {
+        rc = ctx_fail(&dctx, FERRY_ERR_NO_MEMORY, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < run.n_jobs; i++)
+        run.jobs[i] = (blob_job){.desc = &img.image->layers[i], .plan = &plan.layers[i], .index = (int)i};
+    uint64_t caps_src = src->transport->capabilities, caps_dst = dst->transport->capabilities;
+    long parallel = opts->parallel < 1 ? 1 : opts->parallel;
+    if (!(caps_src & FERRY_CAP_PARALLEL_GET) || !(caps_dst & FERRY_CAP_PARALLEL_PUT) ||
+        (caps_dst & FERRY_CAP_LAYERS_IN_ORDER))
+        parallel = 1;
+    rc = copy_layers(&run, parallel, &dctx);
+    if (rc != FERRY_OK)
+        goto out;
+    char config_digest[DIGEST_MAX_LEN];
+    int64_t config_size = 0;
+    rc = copy_config(&run, &img.image->config, &plan, &sctx, &dctx, config_digest, &config_size);
+    if (rc != FERRY_OK)
+        goto out;
+    rc = copy_write_manifest(dst, &run, &img, &plan, config_digest, config_size, opts, &dctx);
+    if (rc != FERRY_OK)
+        goto out;
+    report_line(run.report, "%s", "Storing signatures");
+    if (sigs.n > 0) {
+        rc = run.dest->ops->put_signatures(run.dest, &dctx, NULL, sigs.n, (const void *const *)sigs.data, sigs.lens);
+        if (rc != FERRY_OK) {
+            ctx_status_message(&dctx, rc, "storing signatures");
+            goto out;
+        }
+    }
+    rc = run.dest->ops->commit(run.dest, &dctx);
+    if (rc != FERRY_OK)
+        ctx_status_message(&dctx, rc, "committing the image");
+out:
+    if (rc != FERRY_OK) {
+        ferry_ctx *why = failed->status != FERRY_OK ? failed : (sctx.status != FERRY_OK ? &sctx : &dctx);
+        ctx_status_message(why, rc, "copy");
+        ctx_copy_error(err_ctx, why);
+    }
+    if (run.dest != NULL)
+        run.dest->ops->close(run.dest, &dctx);
+    if (run.source != NULL)
+        run.source->ops->close(run.source, &sctx);
+    free(run.jobs);
+    plan_release(&plan);
+    signature_release(&sigs);
+    fetched_image_release(&img);
+    pthread_mutex_destroy(&run.lock);
+    return rc;
+}

@@ -1,0 +1,37 @@
+/* core/copy/copy.h — copy orchestration: read the source manifest, plan,
+ * stream config and layers (in parallel where both transports allow) with
+ * digests verified on the fly, write the manifest last, commit. */
+#ifndef FERRY_CORE_COPY_H
+#define FERRY_CORE_COPY_H
+
+#include <stdio.h>
+
+#include <ferry/transport.h>
+
+#include "image/fetch.h"
+#include "image/manifest.h"
+#include "plugin/context.h"
+
+typedef struct copy_endpoint {
+    const ferry_transport *transport;
+    const char *text;         /* the whole "transport:reference", for messages */
+    const char *reference;    /* the part after "transport:" */
+    const ctx_options *options;
+} copy_endpoint;
+
+typedef struct copy_options {
+    manifest_kind forced_format; /* MANIFEST_UNKNOWN: keep the source's when possible */
+    int preserve_digests;
+    int remove_signatures;
+    long parallel;               /* layers copied at once (>= 1) */
+    FILE *report;                /* progress lines; NULL with --quiet */
+    platform_spec platform;      /* list instance to copy */
+    char manifest_digest[DIGEST_MAX_LEN]; /* out: digest of the manifest written */
+} copy_options;
+
+/* Copies one image. On failure the destination is closed without commit
+ * (nothing half-written) and err_ctx holds the one-line error. */
+int copy_image(const ferry_session *session, const copy_endpoint *src, const copy_endpoint *dst,
+               copy_options *opts, ferry_ctx *err_ctx);
+
+#endif

@@ -1,0 +1,150 @@
+/* core/copy/plan.c — deciding manifest format and layer transformations. */
+#include "copy/plan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ferry/transport.h>
+
+manifest_kind plan_format_from_name(const char *name)
+{
+    if (strcmp(name, "oci") == 0)
+        return MANIFEST_OCI;
+    if (strcmp(name, "v2s2") == 0)
+        return MANIFEST_DOCKER_V2S2;
+    if (strcmp(name, "v2s1") == 0)
+        return MANIFEST_DOCKER_V2S1;
+    return MANIFEST_UNKNOWN;
+}
+
+static int dest_accepts(const char *const *types, manifest_kind kind)
+{
+    if (types == NULL)
+        return 1;
+    const char *mt = manifest_kind_media_type(kind);
+    for (size_t i = 0; types[i] != NULL; i++)
+        if (mt != NULL && strcmp(types[i], mt) == 0)
+            return 1;
+    return 0;
+}
+
+static int plan_choose_format(const manifest *src, const plan_request *req, manifest_kind *out, char *err,
+                              size_t errcap)
+{
+    if (req->forced_format != MANIFEST_UNKNOWN) {
+        if (req->forced_format == MANIFEST_DOCKER_V2S1) {
+            snprintf(err, errcap, "writing Docker schema 1 manifests (--format v2s1) is not supported yet");
+            return -1;
+        }
+        if (!dest_accepts(req->dest_types, req->forced_format)) {
+            snprintf(err, errcap, "the destination does not accept manifest type %s",
+                     manifest_kind_media_type(req->forced_format));
+            return -1;
+        }
+        *out = req->forced_format;
+        return 0;
+    }
+    if (dest_accepts(req->dest_types, src->kind)) {
+        *out = src->kind;
+        return 0;
+    }
+    for (size_t i = 0; req->dest_types[i] != NULL; i++) {
+        manifest_kind k = manifest_kind_from_media_type(req->dest_types[i]);
+        if (k == MANIFEST_OCI || k == MANIFEST_DOCKER_V2S2) {
+            *out = k;
+            return 0;
+        }
+    }
+    snprintf(err, errcap, "the destination accepts none of the manifest types ferry can convert %s to",
+             src->media_type);
+    return -1;
+}
+
+static int plan_layer(const manifest_descriptor *layer, manifest_kind out_kind, int converting,
+                      int desired, layer_plan *lp, char *err, size_t errcap)
+{
+    layer_compression have = manifest_layer_compression(layer->media_type);
+    layer_compression want = have;
+    lp->action = LAYER_KEEP;
+    if (desired == FERRY_COMPRESSION_COMPRESS && have == LAYER_COMPRESSION_NONE) {
+        lp->action = LAYER_COMPRESS;
+        want = LAYER_COMPRESSION_GZIP;
+    } else if (desired == FERRY_COMPRESSION_DECOMPRESS && have == LAYER_COMPRESSION_GZIP) {
+        lp->action = LAYER_DECOMPRESS;
+        want = LAYER_COMPRESSION_NONE;
+    } else if (desired == FERRY_COMPRESSION_DECOMPRESS && have == LAYER_COMPRESSION_ZSTD) {
+        snprintf(err, errcap, "layer %s: decompressing zstd layers is not supported yet", layer->digest);
+        return -1;
+    }
+    if (!converting && lp->action == LAYER_KEEP) {
+        lp->media_type = layer->media_type;
+        return 0;
+    }
+    if (converting && have == LAYER_COMPRESSION_UNKNOWN) {
+        snprintf(err, errcap, "layer %s has media type \"%s\", which has no equivalent in %s", layer->digest,
+                 layer->media_type ? layer->media_type : "", manifest_kind_media_type(out_kind));
+        return -1;
+    }
+    char why[256];
+    lp->media_type = manifest_layer_media_type(out_kind, layer->media_type, want, why, sizeof(why));
+    if (lp->media_type == NULL) {
+        snprintf(err, errcap, "layer %s: %s", layer->digest, why);
+        return -1;
+    }
+    return 0;
+}
+
+int plan_copy(const manifest *src, const plan_request *req, copy_plan *out, char *err, size_t errcap)
+{
+    memset(out, 0, sizeof(*out));
+    if (manifest_kind_is_list(src->kind)) {
+        snprintf(err, errcap, "internal error: plan_copy needs an image manifest, not a list");
+        return -1;
+    }
+    if (plan_choose_format(src, req, &out->out_kind, err, errcap) != 0)
+        return -1;
+    int converting = out->out_kind != src->kind;
+    out->config_media_type = src->config.media_type;
+    if (converting) {
+        const char *cmt = src->config.media_type ? src->config.media_type : "";
+        if (src->kind == MANIFEST_OCI && strcmp(cmt, MEDIA_TYPE_OCI_CONFIG) != 0) {
+            snprintf(err, errcap, "cannot convert an OCI artifact (config type \"%s\") to %s", cmt,
+                     manifest_kind_media_type(out->out_kind));
+            return -1;
+        }
+        out->config_to_oci = out->out_kind == MANIFEST_OCI;
+        out->config_media_type = out->out_kind == MANIFEST_OCI ? MEDIA_TYPE_OCI_CONFIG : MEDIA_TYPE_DOCKER_CONFIG;
+    }
+    out->n_layers = src->n_layers;
+    out->layers = calloc(src->n_layers ? src->n_layers : 1, sizeof(*out->layers));
+    if (out->layers == NULL) {
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
+    int any_action = 0;
+    for (size_t i = 0; i < src->n_layers; i++) {
+        if (plan_layer(&src->layers[i], out->out_kind, converting, req->desired_compression, &out->layers[i], err,
+                       errcap) != 0) {
+            plan_release(out);
+            return -1;
+        }
+        any_action |= out->layers[i].action != LAYER_KEEP;
+    }
+    out->manifest_changes = converting || any_action;
+    if (out->manifest_changes && req->preserve_digests) {
+        snprintf(err, errcap, "--preserve-digests: the copy would change the manifest digest (%s)",
+                 converting ? "the destination needs a manifest format conversion"
+                            : "the destination needs layers compressed differently");
+        plan_release(out);
+        return -1;
+    }
+    return 0;
+}
+
+void plan_release(copy_plan *plan)
+{
+    free(plan->layers);
+    plan->layers = NULL;
+    plan->n_layers = 0;
+}

@@ -1,0 +1,44 @@
+/* core/copy/plan.h — the copy planner: given the source manifest and what the
+ * destination accepts, decides the output manifest format, whether the config
+ * is rewritten, and what happens to each layer (kept, gzipped, gunzipped).
+ * Pure: no I/O, so it is unit-tested directly. */
+#ifndef FERRY_CORE_PLAN_H
+#define FERRY_CORE_PLAN_H
+
+#include <stddef.h>
+
+#include "image/manifest.h"
+
+typedef enum layer_action { LAYER_KEEP = 0, LAYER_COMPRESS, LAYER_DECOMPRESS } layer_action;
+
+typedef struct layer_plan {
+    layer_action action;
+    const char *media_type; /* output media type; static or borrowed from the source manifest */
+} layer_plan;
+
+typedef struct plan_request {
+    manifest_kind forced_format;   /* --format; MANIFEST_UNKNOWN when not given */
+    const char *const *dest_types; /* destination's accepted manifest types; NULL = any */
+    int desired_compression;       /* FERRY_COMPRESSION_* */
+    int preserve_digests;          /* --preserve-digests */
+} plan_request;
+
+typedef struct copy_plan {
+    manifest_kind out_kind;
+    int config_to_oci;             /* Docker config rewritten in OCI form (new digest) */
+    const char *config_media_type; /* output config media type */
+    layer_plan *layers;            /* one per source layer */
+    size_t n_layers;
+    int manifest_changes;          /* output manifest differs from the source bytes */
+} copy_plan;
+
+/* Returns 0 and fills *out (release with plan_release), or -1 with a one-line
+ * message in err. */
+int plan_copy(const manifest *src, const plan_request *req, copy_plan *out, char *err, size_t errcap);
+void plan_release(copy_plan *plan);
+
+/* "oci" → MANIFEST_OCI, "v2s2" → MANIFEST_DOCKER_V2S2, "v2s1" → MANIFEST_DOCKER_V2S1;
+ * MANIFEST_UNKNOWN otherwise. */
+manifest_kind plan_format_from_name(const char *name);
+
+#endif

@@ -1,0 +1,295 @@
+/* core/copy/streams.c — the core's readers. Every blob byte passes through
+ * here exactly once: hashed on the way (one pass), transformed if needed, and
+ * checked against its digest and size at end of stream. */
+#include "copy/streams.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "image/digest.h"
+#include "plugin/context.h"
+
+#define PIPELINE_INPUT_SIZE (64 * 1024)
+
+/* ---- memory reader ---- */
+
+typedef struct memory_reader {
+    ferry_reader base;
+    const uint8_t *data;
+    size_t len, pos;
+    char digest[DIGEST_MAX_LEN];
+} memory_reader;
+
+static int memory_read(ferry_reader *r, ferry_ctx *ctx, void *buf, size_t len, size_t *nread, int *eos)
+{
+    memory_reader *m = (memory_reader *)r;
+    size_t n = m->len - m->pos < len ? m->len - m->pos : len;
+    memcpy(buf, m->data + m->pos, n);
+    m->pos += n;
+    *nread = n;
+    *eos = m->pos == m->len;
+    return FERRY_OK;
+}
+
+static void memory_close(ferry_reader *r)
+{
+    free(r);
+}
+
+static const char *memory_digest(ferry_reader *r)
+{
+    memory_reader *m = (memory_reader *)r;
+    return m->digest[0] ? m->digest : NULL;
+}
+
+static int64_t memory_size(ferry_reader *r)
+{
+    return (int64_t)((memory_reader *)r)->len;
+}
+
+static const ferry_reader_ops memory_ops = {
+    .struct_size = sizeof(ferry_reader_ops),
+    .read = memory_read,
+    .close = memory_close,
+    .digest = memory_digest,
+    .size = memory_size,
+};
+
+ferry_reader *stream_memory_reader(const void *data, size_t len, const char *digest)
+{
+    memory_reader *m = calloc(1, sizeof(*m));
+    if (m == NULL)
+        return NULL;
+    m->base.ops = &memory_ops;
+    m->data = data;
+    m->len = len;
+    if (digest != NULL)
+        snprintf(m->digest, sizeof(m->digest), "%s", digest);
+    return &m->base;
+}
+
+int stream_read_all(ferry_reader *r, ferry_ctx *ctx, size_t limit, const char *what, char **out, size_t *len)
+{
+    size_t cap = 16 * 1024, used = 0;
+    char *buf = malloc(cap + 1);
+    if (buf == NULL)
+        return ctx_fail(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", what);
+    for (;;) {
+        if (used == cap) {
+            if (cap > limit) {
+                free(buf);
+                return ctx_fail(ctx, FERRY_ERR_TOO_LARGE, "%s is larger than the %zu byte limit", what, limit);
+            }
+            cap = cap * 2 > limit + 1 ? limit + 1 : cap * 2;
+            char *grown = realloc(buf, cap + 1);
+            if (grown == NULL) {
+                free(buf);
+                return ctx_fail(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", what);
+            }
+            buf = grown;
+        }
+        size_t n = 0;
+        int eos = 0;
+        int rc = ferry_reader_read(r, ctx, buf + used, cap - used, &n, &eos);
+        if (rc != FERRY_OK) {
+            free(buf);
+            return ctx_status_message(ctx, rc, what);
+        }
+        used += n;
+        if (used > limit) {
+            free(buf);
+            return ctx_fail(ctx, FERRY_ERR_TOO_LARGE, "%s is larger than the %zu byte limit", what, limit);
+        }
+        if (eos)
+            break;
+        if (n == 0 && used < cap) {
+            free(buf);
+            return ctx_fail(ctx, FERRY_ERR_IO, "%s: reader returned no data before end of stream", what);
+        }
+    }
+    buf[used] = '\0';
+    *out = buf;
+    *len = used;
+    return FERRY_OK;
+}
+
+/* ---- blob pipeline ---- */
+
+typedef struct pipeline_reader {
+    ferry_reader base;
+    ferry_reader *source;
+    stream_pipeline_options opts;
+    char what[256];
+    char expected_digest[DIGEST_MAX_LEN];
+    digest_hasher *in_hash;  /* over the source bytes, compared with expected_digest */
+    digest_hasher *out_hash; /* over delivered bytes, when they differ from the source's */
+    transform *xf;
+    uint8_t *inbuf;
+    size_t in_pos, in_len;
+    int source_eos;
+    int done;
+    uint64_t consumed, delivered;
+    char in_digest[DIGEST_MAX_LEN];
+    char out_digest[DIGEST_MAX_LEN];
+} pipeline_reader;
+
+/* At end of the source: compare what arrived with what was promised. */
+static int pipeline_verify(pipeline_reader *p, ferry_ctx *ctx)
+{
+    if (p->opts.expected_size >= 0 && p->consumed != (uint64_t)p->opts.expected_size)
+        return ctx_fail(ctx, FERRY_ERR_DIGEST_MISMATCH, "%s: size mismatch: expected %lld bytes, got %llu%s", p->what,
+                        (long long)p->opts.expected_size, (unsigned long long)p->consumed,
+                        p->consumed < (uint64_t)p->opts.expected_size ? " (truncated)" : "");
+    if (digest_hasher_final(p->in_hash, p->in_digest, sizeof(p->in_digest)) != 0)
+        return ctx_fail(ctx, FERRY_ERR_FAILED, "%s: hashing failed", p->what);
+    if (p->expected_digest[0] && strcmp(p->in_digest, p->expected_digest) != 0)
+        return ctx_fail(ctx, FERRY_ERR_DIGEST_MISMATCH, "%s: digest mismatch: content hashes to %s", p->what,
+                        p->in_digest);
+    return FERRY_OK;
+}
+
+static int pipeline_pull(pipeline_reader *p, ferry_ctx *ctx, uint8_t *buf, size_t len, size_t *nread)
+{
+    int eos = 0;
+    int rc = ferry_reader_read(p->source, ctx, buf, len, nread, &eos);
+    if (rc != FERRY_OK)
+        return ctx_status_message(ctx, rc, p->what);
+    if (*nread == 0 && !eos)
+        return ctx_fail(ctx, FERRY_ERR_IO, "%s: source returned no data before end of stream", p->what);
+    p->consumed += *nread;
+    if (p->opts.expected_size >= 0 && p->consumed > (uint64_t)p->opts.expected_size)
+        return ctx_fail(ctx, FERRY_ERR_DIGEST_MISMATCH, "%s: size mismatch: more than the expected %lld bytes",
+                        p->what, (long long)p->opts.expected_size);
+    digest_hasher_update(p->in_hash, buf, *nread);
+    if (eos) {
+        p->source_eos = 1;
+        return pipeline_verify(p, ctx);
+    }
+    return FERRY_OK;
+}
+
+static int pipeline_read(ferry_reader *r, ferry_ctx *ctx, void *buf, size_t len, size_t *nread, int *eos)
+{
+    pipeline_reader *p = (pipeline_reader *)r;
+    *nread = 0;
+    *eos = 0;
+    if (p->done) {
+        *eos = 1;
+        return FERRY_OK;
+    }
+    if (ctx_cancelled(ctx))
+        return ctx_fail(ctx, FERRY_ERR_CANCELLED, "%s: interrupted", p->what);
+    if (p->xf == NULL) {
+        int rc = pipeline_pull(p, ctx, buf, len, nread);
+        if (rc != FERRY_OK)
+            return rc;
+        p->delivered += *nread;
+        p->done = *eos = p->source_eos;
+        if (p->done)
+            memcpy(p->out_digest, p->in_digest, sizeof(p->out_digest));
+        return FERRY_OK;
+    }
+    /* Transform: refill input as needed until some output is ready. */
+    while (*nread == 0 && !p->done) {
+        if (p->in_pos == p->in_len && !p->source_eos) {
+            int rc = pipeline_pull(p, ctx, p->inbuf, PIPELINE_INPUT_SIZE, &p->in_len);
+            if (rc != FERRY_OK)
+                return rc;
+            p->in_pos = 0;
+        }
+        size_t used = 0, made = 0;
+        int finished = 0;
+        char err[256];
+        if (transform_run(p->xf, p->inbuf + p->in_pos, p->in_len - p->in_pos, &used, buf, len, &made,
+                          p->source_eos, &finished, err, sizeof(err)) != 0)
+            return ctx_fail(ctx, FERRY_ERR_INVALID, "%s: %s", p->what, err);
+        p->in_pos += used;
+        digest_hasher_update(p->out_hash, buf, made);
+        *nread = made;
+        if (finished) {
+            p->done = 1;
+            if (digest_hasher_final(p->out_hash, p->out_digest, sizeof(p->out_digest)) != 0)
+                return ctx_fail(ctx, FERRY_ERR_FAILED, "%s: hashing failed", p->what);
+        } else if (made == 0 && used == 0 && p->source_eos && p->in_pos == p->in_len) {
+            return ctx_fail(ctx, FERRY_ERR_INVALID, "%s: compressed stream ended early", p->what);
+        }
+    }
+    p->delivered += *nread;
+    *eos = p->done;
+    return FERRY_OK;
+}
+
+static void pipeline_close(ferry_reader *r)
+{
+    pipeline_reader *p = (pipeline_reader *)r;
+    ferry_reader_close(p->source);
+    digest_hasher_free(p->in_hash);
+    digest_hasher_free(p->out_hash);
+    transform_free(p->xf);
+    free(p->inbuf);
+    free(p);
+}
+
+static const char *pipeline_digest(ferry_reader *r)
+{
+    pipeline_reader *p = (pipeline_reader *)r;
+    return p->done ? p->out_digest : NULL;
+}
+
+static int64_t pipeline_size(ferry_reader *r)
+{
+    pipeline_reader *p = (pipeline_reader *)r;
+    return p->xf == NULL ? p->opts.expected_size : -1;
+}
+
+static const ferry_reader_ops pipeline_ops = {
+    .struct_size = sizeof(ferry_reader_ops),
+    .read = pipeline_read,
+    .close = pipeline_close,
+    .digest = pipeline_digest,
+    .size = pipeline_size,
+};
+
+ferry_reader *stream_pipeline_new(ferry_reader *source, const stream_pipeline_options *opts)
+{
+    pipeline_reader *p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        goto fail;
+    p->base.ops = &pipeline_ops;
+    p->source = source;
+    p->opts = *opts;
+    snprintf(p->what, sizeof(p->what), "%s", opts->what ? opts->what : "blob");
+    if (opts->expected_digest != NULL)
+        snprintf(p->expected_digest, sizeof(p->expected_digest), "%s", opts->expected_digest);
+    p->opts.what = p->what;
+    p->opts.expected_digest = NULL;
+    p->in_hash = opts->expected_digest ? digest_hasher_for(opts->expected_digest) : digest_hasher_new("sha256");
+    if (p->in_hash == NULL)
+        goto fail;
+    if (opts->has_transform) {
+        p->xf = transform_new(opts->transform);
+        p->out_hash = digest_hasher_new("sha256");
+        p->inbuf = malloc(PIPELINE_INPUT_SIZE);
+        if (p->xf == NULL || p->out_hash == NULL || p->inbuf == NULL)
+            goto fail;
+    }
+    return &p->base;
+fail:
+    if (p != NULL) {
+        p->source = NULL;
+        pipeline_close(&p->base);
+    }
+    ferry_reader_close(source);
+    return NULL;
+}
+
+uint64_t stream_pipeline_delivered(ferry_reader *r)
+{
+    return ((pipeline_reader *)r)->delivered;
+}
+
+int stream_pipeline_complete(ferry_reader *r)
+{
+    return ((pipeline_reader *)r)->done;
+}

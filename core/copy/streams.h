@@ -1,0 +1,40 @@
+/* core/copy/streams.h — readers the core builds: in-memory blobs, and the
+ * blob pipeline that sits between a source's reader and a destination's
+ * put_blob (verifies digest and size while streaming, optionally gzips or
+ * gunzips, and reports the digest of what it delivered). */
+#ifndef FERRY_CORE_STREAMS_H
+#define FERRY_CORE_STREAMS_H
+
+#include <stdint.h>
+
+#include <ferry/stream.h>
+
+#include "copy/compress.h"
+
+/* A reader over bytes the caller keeps alive until close. `digest` (may be
+ * NULL) is copied and reported by the digest op. */
+ferry_reader *stream_memory_reader(const void *data, size_t len, const char *digest);
+
+/* Reads a whole stream of at most `limit` bytes into a malloc'd buffer (with
+ * a NUL after the data). More than `limit` bytes fails with
+ * FERRY_ERR_TOO_LARGE before anything beyond limit+1 is read. `what` names
+ * the object in messages. Does not close the reader. */
+int stream_read_all(ferry_reader *r, ferry_ctx *ctx, size_t limit, const char *what, char **out, size_t *len);
+
+typedef struct stream_pipeline_options {
+    const char *what;            /* e.g. "blob sha256:…" for messages */
+    const char *expected_digest; /* verified at end of stream; NULL: not checked */
+    int64_t expected_size;       /* -1: not checked */
+    int has_transform;
+    transform_kind transform;
+} stream_pipeline_options;
+
+/* Wraps `source` (ownership moves to the pipeline, which closes it). The
+ * returned reader's digest op gives the digest of the bytes it delivered. */
+ferry_reader *stream_pipeline_new(ferry_reader *source, const stream_pipeline_options *opts);
+/* Bytes delivered so far. */
+uint64_t stream_pipeline_delivered(ferry_reader *pipeline);
+/* 1 once the pipeline reached end of stream with everything verified. */
+int stream_pipeline_complete(ferry_reader *pipeline);
+
+#endif

@@ -1,0 +1,144 @@
+/* core/image/fetch.c — bounded, verified reads of manifests and configs. */
+#include "image/fetch.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "copy/streams.h"
+#include "plugin/context.h"
+
+void platform_resolve(platform_spec *p)
+{
+    if (p->os == NULL || *p->os == '\0')
+        p->os = "linux";
+    if (p->arch == NULL || *p->arch == '\0') {
+        static const struct {
+            const char *machine, *goarch;
+        } map[] = {{"x86_64", "amd64"}, {"aarch64", "arm64"}, {"armv7l", "arm"}, {"armv6l", "arm"},
+                   {"i686", "386"},     {"i386", "386"},      {"ppc64le", "ppc64le"}, {"s390x", "s390x"},
+                   {"riscv64", "riscv64"}};
+        struct utsname u;
+        p->arch = "amd64";
+        if (uname(&u) == 0)
+            for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+                if (strcmp(u.machine, map[i].machine) == 0)
+                    p->arch = map[i].goarch;
+    }
+}
+
+int fetch_manifest(ferry_image_source *src, ferry_ctx *ctx, const char *instance_digest, char **data, size_t *len,
+                   char *media_type, size_t media_type_cap)
+{
+    ferry_reader *r = NULL;
+    media_type[0] = '\0';
+    int rc = src->ops->get_manifest(src, ctx, instance_digest, &r, media_type, media_type_cap);
+    if (rc != FERRY_OK)
+        return ctx_status_message(ctx, rc, "reading manifest");
+    media_type[media_type_cap - 1] = '\0';
+    rc = stream_read_all(r, ctx, MANIFEST_MAX_SIZE, instance_digest ? "manifest of list instance" : "manifest",
+                         data, len);
+    ferry_reader_close(r);
+    if (rc != FERRY_OK)
+        return rc;
+    if (instance_digest != NULL) {
+        char got[DIGEST_MAX_LEN];
+        digest_hasher *h = digest_hasher_for(instance_digest);
+        digest_hasher_update(h, *data, *len);
+        digest_hasher_final(h, got, sizeof(got));
+        digest_hasher_free(h);
+        if (strcmp(got, instance_digest) != 0) {
+            free(*data);
+            *data = NULL;
+            return ctx_fail(ctx, FERRY_ERR_DIGEST_MISMATCH, "manifest %s: content hashes to %s", instance_digest, got);
+        }
+    }
+    return FERRY_OK;
+}
+
+int fetch_small_blob(ferry_image_source *src, ferry_ctx *ctx, const manifest_descriptor *d, int kind, char **data,
+                     size_t *len)
+{
+    char what[DIGEST_MAX_LEN + 16];
+    snprintf(what, sizeof(what), "%s %s", kind == FERRY_BLOB_CONFIG ? "config" : "blob", d->digest);
+    if (d->size > MANIFEST_MAX_SIZE)
+        return ctx_fail(ctx, FERRY_ERR_TOO_LARGE, "%s is %lld bytes, over the %d byte limit", what,
+                        (long long)d->size, MANIFEST_MAX_SIZE);
+    ferry_blob_info info = {.struct_size = sizeof(info),
+                            .digest = d->digest,
+                            .size = d->size,
+                            .media_type = d->media_type,
+                            .kind = kind,
+                            .layer_index = -1};
+    ferry_reader *raw = NULL;
+    int rc = src->ops->get_blob(src, ctx, &info, &raw);
+    if (rc != FERRY_OK)
+        return ctx_status_message(ctx, rc, what);
+    stream_pipeline_options opts = {.what = what, .expected_digest = d->digest, .expected_size = d->size};
+    ferry_reader *r = stream_pipeline_new(raw, &opts);
+    if (r == NULL)
+        return ctx_fail(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", what);
+    rc = stream_read_all(r, ctx, MANIFEST_MAX_SIZE, what, data, len);
+    ferry_reader_close(r);
+    return rc;
+}
+
+static int fetch_parse(ferry_ctx *ctx, const char *reference, const char *what, const char *data, size_t len,
+                       const char *media_type, manifest **out)
+{
+    char err[512];
+    if (manifest_parse(data, len, media_type, out, err, sizeof(err)) != 0)
+        return ctx_fail(ctx, FERRY_ERR_INVALID, "%s %s: %s", what, reference, err);
+    return FERRY_OK;
+}
+
+int fetch_image(ferry_image_source *src, ferry_ctx *ctx, const char *reference, const platform_spec *platform,
+                fetched_image *out)
+{
+    memset(out, 0, sizeof(*out));
+    int rc = fetch_manifest(src, ctx, NULL, &out->top_data, &out->top_len, out->top_media_type,
+                            sizeof(out->top_media_type));
+    if (rc != FERRY_OK)
+        return rc;
+    digest_sha256(out->top_data, out->top_len, out->top_digest, sizeof(out->top_digest));
+    manifest *top = NULL;
+    rc = fetch_parse(ctx, reference, "manifest of", out->top_data, out->top_len, out->top_media_type, &top);
+    if (rc != FERRY_OK)
+        return rc;
+    if (!manifest_kind_is_list(top->kind)) {
+        out->image = top;
+        out->data = out->top_data;
+        out->len = out->top_len;
+        memcpy(out->digest, out->top_digest, sizeof(out->digest));
+        return FERRY_OK;
+    }
+    out->list = top;
+    platform_spec p = *platform;
+    platform_resolve(&p);
+    char err[512];
+    int idx = manifest_list_choose(top, p.os, p.arch, p.variant, err, sizeof(err));
+    if (idx < 0)
+        return ctx_fail(ctx, FERRY_ERR_NOT_FOUND, "%s: %s", reference, err);
+    const manifest_descriptor *d = &top->layers[idx];
+    char media_type[MEDIA_TYPE_MAX];
+    rc = fetch_manifest(src, ctx, d->digest, &out->instance_data, &out->len, media_type, sizeof(media_type));
+    if (rc != FERRY_OK)
+        return rc;
+    out->data = out->instance_data;
+    snprintf(out->digest, sizeof(out->digest), "%s", d->digest);
+    const char *declared = media_type[0] ? media_type : d->media_type;
+    rc = fetch_parse(ctx, reference, "manifest of instance of", out->data, out->len, declared, &out->image);
+    if (rc == FERRY_OK && manifest_kind_is_list(out->image->kind))
+        rc = ctx_fail(ctx, FERRY_ERR_INVALID, "%s: list instance %s is itself a list", reference, d->digest);
+    return rc;
+}
+
+void fetched_image_release(fetched_image *img)
+{
+    free(img->top_data);
+    free(img->instance_data);
+    manifest_free(img->list);
+    manifest_free(img->image);
+    memset(img, 0, sizeof(*img));
+}

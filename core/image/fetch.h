@@ -1,0 +1,58 @@
+/* core/image/fetch.h — reading what an image consists of through a source
+ * plugin: manifests (bounded, verified against the digest they were asked by),
+ * small blobs such as configs (bounded, verified), and resolving a manifest
+ * list to the instance for the wanted platform. Shared by copy and inspect. */
+#ifndef FERRY_CORE_FETCH_H
+#define FERRY_CORE_FETCH_H
+
+#include <stddef.h>
+
+#include <ferry/transport.h>
+
+#include "image/digest.h"
+#include "image/manifest.h"
+
+#define MEDIA_TYPE_MAX 256
+
+typedef struct platform_spec {
+    const char *os;      /* never NULL after platform_resolve */
+    const char *arch;
+    const char *variant; /* may be NULL */
+} platform_spec;
+
+/* Fills unset members from the machine ferry runs on (Go's GOOS/GOARCH names). */
+void platform_resolve(platform_spec *p);
+
+typedef struct fetched_image {
+    /* The manifest the reference names (a list for multi-arch images). */
+    char *top_data;
+    size_t top_len;
+    char top_media_type[MEDIA_TYPE_MAX];
+    char top_digest[DIGEST_MAX_LEN];
+    manifest *list; /* parsed list, NULL when the reference names an image */
+    /* The image manifest (the chosen instance, or the same as top). */
+    const char *data; /* points to top_data or instance_data */
+    size_t len;
+    char *instance_data;
+    char digest[DIGEST_MAX_LEN];
+    manifest *image;
+} fetched_image;
+
+/* Reads the manifest (instance_digest NULL: the top-level one). At most
+ * MANIFEST_MAX_SIZE bytes; when instance_digest is given the bytes must hash
+ * to it. Caller frees *data. */
+int fetch_manifest(ferry_image_source *src, ferry_ctx *ctx, const char *instance_digest, char **data, size_t *len,
+                   char *media_type, size_t media_type_cap);
+
+/* Reads a blob of at most MANIFEST_MAX_SIZE bytes (a config), verifying its
+ * digest and size. Caller frees *data. */
+int fetch_small_blob(ferry_image_source *src, ferry_ctx *ctx, const manifest_descriptor *d, int kind, char **data,
+                     size_t *len);
+
+/* Reads and parses the top manifest and, for a list, the instance for
+ * `platform`. `reference` names the image in messages. */
+int fetch_image(ferry_image_source *src, ferry_ctx *ctx, const char *reference, const platform_spec *platform,
+                fetched_image *out);
+void fetched_image_release(fetched_image *img);
+
+#endif

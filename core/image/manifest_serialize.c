@@ -1,0 +1,98 @@
+/* core/image/manifest_serialize.c — writes image manifests in the exact byte
+ * form containers/image produces (json.Marshal of its Go structs: field
+ * order, omitempty rules, sorted map keys), so converted images get the same
+ * digests as with skopeo. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "image/manifest.h"
+#include "util/gojson.h"
+
+static int compare_keys(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Go marshals map[string]string with sorted keys. */
+static json_t *sorted_object(const json_t *obj)
+{
+    size_t n = json_object_size(obj);
+    const char **keys = calloc(n ? n : 1, sizeof(*keys));
+    json_t *out = json_object();
+    if (keys == NULL || out == NULL) {
+        free(keys);
+        json_decref(out);
+        return NULL;
+    }
+    size_t i = 0;
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)obj, key, value) keys[i++] = key;
+    qsort(keys, n, sizeof(*keys), compare_keys);
+    for (i = 0; i < n; i++)
+        json_object_set(out, keys[i], json_object_get(obj, keys[i]));
+    free(keys);
+    return out;
+}
+
+static void set_new(json_t *obj, const char *key, json_t *value)
+{
+    json_object_set_new(obj, key, value);
+}
+
+/* OCI descriptor: mediaType, digest, size, urls, annotations, platform. Docker
+ * schema 2 descriptor: mediaType, size, digest, urls. */
+static json_t *descriptor_json(const manifest_descriptor *d, manifest_kind kind)
+{
+    json_t *o = json_object();
+    if (o == NULL)
+        return NULL;
+    if (d->media_type != NULL && *d->media_type != '\0')
+        set_new(o, "mediaType", json_string(d->media_type));
+    if (kind == MANIFEST_DOCKER_V2S2) {
+        set_new(o, "size", json_integer(d->size));
+        set_new(o, "digest", json_string(d->digest));
+    } else {
+        set_new(o, "digest", json_string(d->digest));
+        set_new(o, "size", json_integer(d->size));
+    }
+    if (d->urls != NULL && json_array_size(d->urls) > 0)
+        json_object_set(o, "urls", d->urls);
+    if (kind == MANIFEST_OCI) {
+        if (d->annotations != NULL && json_object_size(d->annotations) > 0)
+            set_new(o, "annotations", sorted_object(d->annotations));
+        if (d->platform != NULL)
+            json_object_set(o, "platform", d->platform);
+    }
+    return o;
+}
+
+char *manifest_serialize(const manifest *m, manifest_kind kind, size_t *len)
+{
+    json_t *root = json_object();
+    json_t *layers = json_array();
+    if (root == NULL || layers == NULL) {
+        json_decref(root);
+        json_decref(layers);
+        return NULL;
+    }
+    set_new(root, "schemaVersion", json_integer(2));
+    set_new(root, "mediaType", json_string(manifest_kind_media_type(kind)));
+    if (kind == MANIFEST_OCI && m->artifact_type != NULL)
+        set_new(root, "artifactType", json_string(m->artifact_type));
+    set_new(root, "config", descriptor_json(&m->config, kind));
+    for (size_t i = 0; i < m->n_layers; i++)
+        json_array_append_new(layers, descriptor_json(&m->layers[i], kind));
+    set_new(root, "layers", layers);
+    if (kind == MANIFEST_OCI) {
+        if (m->subject != NULL)
+            json_object_set(root, "subject", m->subject);
+        if (m->annotations != NULL && json_object_size(m->annotations) > 0)
+            set_new(root, "annotations", sorted_object(m->annotations));
+    }
+    char *out = gojson_encode(root, 0);
+    json_decref(root);
+    if (out != NULL && len != NULL)
+        *len = strlen(out);
+    return out;
+}

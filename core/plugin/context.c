@@ -1,0 +1,115 @@
+/* core/plugin/context.c — ferry_ctx: errors, options, logging, cancellation. */
+#include "plugin/context.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+void ctx_init(ferry_ctx *ctx, const ferry_session *session, const ctx_options *options)
+{
+    ctx->session = session;
+    ctx->options = options;
+    ctx->status = FERRY_OK;
+    ctx->message[0] = '\0';
+}
+
+static void ctx_vset(ferry_ctx *ctx, int status, const char *fmt, va_list ap)
+{
+    ctx->status = status;
+    vsnprintf(ctx->message, sizeof(ctx->message), fmt, ap);
+    /* Errors are one line: whatever a plugin formats, cut at the first newline. */
+    char *nl = strpbrk(ctx->message, "\r\n");
+    if (nl != NULL)
+        *nl = '\0';
+}
+
+int ctx_fail(ferry_ctx *ctx, int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    ctx_vset(ctx, status, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+void ctx_clear(ferry_ctx *ctx)
+{
+    ctx->status = FERRY_OK;
+    ctx->message[0] = '\0';
+}
+
+int ctx_status_message(ferry_ctx *ctx, int status, const char *what)
+{
+    if (status == FERRY_OK)
+        return FERRY_OK;
+    if (ctx->message[0] == '\0')
+        ctx_fail(ctx, status, "%s failed (status %d)", what, status);
+    ctx->status = status;
+    return status;
+}
+
+void ctx_copy_error(ferry_ctx *to, const ferry_ctx *from)
+{
+    to->status = from->status;
+    memcpy(to->message, from->message, sizeof(to->message));
+}
+
+double ctx_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int ctx_cancelled(const ferry_ctx *ctx)
+{
+    const ferry_session *s = ctx->session;
+    if (s == NULL)
+        return 0;
+    if ((s->interrupted != NULL && *s->interrupted) || (s->aborted != NULL && *s->aborted))
+        return 1;
+    return s->deadline > 0 && ctx_now() > s->deadline;
+}
+
+void ctx_log(const ferry_ctx *ctx, int level, const char *fmt, ...)
+{
+    if (level >= FERRY_LOG_DEBUG && (ctx == NULL || ctx->session == NULL || !ctx->session->debug))
+        return;
+    static const char *const names[] = {"error", "warning", "info", "debug"};
+    char line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    if (level < 0 || level > FERRY_LOG_DEBUG)
+        level = FERRY_LOG_DEBUG;
+    /* One fprintf per line keeps lines from worker threads whole. */
+    fprintf(stderr, "ferry: %s: %s\n", names[level], line);
+}
+
+void ctx_options_set(ctx_options *opts, const char *key, const char *value)
+{
+    if (value == NULL)
+        return;
+    for (size_t i = 0; i < opts->n; i++) {
+        if (strcmp(opts->items[i].key, key) == 0) {
+            opts->items[i].value = value;
+            return;
+        }
+    }
+    if (opts->n < CTX_OPTIONS_MAX) {
+        opts->items[opts->n].key = key;
+        opts->items[opts->n].value = value;
+        opts->n++;
+    }
+}
+
+const char *ctx_options_get(const ctx_options *opts, const char *key)
+{
+    if (opts == NULL)
+        return NULL;
+    for (size_t i = 0; i < opts->n; i++)
+        if (strcmp(opts->items[i].key, key) == 0)
+            return opts->items[i].value;
+    return NULL;
+}

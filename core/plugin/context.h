@@ -1,0 +1,58 @@
+/* core/plugin/context.h — the core's side of ferry_ctx: per-operation,
+ * per-thread state (options of one side of a copy, the last error) and the
+ * session every context of one command shares (log level, tmpdir, deadline). */
+#ifndef FERRY_CORE_CONTEXT_H
+#define FERRY_CORE_CONTEXT_H
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <ferry/services.h>
+
+#define CTX_MESSAGE_MAX 1024
+#define CTX_OPTIONS_MAX 32
+
+/* Shared, read-only while a command runs. */
+typedef struct ferry_session {
+    int debug;
+    const char *tmpdir;
+    double deadline;                      /* CLOCK_MONOTONIC seconds; 0 = none */
+    const volatile sig_atomic_t *interrupted; /* set by the signal handler; may be NULL */
+    const volatile sig_atomic_t *aborted;     /* set when a sibling worker failed; may be NULL */
+} ferry_session;
+
+typedef struct ctx_options {
+    struct {
+        const char *key;   /* static string */
+        const char *value; /* owned by whoever filled the table (argv, usually) */
+    } items[CTX_OPTIONS_MAX];
+    size_t n;
+} ctx_options;
+
+struct ferry_ctx {
+    const ferry_session *session;
+    const ctx_options *options; /* may be NULL */
+    int status;
+    char message[CTX_MESSAGE_MAX];
+};
+
+void ctx_init(ferry_ctx *ctx, const ferry_session *session, const ctx_options *options);
+/* Records an error (first line of the text only); returns status. */
+int ctx_fail(ferry_ctx *ctx, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void ctx_clear(ferry_ctx *ctx);
+/* Ensures a failing `status` has a message; `what` names the operation. */
+int ctx_status_message(ferry_ctx *ctx, int status, const char *what);
+/* Copies ctx's error into another ctx (worker → main). */
+void ctx_copy_error(ferry_ctx *to, const ferry_ctx *from);
+int ctx_cancelled(const ferry_ctx *ctx);
+void ctx_log(const ferry_ctx *ctx, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Sets or replaces an option; value NULL removes nothing and is ignored. */
+void ctx_options_set(ctx_options *opts, const char *key, const char *value);
+const char *ctx_options_get(const ctx_options *opts, const char *key);
+
+/* Seconds on CLOCK_MONOTONIC. */
+double ctx_now(void);
+
+#endif
