@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "copy/plan.h"
+#include "copy/spool.h"
 #include "copy/streams.h"
 #include "image/oci_config.h"
 #include "util/gojson.h"
@@ -21,6 +22,8 @@ typedef struct blob_job {
     const layer_plan *plan;
     int index;
     int duplicate_of; /* index of an earlier job with the same digest, or -1 */
+    const char *diff_id; /* from the config's rootfs.diff_ids, or NULL */
+    const char *urls[9]; /* foreign-layer URLs handed to the destination */
     char out_digest[DIGEST_MAX_LEN];
     int64_t out_size;
 } blob_job;
@@ -31,6 +34,9 @@ typedef struct copy_run {
     ferry_image_dest *dest;
     FILE *report;
     ferry_session worker_session;
+    int deliver_uncompressed; /* destination declared FERRY_CAP_NEEDS_UNCOMPRESSED */
+    int supply_diff_ids;      /* destination declared FERRY_CAP_COMPUTES_DIFFIDS */
+    int needs_sizes;          /* destination declared FERRY_CAP_NEEDS_BLOB_SIZE */
     volatile sig_atomic_t aborted;
     pthread_mutex_t lock;
     blob_job *jobs;
@@ -55,17 +61,41 @@ static const char *compression_note(layer_action a)
     return a == LAYER_COMPRESS ? "gzip" : a == LAYER_DECOMPRESS ? "gunzip" : "as is";
 }
 
+/* The manifest's foreign-layer URLs as a NULL-terminated array in the job. */
+static const char *const *layer_urls(const manifest_descriptor *d, blob_job *job)
+{
+    size_t n = json_array_size(d->urls);
+    if (n == 0)
+        return NULL;
+    if (n >= sizeof(job->urls) / sizeof(job->urls[0]))
+        n = sizeof(job->urls) / sizeof(job->urls[0]) - 1;
+    for (size_t i = 0; i < n; i++)
+        job->urls[i] = json_string_value(json_array_get(d->urls, i));
+    job->urls[n] = NULL;
+    return job->urls;
+}
+
 /* Streams one blob from source to destination; fills the job's results. */
 static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *dctx)
 {
     const manifest_descriptor *d = job->desc;
     layer_action action = job->plan->action;
+    const char *const *urls = layer_urls(d, job);
     ferry_blob_info dst_info = {.struct_size = sizeof(dst_info),
                                 .digest = action == LAYER_KEEP ? d->digest : NULL,
                                 .size = action == LAYER_KEEP ? d->size : -1,
                                 .media_type = job->plan->media_type,
                                 .kind = FERRY_BLOB_LAYER,
-                                .layer_index = job->index};
+                                .layer_index = job->index,
+                                .uncompressed_digest = run->supply_diff_ids ? job->diff_id : NULL,
+                                .source_reference = run->src->text,
+                                .urls = urls};
+    /* A destination that stores layers unpacked gets them gunzipped while the
+     * manifest keeps describing the compressed blob. */
+    int gunzip_for_dest = run->deliver_uncompressed && action == LAYER_KEEP &&
+                          manifest_layer_compression(d->media_type) == LAYER_COMPRESSION_GZIP;
+    if (run->supply_diff_ids && job->diff_id == NULL)
+        return ctx_fail(dctx, FERRY_ERR_INVALID, "layer %s: the config has no DiffID for it", d->digest);
     if (action == LAYER_KEEP && run->dest->ops->try_reuse_blob != NULL) {
         int64_t size = -1;
         int rc = run->dest->ops->try_reuse_blob(run->dest, dctx, &dst_info, &size);
@@ -97,17 +127,37 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
     stream_pipeline_options po = {.what = what,
                                   .expected_digest = d->digest,
                                   .expected_size = d->size,
-                                  .has_transform = action != LAYER_KEEP,
+                                  .has_transform = action != LAYER_KEEP || gunzip_for_dest,
                                   .transform = action == LAYER_COMPRESS ? TRANSFORM_GZIP_COMPRESS
-                                                                        : TRANSFORM_GZIP_DECOMPRESS};
+                                                                        : TRANSFORM_GZIP_DECOMPRESS,
+                                  .expected_output_digest = run->supply_diff_ids || gunzip_for_dest ? job->diff_id
+                                                                                                    : NULL};
     ferry_reader *r = stream_pipeline_new(raw, &po);
     if (r == NULL)
         return ctx_fail(dctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", what);
     ctx_log(dctx, FERRY_LOG_DEBUG, "%s: streaming (%s)", what, compression_note(action));
-    rc = run->dest->ops->put_blob(run->dest, dctx, r, &dst_info);
-    if (rc == FERRY_OK && !stream_pipeline_complete(r))
+    /* A tar writer must know size and digest before the first byte: when the
+     * pipeline changes the bytes, spool them first. */
+    ferry_reader *spooled = NULL;
+    if (run->needs_sizes && po.has_transform) {
+        rc = spool_stream(dctx, run->worker_session.tmpdir, r, what, &spooled);
+        if (rc != FERRY_OK) {
+            ferry_reader_close(r);
+            return rc;
+        }
+        if (!gunzip_for_dest) {
+            dst_info.digest = ferry_reader_digest(spooled);
+            dst_info.size = ferry_reader_size(spooled);
+        }
+    }
+    rc = run->dest->ops->put_blob(run->dest, dctx, spooled ? spooled : r, &dst_info);
+    if (rc == FERRY_OK && !(spooled ? spool_reader_complete(spooled) : stream_pipeline_complete(r)))
         rc = ctx_fail(dctx, FERRY_ERR_FAILED, "%s: the destination stored it without reading all of it", what);
-    if (rc == FERRY_OK) {
+    ferry_reader_close(spooled);
+    if (rc == FERRY_OK && gunzip_for_dest) {
+        snprintf(job->out_digest, sizeof(job->out_digest), "%s", d->digest);
+        job->out_size = d->size;
+    } else if (rc == FERRY_OK) {
         snprintf(job->out_digest, sizeof(job->out_digest), "%s", ferry_reader_digest(r));
         job->out_size = (int64_t)stream_pipeline_delivered(r);
     } else {
@@ -195,61 +245,86 @@ static int copy_layers(copy_run *run, long parallel, ferry_ctx *ctx)
     return FERRY_OK;
 }
 
-/* Stores the config from memory (after conversion, if the plan asks). */
-static int copy_config(copy_run *run, const manifest_descriptor *d, const copy_plan *plan, ferry_ctx *sctx,
-                       ferry_ctx *dctx, char *out_digest, int64_t *out_size)
+/* The config, read and verified before any layer moves: it may need
+ * converting and it holds the DiffIDs some destinations verify. */
+typedef struct config_blob {
+    char *source_bytes; /* as the source stores it */
+    size_t source_len;
+    char *converted;    /* OCI form when the plan converts, else NULL */
+    const char *bytes;  /* what the destination gets */
+    size_t len;
+    char digest[DIGEST_MAX_LEN];
+    json_t *parsed;     /* source config, for DiffIDs */
+} config_blob;
+
+static int config_fetch(copy_run *run, const manifest_descriptor *d, const copy_plan *plan, ferry_ctx *sctx,
+                        config_blob *cfg)
 {
-    char *data = NULL, *converted = NULL;
-    size_t len = 0;
-    int rc = fetch_small_blob(run->source, sctx, d, FERRY_BLOB_CONFIG, &data, &len);
-    if (rc != FERRY_OK) {
-        ctx_copy_error(dctx, sctx);
+    int rc = fetch_small_blob(run->source, sctx, d, FERRY_BLOB_CONFIG, &cfg->source_bytes, &cfg->source_len);
+    if (rc != FERRY_OK)
         return rc;
-    }
-    const char *bytes = data;
+    cfg->bytes = cfg->source_bytes;
+    cfg->len = cfg->source_len;
+    cfg->parsed = json_loadb(cfg->source_bytes, cfg->source_len, 0, NULL);
     if (plan->config_to_oci) {
         char err[512];
-        json_t *oci = oci_config_from_blob(data, len, err, sizeof(err));
-        converted = oci ? gojson_encode(oci, 0) : NULL;
+        json_t *oci = oci_config_from_blob(cfg->source_bytes, cfg->source_len, err, sizeof(err));
+        cfg->converted = oci ? gojson_encode(oci, 0) : NULL;
         json_decref(oci);
-        if (converted == NULL) {
-            free(data);
-            return ctx_fail(dctx, FERRY_ERR_INVALID, "config %s: cannot convert to OCI: %s", d->digest,
+        if (cfg->converted == NULL)
+            return ctx_fail(sctx, FERRY_ERR_INVALID, "config %s: cannot convert to OCI: %s", d->digest,
                             oci ? "out of memory" : err);
-        }
-        bytes = converted;
-        len = strlen(converted);
+        cfg->bytes = cfg->converted;
+        cfg->len = strlen(cfg->converted);
     }
-    digest_sha256(bytes, len, out_digest, DIGEST_MAX_LEN);
-    *out_size = (int64_t)len;
-    report_line(run->report, "Copying config %s", out_digest);
+    digest_sha256(cfg->bytes, cfg->len, cfg->digest, sizeof(cfg->digest));
+    return FERRY_OK;
+}
+
+static void config_release(config_blob *cfg)
+{
+    free(cfg->source_bytes);
+    free(cfg->converted);
+    json_decref(cfg->parsed);
+}
+
+static const char *config_diff_id(const config_blob *cfg, size_t index)
+{
+    const json_t *ids = json_object_get(json_object_get(cfg->parsed, "rootfs"), "diff_ids");
+    const char *id = json_string_value(json_array_get(ids, index));
+    return id != NULL && digest_is_valid(id) ? id : NULL;
+}
+
+/* Stores the config after the layers, unless the destination has it. */
+static int config_store(copy_run *run, const config_blob *cfg, const copy_plan *plan, ferry_ctx *dctx)
+{
+    report_line(run->report, "Copying config %s", cfg->digest);
     ferry_blob_info info = {.struct_size = sizeof(info),
-                            .digest = out_digest,
-                            .size = (int64_t)len,
+                            .digest = cfg->digest,
+                            .size = (int64_t)cfg->len,
                             .media_type = plan->config_media_type,
                             .kind = FERRY_BLOB_CONFIG,
-                            .layer_index = -1};
-    rc = FERRY_ERR_NOT_FOUND;
+                            .layer_index = -1,
+                            .source_reference = run->src->text};
+    int rc = FERRY_ERR_NOT_FOUND;
     int64_t size = 0;
     if (run->dest->ops->try_reuse_blob != NULL) {
         rc = run->dest->ops->try_reuse_blob(run->dest, dctx, &info, &size);
         if (rc != FERRY_OK && rc != FERRY_ERR_NOT_FOUND)
-            ctx_status_message(dctx, rc, "checking for an existing config");
-        else if (rc == FERRY_ERR_NOT_FOUND)
-            ctx_clear(dctx);
+            return ctx_status_message(dctx, rc, "checking for an existing config");
+        ctx_clear(dctx);
     }
-    if (rc == FERRY_ERR_NOT_FOUND) {
-        stream_pipeline_options po = {.what = "config", .expected_digest = out_digest, .expected_size = (int64_t)len};
-        ferry_reader *r = stream_pipeline_new(stream_memory_reader(bytes, len, out_digest), &po);
-        rc = r ? run->dest->ops->put_blob(run->dest, dctx, r, &info) : FERRY_ERR_NO_MEMORY;
-        if (rc == FERRY_OK && !stream_pipeline_complete(r))
-            rc = ctx_fail(dctx, FERRY_ERR_FAILED, "config %s: the destination did not read all of it", out_digest);
-        ctx_status_message(dctx, rc, "writing config");
-        ferry_reader_close(r);
-    }
-    free(data);
-    free(converted);
-    return rc;
+    if (rc == FERRY_OK)
+        return FERRY_OK;
+    stream_pipeline_options po = {.what = "config", .expected_digest = cfg->digest, .expected_size = (int64_t)cfg->len};
+    ferry_reader *r = stream_pipeline_new(stream_memory_reader(cfg->bytes, cfg->len, cfg->digest), &po);
+    if (r == NULL)
+        return ctx_fail(dctx, FERRY_ERR_NO_MEMORY, "config %s: out of memory", cfg->digest);
+    rc = run->dest->ops->put_blob(run->dest, dctx, r, &info);
+    if (rc == FERRY_OK && !stream_pipeline_complete(r))
+        rc = ctx_fail(dctx, FERRY_ERR_FAILED, "config %s: the destination did not read all of it", cfg->digest);
+    ferry_reader_close(r);
+    return ctx_status_message(dctx, rc, "writing config");
 }
 
 typedef struct signature_set {
@@ -381,8 +456,6 @@ static int copy_plan_for(const copy_endpoint *dst, const copy_run *run, const fe
                         .preserve_digests = opts->preserve_digests};
     if (run->dest->ops->desired_layer_compression != NULL)
         req.desired_compression = run->dest->ops->desired_layer_compression(run->dest);
-    if (dst->transport->capabilities & FERRY_CAP_NEEDS_UNCOMPRESSED)
-        req.desired_compression = FERRY_COMPRESSION_DECOMPRESS;
     char err[512];
     if (plan_copy(img->image, &req, plan, err, sizeof(err)) != 0)
         return ctx_fail(dctx, FERRY_ERR_UNSUPPORTED, "copying to %s: %s", dst->text, err);
@@ -423,6 +496,7 @@ int copy_image(const ferry_session *session, const copy_endpoint *src, const cop
     fetched_image img = {0};
     copy_plan plan = {0};
     signature_set sigs = {0};
+    config_blob cfg = {0};
     ferry_ctx *failed = &sctx;
     int rc = copy_open(src, dst, &sctx, &dctx, &run);
     if (rc != FERRY_OK) {
@@ -451,6 +525,14 @@ int copy_image(const ferry_session *session, const copy_endpoint *src, const cop
     if (rc != FERRY_OK)
         goto out;
 
+    rc = config_fetch(&run, &img.image->config, &plan, &sctx, &cfg);
+    if (rc != FERRY_OK) {
+        failed = &sctx;
+        goto out;
+    }
+    run.deliver_uncompressed = (dst->transport->capabilities & FERRY_CAP_NEEDS_UNCOMPRESSED) != 0;
+    run.supply_diff_ids = (dst->transport->capabilities & FERRY_CAP_COMPUTES_DIFFIDS) != 0;
+    run.needs_sizes = (dst->transport->capabilities & FERRY_CAP_NEEDS_BLOB_SIZE) != 0;
     run.n_jobs = img.image->n_layers;
     run.jobs = calloc(run.n_jobs ? run.n_jobs : 1, sizeof(*run.jobs));
     if (run.jobs == NULL) {
@@ -458,7 +540,10 @@ int copy_image(const ferry_session *session, const copy_endpoint *src, const cop
         goto out;
     }
     for (size_t i = 0; i < run.n_jobs; i++)
-        run.jobs[i] = (blob_job){.desc = &img.image->layers[i], .plan = &plan.layers[i], .index = (int)i};
+        run.jobs[i] = (blob_job){.desc = &img.image->layers[i],
+                                 .plan = &plan.layers[i],
+                                 .index = (int)i,
+                                 .diff_id = config_diff_id(&cfg, i)};
     uint64_t caps_src = src->transport->capabilities, caps_dst = dst->transport->capabilities;
     long parallel = opts->parallel < 1 ? 1 : opts->parallel;
     if (!(caps_src & FERRY_CAP_PARALLEL_GET) || !(caps_dst & FERRY_CAP_PARALLEL_PUT) ||
@@ -467,12 +552,10 @@ int copy_image(const ferry_session *session, const copy_endpoint *src, const cop
     rc = copy_layers(&run, parallel, &dctx);
     if (rc != FERRY_OK)
         goto out;
-    char config_digest[DIGEST_MAX_LEN];
-    int64_t config_size = 0;
-    rc = copy_config(&run, &img.image->config, &plan, &sctx, &dctx, config_digest, &config_size);
+    rc = config_store(&run, &cfg, &plan, &dctx);
     if (rc != FERRY_OK)
         goto out;
-    rc = copy_write_manifest(dst, &run, &img, &plan, config_digest, config_size, opts, &dctx);
+    rc = copy_write_manifest(dst, &run, &img, &plan, cfg.digest, (int64_t)cfg.len, opts, &dctx);
     if (rc != FERRY_OK)
         goto out;
     report_line(run.report, "%s", "Storing signatures");
@@ -498,6 +581,7 @@ out:
         run.source->ops->close(run.source, &sctx);
     free(run.jobs);
     plan_release(&plan);
+    config_release(&cfg);
     signature_release(&sigs);
     fetched_image_release(&img);
     pthread_mutex_destroy(&run.lock);

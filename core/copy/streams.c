@@ -122,6 +122,7 @@ typedef struct pipeline_reader {
     stream_pipeline_options opts;
     char what[256];
     char expected_digest[DIGEST_MAX_LEN];
+    char expected_output_digest[DIGEST_MAX_LEN];
     digest_hasher *in_hash;  /* over the source bytes, compared with expected_digest */
     digest_hasher *out_hash; /* over delivered bytes, when they differ from the source's */
     transform *xf;
@@ -146,6 +147,16 @@ static int pipeline_verify(pipeline_reader *p, ferry_ctx *ctx)
     if (p->expected_digest[0] && strcmp(p->in_digest, p->expected_digest) != 0)
         return ctx_fail(ctx, FERRY_ERR_DIGEST_MISMATCH, "%s: digest mismatch: content hashes to %s", p->what,
                         p->in_digest);
+    return FERRY_OK;
+}
+
+/* The output's own promise (a DiffID), checked before eos reaches the
+ * destination so that it never commits unverified bytes. */
+static int pipeline_verify_output(pipeline_reader *p, ferry_ctx *ctx)
+{
+    if (p->expected_output_digest[0] && strcmp(p->out_digest, p->expected_output_digest) != 0)
+        return ctx_fail(ctx, FERRY_ERR_DIGEST_MISMATCH, "%s: uncompressed content hashes to %s, expected %s", p->what,
+                        p->out_digest, p->expected_output_digest);
     return FERRY_OK;
 }
 
@@ -186,8 +197,10 @@ static int pipeline_read(ferry_reader *r, ferry_ctx *ctx, void *buf, size_t len,
             return rc;
         p->delivered += *nread;
         p->done = *eos = p->source_eos;
-        if (p->done)
+        if (p->done) {
             memcpy(p->out_digest, p->in_digest, sizeof(p->out_digest));
+            return pipeline_verify_output(p, ctx);
+        }
         return FERRY_OK;
     }
     /* Transform: refill input as needed until some output is ready. */
@@ -211,6 +224,9 @@ static int pipeline_read(ferry_reader *r, ferry_ctx *ctx, void *buf, size_t len,
             p->done = 1;
             if (digest_hasher_final(p->out_hash, p->out_digest, sizeof(p->out_digest)) != 0)
                 return ctx_fail(ctx, FERRY_ERR_FAILED, "%s: hashing failed", p->what);
+            int rc = pipeline_verify_output(p, ctx);
+            if (rc != FERRY_OK)
+                return rc;
         } else if (made == 0 && used == 0 && p->source_eos && p->in_pos == p->in_len) {
             return ctx_fail(ctx, FERRY_ERR_INVALID, "%s: compressed stream ended early", p->what);
         }
@@ -262,8 +278,11 @@ ferry_reader *stream_pipeline_new(ferry_reader *source, const stream_pipeline_op
     snprintf(p->what, sizeof(p->what), "%s", opts->what ? opts->what : "blob");
     if (opts->expected_digest != NULL)
         snprintf(p->expected_digest, sizeof(p->expected_digest), "%s", opts->expected_digest);
+    if (opts->expected_output_digest != NULL)
+        snprintf(p->expected_output_digest, sizeof(p->expected_output_digest), "%s", opts->expected_output_digest);
     p->opts.what = p->what;
     p->opts.expected_digest = NULL;
+    p->opts.expected_output_digest = NULL;
     p->in_hash = opts->expected_digest ? digest_hasher_for(opts->expected_digest) : digest_hasher_new("sha256");
     if (p->in_hash == NULL)
         goto fail;

@@ -27,6 +27,7 @@ typedef struct stream_pipeline_options {
     int64_t expected_size;       /* -1: not checked */
     int has_transform;
     transform_kind transform;
+    const char *expected_output_digest; /* e.g. a DiffID: verified before end of stream is reported; may be NULL */
 } stream_pipeline_options;
 
 /* Wraps `source` (ownership moves to the pipeline, which closes it). The

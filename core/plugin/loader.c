@@ -13,8 +13,8 @@
 #include "util/strbuf.h"
 
 /* Smallest descriptor sizes a 1.0 module can hand us. */
-#define MODULE_V1_0_SIZE (offsetof(ferry_module, transports) + sizeof(void *))
-#define TRANSPORT_V1_0_SIZE (offsetof(ferry_transport, list_tags) + sizeof(void *))
+#define MODULE_V1_0_SIZE (offsetof(ferry_module, unload) + sizeof(void *))
+#define TRANSPORT_V1_0_SIZE (offsetof(ferry_transport, check_credentials) + sizeof(void *))
 #define MODULE_FROZEN_SIZE (offsetof(ferry_module, abi_minor) + sizeof(uint16_t))
 
 static int registry_add_dir(transport_registry *reg, const char *dir, size_t len)
@@ -51,6 +51,8 @@ int registry_init(transport_registry *reg)
 void registry_free(transport_registry *reg)
 {
     for (size_t i = 0; i < reg->n_modules; i++) {
+        if (reg->modules[i].module->unload != NULL)
+            reg->modules[i].module->unload();
         lt_dlclose((lt_dlhandle)reg->modules[i].handle);
         free(reg->modules[i].path);
     }
@@ -88,12 +90,6 @@ static int module_check(const char *path, const ferry_module *m, char *err, size
     if (m->struct_size < MODULE_V1_0_SIZE || m->transports == NULL) {
         snprintf(err, errcap, "transport module %s: module descriptor too small (%u bytes) or without transports",
                  path, m->struct_size);
-        return -1;
-    }
-    if (m->min_core_abi_minor > FERRY_ABI_MINOR) {
-        snprintf(err, errcap, "transport module %s (%s %s) needs a ferry core with ABI >= %d.%u; this core has %d.%d",
-                 path, m->name ? m->name : "?", m->version ? m->version : "?", FERRY_ABI_MAJOR,
-                 m->min_core_abi_minor, FERRY_ABI_MAJOR, FERRY_ABI_MINOR);
         return -1;
     }
     for (size_t i = 0; m->transports[i] != NULL; i++) {

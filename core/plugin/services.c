@@ -28,6 +28,11 @@ static int svc_set_error(ferry_ctx *ctx, int status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
+    if (ctx == NULL) {
+        /* Misuse (documented as not allowed), but never worth a crash. */
+        ctx_log(NULL, FERRY_LOG_ERROR, "%s", line);
+        return status;
+    }
     return ctx_fail(ctx, status, "%s", line);
 }
 

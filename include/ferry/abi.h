@@ -45,9 +45,9 @@ extern "C" {
 #define FERRY_CAP_BLOB_REUSE (UINT64_C(1) << 4)   /* try_reuse_blob can find blobs already present */
 #define FERRY_CAP_CROSS_REPO_MOUNT (UINT64_C(1) << 5) /* try_reuse_blob can mount from a sibling repository */
 #define FERRY_CAP_LAYERS_IN_ORDER (UINT64_C(1) << 6)  /* put_blob one at a time: layers in manifest order, then the config */
-#define FERRY_CAP_NEEDS_UNCOMPRESSED (UINT64_C(1) << 7) /* destination stores uncompressed layers */
-#define FERRY_CAP_COMPUTES_DIFFIDS (UINT64_C(1) << 8)   /* destination needs each layer's DiffID */
-#define FERRY_CAP_NEEDS_BLOB_SIZE (UINT64_C(1) << 9)    /* put_blob needs info->size (tar headers); core spools unknown sizes */
+#define FERRY_CAP_NEEDS_UNCOMPRESSED (UINT64_C(1) << 7) /* put_blob is fed layers decompressed; info still describes the blob as in the manifest (which does not change) */
+#define FERRY_CAP_COMPUTES_DIFFIDS (UINT64_C(1) << 8)   /* destination needs each layer's DiffID in info->uncompressed_digest (core supplies and verifies it) */
+#define FERRY_CAP_NEEDS_BLOB_SIZE (UINT64_C(1) << 9)    /* put_blob needs info->digest and info->size up front (tar headers); core spools to --tmpdir when unknown */
 #define FERRY_CAP_SIGNATURES (UINT64_C(1) << 10)        /* get/put_signatures store real signatures */
 #define FERRY_CAP_MULTI_IMAGE (UINT64_C(1) << 11)       /* one location holds several images (archives) */
 #define FERRY_CAP_MANIFEST_LISTS (UINT64_C(1) << 12)    /* destination stores lists/indexes with their instances */
@@ -78,14 +78,14 @@ struct ferry_module;
  * Returns FERRY_OK, or FERRY_ERR_ABI when the module refuses this core (for
  * example a core minor older than it needs); it may say why first with
  * core->services->log(NULL, FERRY_LOG_ERROR, ...) (NULL ctx is allowed here).
- * Simple minimum-version needs are better declared in
- * ferry_module.min_core_abi_minor, which the core checks and reports itself.
+ * (The core itself refuses modules of another major or of a newer minor.)
  * Must not do expensive work: the core may load a module only to list it. */
 #define FERRY_MODULE_ENTRY_SYMBOL "ferry_module_init"
 typedef int (*ferry_module_init_fn)(const struct ferry_core *core, const struct ferry_module **out);
 
-/* Defines the entry point; `impl` is a static function of the same type. The
- * indirection lets the same source be linked statically under another name. */
+/* Defines the entry point; `impl` is a static function of the same type, so
+ * the implementation keeps a module-specific name in debuggers and stack
+ * traces. */
 #define FERRY_MODULE_DEFINE(impl)                                                                  \
     FERRY_EXPORT int ferry_module_init(const struct ferry_core *core,                              \
                                        const struct ferry_module **out);                           \

@@ -18,10 +18,18 @@ extern "C" {
 /* A ferry_ctx is the core's per-operation, per-thread context: it carries the
  * options of one side of a copy (source or destination), collects the error a
  * call reports, and knows whether the operation was cancelled. It is owned by
- * the core; a module receives it as an argument and must not keep it beyond the
- * call, except through objects (sources, destinations) opened with it, which
- * may use it for logging until they are closed. A ctx is used by one thread at
- * a time; the core gives each worker thread its own. */
+ * the core; a module receives it as an argument and must not keep it beyond
+ * the call (copy any option value it needs later). A ctx is used by one thread
+ * at a time; the core gives each worker thread its own.
+ *
+ * Threading rules. The core calls a transport's functions from one thread at
+ * a time, except: with FERRY_CAP_PARALLEL_GET it calls get_blob and reads the
+ * readers it returned from several threads at once (on the same source); with
+ * FERRY_CAP_PARALLEL_PUT it calls try_reuse_blob and put_blob from several
+ * threads at once (on the same destination). get_manifest, get_signatures,
+ * put_manifest, put_signatures, commit and close are never concurrent with
+ * anything else on the same object. Readers are closed before the source or
+ * destination they belong to. */
 
 /* Log levels for services->log. */
 #define FERRY_LOG_ERROR 0
@@ -31,8 +39,9 @@ extern "C" {
 
 /* Credentials for one registry, as the core resolved them (--creds, auth.json,
  * docker config.json, credential helpers). Every string is owned by the core,
- * NULL when absent, and valid until the ctx it was looked up with is released
- * by the core (at the earliest when the current top-level call returns). */
+ * NULL when absent, and valid during the module call that received the ctx
+ * used for the lookup; a module that needs them later copies them (and never
+ * logs them). */
 typedef struct ferry_credentials {
     uint32_t struct_size;
     const char *username;
@@ -48,12 +57,13 @@ typedef struct ferry_services {
 
     /* 1.0 */
     /* Writes a message to the core's log (stderr); DEBUG only with --debug.
-     * Messages must never contain credentials. */
+     * Messages must never contain credentials. ctx may be NULL (in
+     * ferry_module_init, or in a reader's close). */
     void (*log)(ferry_ctx *ctx, int level, const char *fmt, ...) FERRY_PRINTF(3, 4);
 
     /* Records the error of the current call: a status and a one-line message
      * naming the object concerned (reference, file, digest). The core copies the
-     * text. Returns `status`, so a module can write
+     * text. ctx must not be NULL. Returns `status`, so a module can write
      *     return svc->set_error(ctx, FERRY_ERR_NOT_FOUND, "%s: no such image", ref); */
     int (*set_error)(ferry_ctx *ctx, int status, const char *fmt, ...) FERRY_PRINTF(3, 4);
 

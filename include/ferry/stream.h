@@ -26,7 +26,7 @@ typedef struct ferry_reader_ops {
     uint32_t struct_size; /* sizeof(ferry_reader_ops) as compiled by the implementer */
 
     /* 1.0 */
-    /* Copies up to `len` bytes into `buf`, sets *nread to the count and *eos to
+    /* Copies up to `len` (> 0) bytes into `buf`, sets *nread to the count and *eos to
      * 1 when nothing follows the bytes returned (it may be set together with
      * data, which saves a call). *nread may be 0 only when *eos is 1. On error
      * returns a status after reporting it with services->set_error on `ctx`.

@@ -37,6 +37,9 @@ typedef struct ferry_blob_info {
     int32_t kind;           /* FERRY_BLOB_LAYER or FERRY_BLOB_CONFIG */
     int32_t layer_index;    /* position in the manifest's layers, -1 for the config */
     const char *uncompressed_digest; /* DiffID when known, else NULL */
+    const char *source_reference;    /* put_blob/try_reuse_blob: the "transport:ref" the blob is copied from
+                                      * (a registry may mount it from there), else NULL */
+    const char *const *urls;         /* foreign-layer URLs from the manifest, NULL-terminated, or NULL */
 } ferry_blob_info;
 
 typedef struct ferry_image_source ferry_image_source;
@@ -50,8 +53,9 @@ typedef struct ferry_source_ops {
      * digest when instance_digest is non-NULL. Sets *out to a reader the caller
      * closes (transfer full) and writes the manifest's media type, when the
      * storage records one, into media_type (NUL-terminated, at most cap bytes;
-     * "" when unknown: the core then detects it from the bytes). The core reads
-     * at most 4 MiB and refuses larger manifests. */
+     * "" when unknown: the core then detects it from the bytes; the core passes
+     * at least 256 bytes). The core reads at most 4 MiB and refuses larger
+     * manifests. */
     int (*get_manifest)(ferry_image_source *src, ferry_ctx *ctx, const char *instance_digest, ferry_reader **out,
                         char *media_type, size_t media_type_cap);
 
@@ -102,10 +106,11 @@ typedef struct ferry_dest_ops {
     /* Stores a blob by reading `data` until end of stream. info->digest and
      * info->size may be unknown (NULL / -1), for instance when the core
      * compresses on the fly; after the last read ferry_reader_digest(data)
-     * gives the digest and the count of bytes read gives the size. If a read
-     * fails (digest mismatch, truncation, cancellation) the module discards
-     * what it wrote and returns that status: a blob is never visible under its
-     * digest unless all its bytes arrived. `data` stays owned by the core.
+     * gives the digest and the count of bytes read gives the size. The module
+     * reads until end of stream (the core checks it did). If a read fails
+     * (digest mismatch, truncation, cancellation) the module discards what it
+     * wrote and returns that status: a blob is never visible under its digest
+     * unless all its bytes arrived. `data` stays owned by the core.
      * Thread-safe if the transport declares FERRY_CAP_PARALLEL_PUT. */
     int (*put_blob)(ferry_image_dest *dst, ferry_ctx *ctx, ferry_reader *data, const ferry_blob_info *info);
 
@@ -147,7 +152,8 @@ typedef struct ferry_transport {
     int (*validate_reference)(ferry_ctx *ctx, const char *reference);
 
     /* Writes the policy identity of the reference (for containers-policy.json
-     * scopes, e.g. an absolute path) into buf. FERRY_OK, or an error. */
+     * scopes, e.g. an absolute path) into buf (the core passes 4096 bytes).
+     * FERRY_OK, FERRY_ERR_TOO_LARGE when it does not fit, or an error. */
     int (*policy_identity)(ferry_ctx *ctx, const char *reference, char *buf, size_t cap);
 
     /* Opens an image for reading; *out is owned by the caller until its close.
@@ -163,9 +169,15 @@ typedef struct ferry_transport {
     int (*delete_image)(ferry_ctx *ctx, const char *reference);
 
     /* Calls emit once per tag of the repository; the string is valid during the
-     * call only. NULL unless FERRY_CAP_LIST_TAGS. */
+     * call only. A nonzero return of emit stops the iteration and is returned.
+     * NULL unless FERRY_CAP_LIST_TAGS. */
     int (*list_tags)(ferry_ctx *ctx, const char *reference, int (*emit)(void *opaque, const char *tag),
                      void *opaque);
+
+    /* Optional (may be NULL). Checks that the credentials the core resolves
+     * for `registry` (host[:port]) are accepted there, for `ferry login`:
+     * FERRY_OK, FERRY_ERR_AUTH when refused, or another error. */
+    int (*check_credentials)(ferry_ctx *ctx, const char *registry);
 } ferry_transport;
 
 /* What a module returns from ferry_module_init. */
@@ -175,12 +187,15 @@ typedef struct ferry_module {
     uint16_t abi_minor;         /* frozen position: FERRY_ABI_MINOR the module was built with */
 
     /* 1.0 */
-    uint16_t min_core_abi_minor; /* oldest 1.x core minor the module works with */
-    uint16_t reserved;           /* zero */
+    uint16_t reserved0;          /* zero */
+    uint16_t reserved1;          /* zero */
     const char *name;            /* module name, e.g. "oci" */
     const char *version;         /* module version, e.g. "0.1.0" */
     const char *license;         /* SPDX identifier */
     const ferry_transport *const *transports; /* NULL-terminated; owned by the module */
+    /* Optional (may be NULL). Called once before the core unloads the module,
+     * to release module-wide resources (connection pools, library state). */
+    void (*unload)(void);
 } ferry_module;
 
 /* Fills the frozen header of a module descriptor. */

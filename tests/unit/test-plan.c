@@ -1,0 +1,86 @@
+/* tests/unit/test-plan.c — the copy planner: format choice, conversions,
+ * compression changes, --preserve-digests. */
+#include <string.h>
+
+#include <ferry/transport.h>
+
+#include "copy/plan.h"
+#include "tap.h"
+
+#define D1 "sha256:1e93cf090ac787e2248b4e962d9496cd6ac868a58825a9ee0e318221969db529"
+
+static manifest *load(const char *kind_type, const char *config_type, const char *layer_type)
+{
+    char json[1024];
+    snprintf(json, sizeof(json),
+             "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\",\"digest\":\"" D1 "\",\"size\":3},"
+             "\"layers\":[{\"mediaType\":\"%s\",\"digest\":\"" D1 "\",\"size\":3}]}",
+             kind_type, config_type, layer_type);
+    manifest *m = NULL;
+    char err[256];
+    manifest_parse(json, strlen(json), NULL, &m, err, sizeof(err));
+    return m;
+}
+
+int main(void)
+{
+    tap_plan(19);
+    static const char *const oci_only[] = {MEDIA_TYPE_OCI_MANIFEST, MEDIA_TYPE_OCI_INDEX, NULL};
+    char err[512];
+    copy_plan plan;
+    manifest *docker = load(MEDIA_TYPE_DOCKER_V2S2, MEDIA_TYPE_DOCKER_CONFIG, MEDIA_TYPE_DOCKER_LAYER_GZIP);
+    manifest *oci_tar = load(MEDIA_TYPE_OCI_MANIFEST, MEDIA_TYPE_OCI_CONFIG, MEDIA_TYPE_OCI_LAYER_TAR);
+    manifest *oci_zstd = load(MEDIA_TYPE_OCI_MANIFEST, MEDIA_TYPE_OCI_CONFIG, MEDIA_TYPE_OCI_LAYER_ZSTD);
+    tap_ok(docker && oci_tar && oci_zstd, "fixtures parse");
+
+    plan_request any = {.forced_format = MANIFEST_UNKNOWN, .dest_types = NULL};
+    tap_ok(plan_copy(docker, &any, &plan, err, sizeof(err)) == 0, "docker to anything plans");
+    tap_ok(plan.out_kind == MANIFEST_DOCKER_V2S2 && !plan.manifest_changes && !plan.config_to_oci,
+           "format kept, manifest unchanged");
+    plan_release(&plan);
+
+    plan_request to_oci = {.forced_format = MANIFEST_UNKNOWN, .dest_types = oci_only};
+    tap_ok(plan_copy(docker, &to_oci, &plan, err, sizeof(err)) == 0, "docker to an OCI-only destination plans");
+    tap_ok(plan.out_kind == MANIFEST_OCI && plan.config_to_oci && plan.manifest_changes, "converted to OCI, config rewritten");
+    tap_is_str(plan.config_media_type, MEDIA_TYPE_OCI_CONFIG, "OCI config media type");
+    tap_is_str(plan.layers[0].media_type, MEDIA_TYPE_OCI_LAYER_GZIP, "gzip layer type mapped");
+    tap_ok(plan.layers[0].action == LAYER_KEEP, "layer bytes kept");
+    plan_release(&plan);
+
+    to_oci.preserve_digests = 1;
+    tap_ok(plan_copy(docker, &to_oci, &plan, err, sizeof(err)) != 0 && strstr(err, "preserve-digests"),
+           "--preserve-digests refuses a conversion");
+
+    plan_request compress = {.forced_format = MANIFEST_UNKNOWN, .dest_types = oci_only,
+                             .desired_compression = FERRY_COMPRESSION_COMPRESS};
+    tap_ok(plan_copy(oci_tar, &compress, &plan, err, sizeof(err)) == 0, "uncompressed OCI to compressing destination");
+    tap_ok(plan.layers[0].action == LAYER_COMPRESS, "layer gets gzipped");
+    tap_is_str(plan.layers[0].media_type, MEDIA_TYPE_OCI_LAYER_GZIP, "media type becomes tar+gzip");
+    tap_ok(plan.manifest_changes && !plan.config_to_oci, "manifest changes, config does not");
+    plan_release(&plan);
+
+    plan_request decompress = {.forced_format = MANIFEST_UNKNOWN, .desired_compression = FERRY_COMPRESSION_DECOMPRESS};
+    tap_ok(plan_copy(docker, &decompress, &plan, err, sizeof(err)) == 0 && plan.layers[0].action == LAYER_DECOMPRESS,
+           "--dest-decompress gunzips");
+    tap_is_str(plan.layers[0].media_type, MEDIA_TYPE_DOCKER_LAYER_TAR, "docker uncompressed layer type");
+    plan_release(&plan);
+
+    plan_request to_v2s2 = {.forced_format = MANIFEST_DOCKER_V2S2};
+    tap_ok(plan_copy(oci_zstd, &to_v2s2, &plan, err, sizeof(err)) != 0 && strstr(err, "zstd"),
+           "zstd layers cannot become Docker");
+    tap_ok(plan_copy(oci_tar, &to_v2s2, &plan, err, sizeof(err)) == 0 && plan.out_kind == MANIFEST_DOCKER_V2S2 &&
+               strcmp(plan.config_media_type, MEDIA_TYPE_DOCKER_CONFIG) == 0 && !plan.config_to_oci,
+           "--format v2s2 converts OCI, config bytes kept");
+    plan_release(&plan);
+
+    plan_request forced_bad = {.forced_format = MANIFEST_DOCKER_V2S2, .dest_types = oci_only};
+    tap_ok(plan_copy(docker, &forced_bad, &plan, err, sizeof(err)) != 0 && strstr(err, "does not accept"),
+           "forced format the destination refuses");
+    plan_request v2s1 = {.forced_format = MANIFEST_DOCKER_V2S1};
+    tap_ok(plan_copy(docker, &v2s1, &plan, err, sizeof(err)) != 0 && strstr(err, "schema 1"), "v2s1 output refused clearly");
+
+    manifest_free(docker);
+    manifest_free(oci_tar);
+    manifest_free(oci_zstd);
+    return tap_done();
+}
