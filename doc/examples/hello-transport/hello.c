@@ -246,7 +246,6 @@ static const ferry_transport *const hello_transports[] = {&hello_transport, NULL
 
 static const ferry_module hello_module = {
     FERRY_MODULE_HEADER, /* struct_size, abi_major, abi_minor of these headers */
-    .reserved = 0,
     .name = "hello",
     .version = "1.0.0",
     .license = "Apache-2.0",
