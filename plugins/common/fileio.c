@@ -1,0 +1,288 @@
+/* plugins/common/fileio.c — crash-safe file primitives: directories created
+ * on demand, uniquely named temporary files and directories, atomic
+ * replace-or-keep writes, bounded whole-file reads and symlink-safe recursive
+ * removal. All take a directory fd so callers stay anchored to the directory
+ * they opened even if paths change underneath. */
+#include "plugin_util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int plugin_util_mkdir_p(const char *path)
+{
+    char *copy = strdup(path);
+    if (copy == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    /* Create each prefix in turn; EEXIST is fine (another writer may race). */
+    for (char *p = copy + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char saved = *p;
+        *p = '\0';
+        if (mkdir(copy, 0755) != 0 && errno != EEXIST) {
+            int err = errno;
+            free(copy);
+            errno = err;
+            return -1;
+        }
+        *p = saved;
+        if (saved == '\0')
+            break;
+    }
+    free(copy);
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
+}
+
+int plugin_util_open_dir(int dirfd, const char *path)
+{
+    return openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* Writes PREFIX followed by 12 random hex digits into name. */
+static int plugin_util_random_name(const char *prefix, char *name, size_t cap)
+{
+    unsigned char rnd[6];
+    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+        return -1;
+    int n = snprintf(name, cap, "%s%02x%02x%02x%02x%02x%02x", prefix, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4],
+                     rnd[5]);
+    if (n < 0 || (size_t)n >= cap) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return 0;
+}
+
+int plugin_util_create_temp(int dirfd, const char *prefix, char *name, size_t cap)
+{
+    for (int attempt = 0; attempt < 100; attempt++) {
+        if (plugin_util_random_name(prefix, name, cap) != 0)
+            return -1;
+        int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    errno = EEXIST;
+    return -1;
+}
+
+int plugin_util_mkdtemp_at(int dirfd, const char *prefix, char *name, size_t cap)
+{
+    for (int attempt = 0; attempt < 100; attempt++) {
+        if (plugin_util_random_name(prefix, name, cap) != 0)
+            return -1;
+        if (mkdirat(dirfd, name, 0755) == 0)
+            return 0;
+        if (errno != EEXIST)
+            return -1;
+    }
+    errno = EEXIST;
+    return -1;
+}
+
+int plugin_util_write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int plugin_util_publish_noreplace(int olddirfd, const char *oldname, int newdirfd, const char *newname)
+{
+    if (renameat2(olddirfd, oldname, newdirfd, newname, RENAME_NOREPLACE) == 0)
+        return 0;
+    int err = errno;
+    if (err == EINVAL || err == ENOSYS) {
+        /* File systems without RENAME_NOREPLACE: link() refuses to replace too. */
+        if (linkat(olddirfd, oldname, newdirfd, newname, 0) == 0 || errno == EEXIST) {
+            unlinkat(olddirfd, oldname, 0);
+            return 0;
+        }
+        return -1;
+    }
+    if (err == EEXIST) {
+        unlinkat(olddirfd, oldname, 0);
+        return 0;
+    }
+    errno = err;
+    return -1;
+}
+
+int plugin_util_write_file_atomic(int dirfd, const char *name, const void *data, size_t len, int replace)
+{
+    char tmp[PLUGIN_UTIL_TMPNAME_MAX];
+    int fd = plugin_util_create_temp(dirfd, ".ferry-tmp-", tmp, sizeof tmp);
+    if (fd < 0)
+        return -1;
+    int rc = plugin_util_write_all(fd, data, len);
+    if (rc == 0)
+        rc = fsync(fd);
+    int err = errno;
+    if (close(fd) != 0 && rc == 0) {
+        rc = -1;
+        err = errno;
+    }
+    if (rc == 0) {
+        if (replace)
+            rc = renameat(dirfd, tmp, dirfd, name);
+        else
+            rc = plugin_util_publish_noreplace(dirfd, tmp, dirfd, name);
+        err = errno;
+    }
+    if (rc != 0) {
+        unlinkat(dirfd, tmp, 0);
+        errno = err;
+    }
+    return rc;
+}
+
+int plugin_util_read_file(int dirfd, const char *name, size_t max, char **data, size_t *len)
+{
+    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int err = errno;
+        close(fd);
+        errno = err;
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
+        close(fd);
+        errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+        return -1;
+    }
+    size_t cap = (size_t)st.st_size + 2; /* +1 for the NUL, +1 to see EOF */
+    char *buf = malloc(cap);
+    if (buf == NULL) {
+        close(fd);
+        errno = ENOMEM;
+        return -1;
+    }
+    /* Read to end of file rather than trusting st_size: it may grow. */
+    size_t got = 0;
+    for (;;) {
+        if (got + 1 >= cap) {
+            if (cap > max) {
+                free(buf);
+                close(fd);
+                errno = EFBIG;
+                return -1;
+            }
+            size_t ncap = cap * 2 > max + 2 ? max + 2 : cap * 2;
+            char *grown = realloc(buf, ncap);
+            if (grown == NULL) {
+                free(buf);
+                close(fd);
+                errno = ENOMEM;
+                return -1;
+            }
+            buf = grown;
+            cap = ncap;
+        }
+        ssize_t n = read(fd, buf + got, cap - 1 - got);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            int err = errno;
+            free(buf);
+            close(fd);
+            errno = err;
+            return -1;
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    if (got > max) {
+        free(buf);
+        errno = EFBIG;
+        return -1;
+    }
+    buf[got] = '\0';
+    *data = buf;
+    *len = got;
+    return 0;
+}
+
+/* Empties the directory open at fd (which it closes), depth-first. */
+static int plugin_util_empty_dir_fd(int fd)
+{
+    DIR *d = fdopendir(fd);
+    if (d == NULL) {
+        int err = errno;
+        close(fd);
+        errno = err;
+        return -1;
+    }
+    int rc = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (unlinkat(fd, de->d_name, 0) == 0 || errno == ENOENT)
+            continue;
+        if (errno != EISDIR && errno != EPERM) {
+            rc = -1;
+            continue;
+        }
+        if (plugin_util_remove_tree_at(fd, de->d_name) != 0)
+            rc = -1;
+    }
+    int err = errno;
+    closedir(d);
+    errno = err;
+    return rc;
+}
+
+int plugin_util_remove_tree_at(int dirfd, const char *name)
+{
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode))
+        return unlinkat(dirfd, name, 0) == 0 || errno == ENOENT ? 0 : -1;
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = plugin_util_empty_dir_fd(fd);
+    if (unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
+        rc = -1;
+    return rc;
+}
+
+int plugin_util_fsync_dir(int dirfd)
+{
+    /* Some file systems refuse fsync on directories; that is not a failure. */
+    if (fsync(dirfd) != 0 && errno != EINVAL && errno != EROFS)
+        return -1;
+    return 0;
+}

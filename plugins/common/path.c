@@ -1,0 +1,159 @@
+/* plugins/common/path.c — small helpers of the file-based transports: the
+ * core check at module entry, printf into new memory, thread-safe strerror,
+ * policy-identity path resolution, digest splitting and errno reporting. */
+#include "plugin_util.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const ferry_services *plugin_util_core_services(const ferry_core *core, const char *module)
+{
+    if (core == NULL || !FERRY_HAS_MEMBER(core, ferry_core, services) || core->services == NULL)
+        return NULL;
+    const ferry_services *svc = core->services;
+    if (core->abi_major == FERRY_ABI_MAJOR && FERRY_HAS_MEMBER(svc, ferry_services, hasher_free))
+        return svc;
+    if (FERRY_HAS_MEMBER(svc, ferry_services, log) && svc->log != NULL)
+        svc->log(NULL, FERRY_LOG_ERROR,
+                 "%s: module needs ferry plugin ABI %d.0 with all its services, core offers %u.%u", module,
+                 FERRY_ABI_MAJOR, (unsigned)core->abi_major, (unsigned)core->abi_minor);
+    return NULL;
+}
+
+char *plugin_util_printf(const char *fmt, ...)
+{
+    va_list ap;
+    char *out = NULL;
+    va_start(ap, fmt);
+    int n = vasprintf(&out, fmt, ap);
+    va_end(ap);
+    return n < 0 ? NULL : out;
+}
+
+const char *plugin_util_strerror(int err, char *buf, size_t cap)
+{
+    /* GNU strerror_r: may return a static string instead of filling buf. */
+    return strerror_r(err, buf, cap);
+}
+
+/* Appends component `comp` (length n) to the absolute path in *res, handling
+ * "." and ".." lexically. */
+static int plugin_util_append_component(char **res, const char *comp, size_t n)
+{
+    if (n == 0 || (n == 1 && comp[0] == '.'))
+        return 0;
+    if (n == 2 && comp[0] == '.' && comp[1] == '.') {
+        char *slash = strrchr(*res, '/');
+        if (slash == *res)
+            slash[1] = '\0'; /* "/.." is "/" */
+        else if (slash != NULL)
+            *slash = '\0';
+        return 0;
+    }
+    size_t len = strlen(*res);
+    int need_slash = len == 0 || (*res)[len - 1] != '/';
+    char *grown = realloc(*res, len + need_slash + n + 1);
+    if (grown == NULL)
+        return -1;
+    if (need_slash)
+        grown[len++] = '/';
+    memcpy(grown + len, comp, n);
+    grown[len + n] = '\0';
+    *res = grown;
+    return 0;
+}
+
+char *plugin_util_resolve_path(const char *path)
+{
+    if (path == NULL || path[0] == '\0') {
+        errno = EINVAL;
+        return NULL;
+    }
+    char *abs;
+    if (path[0] == '/') {
+        abs = strdup(path);
+    } else {
+        char *cwd = getcwd(NULL, 0);
+        if (cwd == NULL)
+            return NULL;
+        abs = plugin_util_printf("%s/%s", cwd, path);
+        free(cwd);
+    }
+    if (abs == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+
+    /* Shorten the path at slashes until a prefix exists; `cut` is where the
+     * unresolved rest starts. */
+    size_t len = strlen(abs);
+    size_t cut = len;
+    char *resolved = NULL;
+    for (;;) {
+        char saved = abs[cut];
+        abs[cut] = '\0';
+        resolved = realpath(cut == 0 ? "/" : abs, NULL);
+        int err = errno;
+        abs[cut] = saved;
+        if (resolved != NULL)
+            break;
+        if (err != ENOENT && err != ENOTDIR) {
+            free(abs);
+            errno = err;
+            return NULL;
+        }
+        while (cut > 0 && abs[cut - 1] != '/')
+            cut--;
+        if (cut > 0)
+            cut--; /* drop the slash too */
+        else {
+            free(abs);
+            errno = err;
+            return NULL;
+        }
+    }
+
+    for (const char *p = abs + cut; *p != '\0';) {
+        while (*p == '/')
+            p++;
+        const char *end = strchrnul(p, '/');
+        if (plugin_util_append_component(&resolved, p, (size_t)(end - p)) != 0) {
+            free(resolved);
+            free(abs);
+            errno = ENOMEM;
+            return NULL;
+        }
+        p = end;
+    }
+    free(abs);
+    return resolved;
+}
+
+int plugin_util_digest_split(const ferry_services *svc, const char *digest, char *alg, size_t cap,
+                             const char **hex)
+{
+    if (digest == NULL || !svc->digest_is_valid(digest))
+        return -1;
+    const char *colon = strchr(digest, ':');
+    size_t n = (size_t)(colon - digest);
+    if (n + 1 > cap)
+        return -1;
+    memcpy(alg, digest, n);
+    alg[n] = '\0';
+    *hex = colon + 1;
+    return 0;
+}
+
+int plugin_util_errno_error(const ferry_services *svc, ferry_ctx *ctx, int err, const char *label,
+                            const char *action, const char *path)
+{
+    char buf[128];
+    int status = err == ENOMEM ? FERRY_ERR_NO_MEMORY : err == ENOENT ? FERRY_ERR_NOT_FOUND : FERRY_ERR_IO;
+    return svc->set_error(ctx, status, "%s: %s %s: %s", label, action, path,
+                          plugin_util_strerror(err, buf, sizeof buf));
+}

@@ -1,0 +1,125 @@
+/* plugins/common/plugin_util.h — helpers shared by the file-based transport
+ * modules (dir, oci): path resolution, crash-safe file writing, fd-backed
+ * readers and the put_blob streaming loop.
+ *
+ * Linked into each module as a hidden convenience library: nothing here is
+ * exported, and nothing here uses module-level state (the caller passes the
+ * services table it got from the core). Functions returning int return 0 or a
+ * FERRY_* status as documented; the "_at" file helpers return 0 or -1 with
+ * errno set, so that callers can word the error for their own transport. */
+#ifndef FERRY_PLUGIN_UTIL_H
+#define FERRY_PLUGIN_UTIL_H
+
+#include <ferry/ferry.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Largest stream chunk a module asks for or hands out (ABI guidance). */
+#define PLUGIN_UTIL_CHUNK (256 * 1024)
+/* Room for "sha512:" + 128 hex digits + NUL, rounded up. */
+#define PLUGIN_UTIL_DIGEST_MAX 144
+/* Room for a temporary file name made by plugin_util_create_temp. */
+#define PLUGIN_UTIL_TMPNAME_MAX 96
+
+/* ---- module entry (path.c) ---- */
+
+/* The services table of `core` when this core can run a 1.0 module (ABI
+ * major 1, a services table holding every 1.0 member), else NULL after
+ * logging why when possible. `module` names the module in that message. */
+const ferry_services *plugin_util_core_services(const ferry_core *core, const char *module);
+
+/* ---- strings and paths (path.c) ---- */
+
+/* malloc'd printf; NULL when out of memory. */
+char *plugin_util_printf(const char *fmt, ...) FERRY_PRINTF(1, 2);
+
+/* Thread-safe strerror. */
+const char *plugin_util_strerror(int err, char *buf, size_t cap);
+
+/* Absolute, symlink-free form of `path` as containers/image computes policy
+ * identities: the longest existing prefix is resolved with realpath, the
+ * missing rest is appended lexically ("." dropped, ".." pops). malloc'd, or
+ * NULL with errno set. */
+char *plugin_util_resolve_path(const char *path);
+
+/* Splits a validated digest "ALG:HEX": copies ALG into alg (cap bytes) and
+ * points *hex into digest. Returns 0, or -1 when the digest is not valid
+ * according to svc->digest_is_valid (never use such a digest as a path). */
+int plugin_util_digest_split(const ferry_services *svc, const char *digest, char *alg, size_t cap,
+                             const char **hex);
+
+/* ---- files (fileio.c); all return 0 or -1 with errno ---- */
+
+/* mkdir -p with mode 0755 (umask applies); existing directories are fine. */
+int plugin_util_mkdir_p(const char *path);
+
+/* Opens a directory (O_DIRECTORY|O_CLOEXEC); returns the fd or -1. */
+int plugin_util_open_dir(int dirfd, const char *path);
+
+/* Creates a new file dirfd/PREFIX<random> (O_EXCL, mode 0644 minus umask,
+ * opened for writing) and stores its name in name (PLUGIN_UTIL_TMPNAME_MAX
+ * bytes). Returns the fd or -1. */
+int plugin_util_create_temp(int dirfd, const char *prefix, char *name, size_t cap);
+
+/* Creates a new directory dirfd/PREFIX<random> with mode 0755 minus umask.
+ * Returns 0 or -1. */
+int plugin_util_mkdtemp_at(int dirfd, const char *prefix, char *name, size_t cap);
+
+/* write(2) until everything is written (EINTR-safe). */
+int plugin_util_write_all(int fd, const void *data, size_t len);
+
+/* Writes dirfd/name through a temporary file, fsync and rename, so that
+ * readers see the old content or the new one. With replace == 0 an existing
+ * file is kept (content-addressed data: it is already right). The directory
+ * itself is not fsynced (see plugin_util_fsync_dir). */
+int plugin_util_write_file_atomic(int dirfd, const char *name, const void *data, size_t len, int replace);
+
+/* Renames olddirfd/oldname to newdirfd/newname unless the latter exists, in
+ * which case oldname is removed instead (content-addressed files: whoever
+ * came first wins, nothing is rewritten). */
+int plugin_util_publish_noreplace(int olddirfd, const char *oldname, int newdirfd, const char *newname);
+
+/* Reads a whole regular file of at most max bytes into a malloc'd buffer
+ * (NUL-terminated for convenience). errno EFBIG when larger. */
+int plugin_util_read_file(int dirfd, const char *name, size_t max, char **data, size_t *len);
+
+/* Removes dirfd/name recursively without following symbolic links. A missing
+ * name is not an error. */
+int plugin_util_remove_tree_at(int dirfd, const char *name);
+
+/* fsync of a directory, so that renames in it survive a crash. */
+int plugin_util_fsync_dir(int dirfd);
+
+/* ---- streams (reader.c, blob.c); return FERRY_* after set_error ---- */
+
+/* Opens dirfd/name read-only and wraps it in a reader that knows its size.
+ * `label` and `what` word errors: a missing file gives FERRY_ERR_NOT_FOUND
+ * "LABEL: WHAT not found (PATH)" where PATH is dirpath/name. */
+int plugin_util_open_reader(const ferry_services *svc, ferry_ctx *ctx, int dirfd, const char *dirpath,
+                            const char *name, const char *label, const char *what, ferry_reader **out);
+
+/* What plugin_util_receive_blob leaves behind: a complete, fsynced
+ * temporary file in the directory it was given, and the blob's identity. */
+typedef struct plugin_util_received_blob {
+    char tmpname[PLUGIN_UTIL_TMPNAME_MAX];
+    char digest[PLUGIN_UTIL_DIGEST_MAX]; /* validated "ALG:HEX" */
+    int64_t size;
+} plugin_util_received_blob;
+
+/* Streams `data` to its end into a new temporary file in dirfd (named
+ * .ferry-blob-*), fsyncs it and works out its digest: the reader's digest
+ * after end of stream, else info->digest, else one computed here. On any
+ * failure the temporary file is removed and the status returned (a read
+ * error keeps the status the core's reader reported). `label` and `dirpath`
+ * word errors. */
+int plugin_util_receive_blob(const ferry_services *svc, ferry_ctx *ctx, ferry_reader *data,
+                             const ferry_blob_info *info, int dirfd, const char *dirpath, const char *label,
+                             plugin_util_received_blob *out);
+
+/* Reports an errno-based failure as FERRY_ERR_IO (FERRY_ERR_NO_MEMORY for
+ * ENOMEM, FERRY_ERR_NOT_FOUND for ENOENT) in one line:
+ * "LABEL: ACTION PATH: strerror". Returns the status. */
+int plugin_util_errno_error(const ferry_services *svc, ferry_ctx *ctx, int err, const char *label,
+                            const char *action, const char *path);
+
+#endif /* FERRY_PLUGIN_UTIL_H */

@@ -1,0 +1,46 @@
+/* plugins/dir/module.c — module descriptor and entry point of the dir:
+ * transport. The services pointer is the module's only state: set once in
+ * ferry_module_init, read-only afterwards. */
+#include "dir.h"
+
+static const ferry_services *dir_svc;
+
+const ferry_services *dir_services(void)
+{
+    return dir_svc;
+}
+
+static const ferry_transport dir_transport = {
+    .struct_size = sizeof(ferry_transport),
+    .name = "dir",
+    .description = "a local directory in skopeo's dir: format (manifest.json, blobs, signatures)",
+    .capabilities = FERRY_CAP_SOURCE | FERRY_CAP_DESTINATION | FERRY_CAP_PARALLEL_GET | FERRY_CAP_PARALLEL_PUT |
+                    FERRY_CAP_SIGNATURES | FERRY_CAP_MANIFEST_LISTS,
+    .validate_reference = dir_validate_reference,
+    .policy_identity = dir_policy_identity,
+    .open_source = dir_open_source,
+    .open_destination = dir_open_destination,
+    .delete_image = NULL,
+    .list_tags = NULL,
+};
+
+static const ferry_transport *const dir_transports[] = {&dir_transport, NULL};
+
+static const ferry_module dir_module = {
+    FERRY_MODULE_HEADER,
+    .name = "dir",
+    .version = "0.1.0",
+    .license = "Apache-2.0",
+    .transports = dir_transports,
+};
+
+static int dir_module_init(const ferry_core *core, const ferry_module **out)
+{
+    dir_svc = plugin_util_core_services(core, "dir");
+    if (dir_svc == NULL)
+        return FERRY_ERR_ABI;
+    *out = &dir_module;
+    return FERRY_OK;
+}
+
+FERRY_MODULE_DEFINE(dir_module_init)
