@@ -125,7 +125,7 @@ static int inspect_image(inspect_call *c, ferry_image_source *src, ferry_ctx *ct
         if (rc == FERRY_OK)
             strbuf_append(&c->out, data, len);
         free(data);
-        return rc;
+        return rc == FERRY_OK ? rc : ctx_wrap(ctx, rc, "reading manifest of", c->src.text);
     }
     rc = fetch_image(src, ctx, c->src.text, &c->app->platform, &img);
     char *blob = NULL;
@@ -162,12 +162,8 @@ static int inspect_call_run(void *arg, ferry_ctx *ctx)
         return ctx_fail(ctx, FERRY_ERR_UNSUPPORTED, "transport %s cannot be read from", t->name);
     ferry_image_source *src = NULL;
     int rc = t->open_source(ctx, c->src.reference, &src);
-    if (rc != FERRY_OK) {
-        char inner[CTX_MESSAGE_MAX];
-        ctx_status_message(ctx, rc, "opening");
-        snprintf(inner, sizeof(inner), "%s", ctx->message);
-        return ctx_fail(ctx, rc, "initializing source %s: %s", c->src.text, inner);
-    }
+    if (rc != FERRY_OK)
+        return ctx_wrap(ctx, rc, "initializing source", c->src.text);
     rc = inspect_image(c, src, ctx);
     src->ops->close(src, ctx);
     return rc;

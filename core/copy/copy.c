@@ -405,10 +405,7 @@ static int copy_open(const copy_endpoint *src, const copy_endpoint *dst, ferry_c
     int rc = src->transport->open_source(sctx, src->reference, &run->source);
     if (rc != FERRY_OK) {
         run->source = NULL;
-        char inner[CTX_MESSAGE_MAX];
-        ctx_status_message(sctx, rc, "opening");
-        snprintf(inner, sizeof(inner), "%s", sctx->message);
-        return ctx_fail(sctx, rc, "initializing source %s: %s", src->text, inner);
+        return ctx_wrap(sctx, rc, "initializing source", src->text);
     }
     if (run->source->ops->struct_size < SOURCE_OPS_V1_0)
         return ctx_fail(sctx, FERRY_ERR_ABI, "transport %s: source ops table too small", src->transport->name);
@@ -420,10 +417,7 @@ static int copy_open_dest(const copy_endpoint *dst, ferry_ctx *dctx, copy_run *r
     int rc = dst->transport->open_destination(dctx, dst->reference, &run->dest);
     if (rc != FERRY_OK) {
         run->dest = NULL;
-        char inner[CTX_MESSAGE_MAX];
-        ctx_status_message(dctx, rc, "opening");
-        snprintf(inner, sizeof(inner), "%s", dctx->message);
-        return ctx_fail(dctx, rc, "initializing destination %s: %s", dst->text, inner);
+        return ctx_wrap(dctx, rc, "initializing destination", dst->text);
     }
     if (run->dest->ops->struct_size < DEST_OPS_V1_0)
         return ctx_fail(dctx, FERRY_ERR_ABI, "transport %s: destination ops table too small", dst->transport->name);
@@ -475,12 +469,8 @@ static int copy_write_manifest(const copy_endpoint *dst, copy_run *run, const fe
     int rc = run->dest->ops->put_manifest(run->dest, dctx, bytes, len, manifest_kind_media_type(plan->out_kind),
                                           opts->manifest_digest, NULL);
     free(bytes);
-    if (rc != FERRY_OK) {
-        char inner[CTX_MESSAGE_MAX];
-        ctx_status_message(dctx, rc, "storing the manifest");
-        snprintf(inner, sizeof(inner), "%s", dctx->message);
-        return ctx_fail(dctx, rc, "writing manifest to %s: %s", dst->text, inner);
-    }
+    if (rc != FERRY_OK)
+        return ctx_wrap(dctx, rc, "writing manifest to", dst->text);
     return FERRY_OK;
 }
 

@@ -100,7 +100,7 @@ int fetch_image(ferry_image_source *src, ferry_ctx *ctx, const char *reference, 
     int rc = fetch_manifest(src, ctx, NULL, &out->top_data, &out->top_len, out->top_media_type,
                             sizeof(out->top_media_type));
     if (rc != FERRY_OK)
-        return rc;
+        return ctx_wrap(ctx, rc, "reading manifest of", reference);
     digest_sha256(out->top_data, out->top_len, out->top_digest, sizeof(out->top_digest));
     manifest *top = NULL;
     rc = fetch_parse(ctx, reference, "manifest of", out->top_data, out->top_len, out->top_media_type, &top);
@@ -124,7 +124,7 @@ int fetch_image(ferry_image_source *src, ferry_ctx *ctx, const char *reference, 
     char media_type[MEDIA_TYPE_MAX];
     rc = fetch_manifest(src, ctx, d->digest, &out->instance_data, &out->len, media_type, sizeof(media_type));
     if (rc != FERRY_OK)
-        return rc;
+        return ctx_wrap(ctx, rc, "reading manifest of", reference);
     out->data = out->instance_data;
     snprintf(out->digest, sizeof(out->digest), "%s", d->digest);
     const char *declared = media_type[0] ? media_type : d->media_type;

@@ -48,6 +48,16 @@ int ctx_status_message(ferry_ctx *ctx, int status, const char *what)
     return status;
 }
 
+int ctx_wrap(ferry_ctx *ctx, int status, const char *doing, const char *object)
+{
+    ctx_status_message(ctx, status, doing);
+    char inner[CTX_MESSAGE_MAX];
+    snprintf(inner, sizeof(inner), "%s", ctx->message);
+    if (strstr(inner, object) != NULL)
+        return ctx_fail(ctx, status, "%s: %s", doing, inner);
+    return ctx_fail(ctx, status, "%s %s: %s", doing, object, inner);
+}
+
 void ctx_copy_error(ferry_ctx *to, const ferry_ctx *from)
 {
     to->status = from->status;

@@ -43,6 +43,9 @@ int ctx_fail(ferry_ctx *ctx, int status, const char *fmt, ...) __attribute__((fo
 void ctx_clear(ferry_ctx *ctx);
 /* Ensures a failing `status` has a message; `what` names the operation. */
 int ctx_status_message(ferry_ctx *ctx, int status, const char *what);
+/* Prefixes ctx's error with what was being done ("initializing source") and
+ * the object, unless the message already names the object. Returns status. */
+int ctx_wrap(ferry_ctx *ctx, int status, const char *doing, const char *object);
 /* Copies ctx's error into another ctx (worker → main). */
 void ctx_copy_error(ferry_ctx *to, const ferry_ctx *from);
 int ctx_cancelled(const ferry_ctx *ctx);

@@ -23,6 +23,12 @@ char *gojson_encode(const json_t *value, int indent);
  * quotes included, to a malloc'd buffer; returns it or NULL on OOM. */
 char *gojson_quote(const char *s, size_t n);
 
+/* strconv.FormatFloat(f, fmt, -1, 64) for fmt 'e', 'f' or 'g': the
+ * shortest digits that read back as f ('g' switches to 'e' below 1e-4 and
+ * from 1e6 on, like fmt's %v). Writes at most cap-1 bytes and a NUL; returns
+ * the length. */
+size_t gojson_format_float(double f, char fmt, char *buf, size_t cap);
+
 /* ---- reading, as Go's json.Unmarshal reads ---- */
 
 typedef enum gojson_kind {

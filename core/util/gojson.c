@@ -1,0 +1,805 @@
+/* core/util/gojson.c — Go encoding/json compatible writer (Marshal and
+ * MarshalIndent bytes) and reader (Go's syntax rules, messages and string
+ * decoding), so that ferry's JSON matches skopeo's byte for byte. */
+#include "util/gojson.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/strbuf.h"
+
+#define GOJSON_MAX_DEPTH 10000 /* Go's maxNestingDepth */
+
+static const char gojson_hex[] = "0123456789abcdef";
+
+size_t gojson_utf8_decode(const unsigned char *s, size_t n, unsigned *rune)
+{
+    unsigned c = s[0];
+    *rune = 0xFFFD;
+    if (c < 0x80) {
+        *rune = c;
+        return 1;
+    }
+    size_t need;
+    unsigned min, r;
+    if (c >= 0xC2 && c <= 0xDF) {
+        need = 2;
+        min = 0x80;
+        r = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        need = 3;
+        min = 0x800;
+        r = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 4;
+        min = 0x10000;
+        r = c & 0x07;
+    } else {
+        return 1;
+    }
+    if (n < need)
+        return 1;
+    for (size_t i = 1; i < need; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 1;
+        r = (r << 6) | (s[i] & 0x3F);
+    }
+    if (r < min || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF))
+        return 1;
+    *rune = r;
+    return need;
+}
+
+/* ---------------------------------------------------------------- writer */
+
+/* Go's encodeState.string with HTML escaping on (Marshal's default). */
+static void gojson_put_string(strbuf *sb, const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t start = 0, i = 0;
+    strbuf_append(sb, "\"", 1);
+    while (i < n) {
+        unsigned char b = s[i];
+        if (b < 0x80) {
+            if (b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&') {
+                i++;
+                continue;
+            }
+            strbuf_append(sb, str + start, i - start);
+            switch (b) {
+            case '"':
+            case '\\': {
+                char esc[2] = {'\\', (char)b};
+                strbuf_append(sb, esc, 2);
+                break;
+            }
+            case '\n':
+                strbuf_append(sb, "\\n", 2);
+                break;
+            case '\r':
+                strbuf_append(sb, "\\r", 2);
+                break;
+            case '\t':
+                strbuf_append(sb, "\\t", 2);
+                break;
+            default: {
+                char esc[6] = {'\\', 'u', '0', '0', gojson_hex[b >> 4], gojson_hex[b & 0xF]};
+                strbuf_append(sb, esc, 6);
+            }
+            }
+            start = ++i;
+            continue;
+        }
+        unsigned r;
+        size_t size = gojson_utf8_decode(s + i, n - i, &r);
+        if (r == 0xFFFD && size == 1) {
+            strbuf_append(sb, str + start, i - start);
+            strbuf_append(sb, "\\ufffd", 6);
+            start = ++i;
+            continue;
+        }
+        if (r == 0x2028 || r == 0x2029) {
+            strbuf_append(sb, str + start, i - start);
+            strbuf_append(sb, r == 0x2028 ? "\\u2028" : "\\u2029", 6);
+            i += size;
+            start = i;
+            continue;
+        }
+        i += size;
+    }
+    strbuf_append(sb, str + start, n - start);
+    strbuf_append(sb, "\"", 1);
+}
+
+char *gojson_quote(const char *s, size_t n)
+{
+    strbuf sb = STRBUF_INIT;
+    gojson_put_string(&sb, s, n);
+    return strbuf_detach(&sb, NULL);
+}
+
+/* Splits the "%.*e" rendering of f into its significant digits and decimal
+ * exponent (value = 0.d1d2... * 10^(exp+1)). */
+static void gojson_split_e(const char *e, char *digits, size_t *nd, int *exp)
+{
+    size_t k = 0;
+    const char *p = e;
+    if (*p == '-')
+        p++;
+    for (; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9')
+            digits[k++] = *p;
+    digits[k] = '\0';
+    *nd = k;
+    *exp = (*p == 'e') ? atoi(p + 1) : 0;
+}
+
+/* Shortest digits that read back as f, as strconv.FormatFloat(f, _, -1, 64)
+ * picks them. */
+static void gojson_shortest(double f, char *digits, size_t *nd, int *exp)
+{
+    char tmp[64];
+    for (int prec = 0; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*e", prec, f);
+        if (strtod(tmp, NULL) == f) {
+            gojson_split_e(tmp, digits, nd, exp);
+            return;
+        }
+        /* Just above a power of two the interval of values that read back is
+         * lopsided: the correctly rounded candidate may fall below it while
+         * the next one up is inside, and Go takes that one. */
+        gojson_split_e(tmp, digits, nd, exp);
+        char up[32];
+        memcpy(up, digits, *nd + 1);
+        int e = *exp;
+        size_t i = *nd;
+        while (i > 0 && up[i - 1] == '9')
+            up[--i] = '0';
+        if (i == 0) {
+            memmove(up + 1, up, *nd);
+            up[0] = '1';
+            up[*nd] = '\0';
+            e++;
+        } else {
+            up[i - 1]++;
+        }
+        snprintf(tmp, sizeof tmp, "%s%c.%se%d", f < 0 ? "-" : "", up[0], up + 1, e);
+        if (strtod(tmp, NULL) == f) {
+            memcpy(digits, up, *nd + 1);
+            *exp = e;
+            return;
+        }
+    }
+    snprintf(tmp, sizeof tmp, "%.16e", f);
+    gojson_split_e(tmp, digits, nd, exp);
+}
+
+size_t gojson_format_float(double f, char fmt, char *buf, size_t cap)
+{
+    strbuf sb = STRBUF_INIT;
+    char digits[32];
+    size_t nd;
+    int exp;
+    if (isnan(f)) {
+        strbuf_puts(&sb, "NaN");
+    } else if (isinf(f)) {
+        strbuf_puts(&sb, f > 0 ? "+Inf" : "-Inf");
+    } else {
+        if (f == 0) {
+            digits[0] = '0';
+            digits[1] = '\0';
+            nd = 1;
+            exp = 0;
+        } else {
+            gojson_shortest(f, digits, &nd, &exp);
+            while (nd > 1 && digits[nd - 1] == '0')
+                digits[--nd] = '\0';
+        }
+        if (signbit(f))
+            strbuf_append(&sb, "-", 1);
+        if (fmt == 'g')
+            fmt = (exp < -4 || exp >= 6) ? 'e' : 'f';
+        if (fmt == 'e') {
+            strbuf_append(&sb, digits, 1);
+            if (nd > 1) {
+                strbuf_append(&sb, ".", 1);
+                strbuf_append(&sb, digits + 1, nd - 1);
+            }
+            strbuf_printf(&sb, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+        } else if (exp < 0) {
+            strbuf_append(&sb, "0.", 2);
+            for (int i = -1; i > exp; i--)
+                strbuf_append(&sb, "0", 1);
+            strbuf_append(&sb, digits, nd);
+        } else if ((size_t)exp + 1 >= nd) {
+            strbuf_append(&sb, digits, nd);
+            for (size_t i = nd; i < (size_t)exp + 1; i++)
+                strbuf_append(&sb, "0", 1);
+        } else {
+            strbuf_append(&sb, digits, (size_t)exp + 1);
+            strbuf_append(&sb, ".", 1);
+            strbuf_append(&sb, digits + exp + 1, nd - (size_t)exp - 1);
+        }
+    }
+    size_t n = 0;
+    if (!sb.failed && cap > 0) {
+        n = sb.len < cap - 1 ? sb.len : cap - 1;
+        memcpy(buf, sb.data ? sb.data : "", n);
+        buf[n] = '\0';
+    }
+    strbuf_release(&sb);
+    return n;
+}
+
+/* Go's floatEncoder for float64: ES6-style, 'f' between 1e-6 and 1e21,
+ * otherwise 'e' with the exponent not padded. */
+static int gojson_put_float(strbuf *sb, double f)
+{
+    if (isnan(f) || isinf(f))
+        return -1;
+    double a = fabs(f);
+    char buf[64];
+    size_t n = gojson_format_float(f, (a != 0 && (a < 1e-6 || a >= 1e21)) ? 'e' : 'f', buf, sizeof buf);
+    /* Go pads no exponent digits: e-07 becomes e-7 */
+    if (n >= 4 && buf[n - 4] == 'e' && buf[n - 3] == '-' && buf[n - 2] == '0') {
+        buf[n - 2] = buf[n - 1];
+        buf[--n] = '\0';
+    }
+    strbuf_append(sb, buf, n);
+    return 0;
+}
+
+static void gojson_newline(strbuf *sb, int indent, int depth)
+{
+    strbuf_append(sb, "\n", 1);
+    for (int i = 0; i < indent * depth; i++)
+        strbuf_append(sb, " ", 1);
+}
+
+static int gojson_put_value(strbuf *sb, const json_t *v, int indent, int depth)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        if (json_object_size(v) == 0) {
+            strbuf_append(sb, "{}", 2);
+            return 0;
+        }
+        const char *key;
+        size_t key_len;
+        json_t *member;
+        int first = 1;
+        strbuf_append(sb, "{", 1);
+        json_object_keylen_foreach((json_t *)v, key, key_len, member)
+        {
+            if (!first)
+                strbuf_append(sb, ",", 1);
+            first = 0;
+            if (indent)
+                gojson_newline(sb, indent, depth + 1);
+            gojson_put_string(sb, key, key_len);
+            strbuf_append(sb, indent ? ": " : ":", indent ? 2 : 1);
+            if (gojson_put_value(sb, member, indent, depth + 1) != 0)
+                return -1;
+        }
+        if (indent)
+            gojson_newline(sb, indent, depth);
+        strbuf_append(sb, "}", 1);
+        return 0;
+    }
+    case JSON_ARRAY: {
+        size_t n = json_array_size(v);
+        if (n == 0) {
+            strbuf_append(sb, "[]", 2);
+            return 0;
+        }
+        strbuf_append(sb, "[", 1);
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                strbuf_append(sb, ",", 1);
+            if (indent)
+                gojson_newline(sb, indent, depth + 1);
+            if (gojson_put_value(sb, json_array_get(v, i), indent, depth + 1) != 0)
+                return -1;
+        }
+        if (indent)
+            gojson_newline(sb, indent, depth);
+        strbuf_append(sb, "]", 1);
+        return 0;
+    }
+    case JSON_STRING:
+        gojson_put_string(sb, json_string_value(v), json_string_length(v));
+        return 0;
+    case JSON_INTEGER:
+        strbuf_printf(sb, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return 0;
+    case JSON_REAL:
+        return gojson_put_float(sb, json_real_value(v));
+    case JSON_TRUE:
+        strbuf_append(sb, "true", 4);
+        return 0;
+    case JSON_FALSE:
+        strbuf_append(sb, "false", 5);
+        return 0;
+    case JSON_NULL:
+        strbuf_append(sb, "null", 4);
+        return 0;
+    }
+    return -1;
+}
+
+char *gojson_encode(const json_t *value, int indent)
+{
+    strbuf sb = STRBUF_INIT;
+    if (value == NULL || indent < 0 || gojson_put_value(&sb, value, indent, 0) != 0) {
+        strbuf_release(&sb);
+        return NULL;
+    }
+    return strbuf_detach(&sb, NULL);
+}
+
+/* ---------------------------------------------------------------- reader */
+
+typedef struct gojson_parser {
+    const unsigned char *p;
+    size_t len;
+    size_t pos;
+    char *err;
+    size_t errcap;
+    int failed;
+} gojson_parser;
+
+const char *gojson_kind_name(gojson_kind kind)
+{
+    switch (kind) {
+    case GOJSON_NULL:
+        return "null";
+    case GOJSON_BOOL:
+        return "bool";
+    case GOJSON_NUMBER:
+        return "number";
+    case GOJSON_STRING:
+        return "string";
+    case GOJSON_ARRAY:
+        return "array";
+    case GOJSON_OBJECT:
+        return "object";
+    }
+    return "value";
+}
+
+/* Go's quoteChar: the byte as a one-character Go-quoted rune literal. */
+static void gojson_quote_char(unsigned char c, char *out, size_t cap)
+{
+    if (c == '\'') {
+        snprintf(out, cap, "'\\''");
+    } else if (c == '"') {
+        snprintf(out, cap, "'\"'");
+    } else if (c == '\\') {
+        snprintf(out, cap, "'\\\\'");
+    } else if (c < 0x20 || c == 0x7f) {
+        const char *named = NULL;
+        switch (c) {
+        case '\a': named = "\\a"; break;
+        case '\b': named = "\\b"; break;
+        case '\f': named = "\\f"; break;
+        case '\n': named = "\\n"; break;
+        case '\r': named = "\\r"; break;
+        case '\t': named = "\\t"; break;
+        case '\v': named = "\\v"; break;
+        }
+        if (named)
+            snprintf(out, cap, "'%s'", named);
+        else
+            snprintf(out, cap, "'\\x%02x'", c);
+    } else if (c < 0x80) {
+        snprintf(out, cap, "'%c'", c);
+    } else if (c < 0xA1 || c == 0xAD) {
+        /* the byte is taken as rune U+00XX; these are not printable */
+        snprintf(out, cap, "'\\u00%02x'", c);
+    } else {
+        snprintf(out, cap, "'%c%c'", 0xC0 | (c >> 6), 0x80 | (c & 0x3F));
+    }
+}
+
+static void gojson_fail(gojson_parser *ps, const char *context)
+{
+    if (ps->failed)
+        return;
+    ps->failed = 1;
+    if (ps->pos >= ps->len) {
+        snprintf(ps->err, ps->errcap, "unexpected end of JSON input");
+        return;
+    }
+    char q[16];
+    gojson_quote_char(ps->p[ps->pos], q, sizeof q);
+    snprintf(ps->err, ps->errcap, "invalid character %s %s", q, context);
+}
+
+static void gojson_skip_space(gojson_parser *ps)
+{
+    while (ps->pos < ps->len) {
+        unsigned char c = ps->p[ps->pos];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+            break;
+        ps->pos++;
+    }
+}
+
+static int gojson_hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static void gojson_put_rune(strbuf *sb, unsigned r)
+{
+    unsigned char b[4];
+    size_t n;
+    if (r < 0x80) {
+        b[0] = (unsigned char)r;
+        n = 1;
+    } else if (r < 0x800) {
+        b[0] = (unsigned char)(0xC0 | (r >> 6));
+        b[1] = (unsigned char)(0x80 | (r & 0x3F));
+        n = 2;
+    } else if (r < 0x10000) {
+        b[0] = (unsigned char)(0xE0 | (r >> 12));
+        b[1] = (unsigned char)(0x80 | ((r >> 6) & 0x3F));
+        b[2] = (unsigned char)(0x80 | (r & 0x3F));
+        n = 3;
+    } else {
+        b[0] = (unsigned char)(0xF0 | (r >> 18));
+        b[1] = (unsigned char)(0x80 | ((r >> 12) & 0x3F));
+        b[2] = (unsigned char)(0x80 | ((r >> 6) & 0x3F));
+        b[3] = (unsigned char)(0x80 | (r & 0x3F));
+        n = 4;
+    }
+    strbuf_append(sb, b, n);
+}
+
+/* Reads the 4 hex digits of a \u escape at p (already validated). */
+static unsigned gojson_u4(const unsigned char *p)
+{
+    unsigned r = 0;
+    for (int i = 0; i < 4; i++)
+        r = (r << 4) | (unsigned)gojson_hexval(p[i]);
+    return r;
+}
+
+/* Scans a string literal at ps->pos (on the opening quote), validating as Go's
+ * scanner does, and decodes it as Go's unquote does. */
+static int gojson_read_string(gojson_parser *ps, char **out, size_t *out_len)
+{
+    size_t start = ++ps->pos;
+    /* validate first */
+    for (;;) {
+        if (ps->pos >= ps->len) {
+            gojson_fail(ps, "");
+            return -1;
+        }
+        unsigned char c = ps->p[ps->pos];
+        if (c == '"')
+            break;
+        if (c == '\\') {
+            ps->pos++;
+            if (ps->pos >= ps->len) {
+                gojson_fail(ps, "");
+                return -1;
+            }
+            c = ps->p[ps->pos];
+            if (c == 'u') {
+                for (int i = 0; i < 4; i++) {
+                    ps->pos++;
+                    if (ps->pos >= ps->len || gojson_hexval(ps->p[ps->pos]) < 0) {
+                        gojson_fail(ps, "in \\u hexadecimal character escape");
+                        return -1;
+                    }
+                }
+            } else if (!strchr("bfnrt\\/\"", c) || c == 0) {
+                gojson_fail(ps, "in string escape code");
+                return -1;
+            }
+            ps->pos++;
+            continue;
+        }
+        if (c < 0x20) {
+            gojson_fail(ps, "in string literal");
+            return -1;
+        }
+        ps->pos++;
+    }
+    size_t end = ps->pos++;
+    /* decode */
+    strbuf sb = STRBUF_INIT;
+    const unsigned char *s = ps->p;
+    size_t i = start;
+    while (i < end) {
+        unsigned char c = s[i];
+        if (c == '\\') {
+            char e = (char)s[i + 1];
+            i += 2;
+            switch (e) {
+            case 'b': strbuf_append(&sb, "\b", 1); break;
+            case 'f': strbuf_append(&sb, "\f", 1); break;
+            case 'n': strbuf_append(&sb, "\n", 1); break;
+            case 'r': strbuf_append(&sb, "\r", 1); break;
+            case 't': strbuf_append(&sb, "\t", 1); break;
+            case 'u': {
+                unsigned r = gojson_u4(s + i);
+                i += 4;
+                if (r >= 0xD800 && r <= 0xDFFF) {
+                    /* a pair only when a high surrogate is followed by a
+                     * \u low surrogate; anything else is U+FFFD */
+                    if (r < 0xDC00 && i + 6 <= end && s[i] == '\\' && s[i + 1] == 'u') {
+                        unsigned r2 = gojson_u4(s + i + 2);
+                        if (r2 >= 0xDC00 && r2 <= 0xDFFF) {
+                            gojson_put_rune(&sb, 0x10000 + ((r - 0xD800) << 10) + (r2 - 0xDC00));
+                            i += 6;
+                            break;
+                        }
+                    }
+                    r = 0xFFFD;
+                }
+                gojson_put_rune(&sb, r);
+                break;
+            }
+            default: strbuf_append(&sb, &e, 1); break; /* \\ \/ \" */
+            }
+            continue;
+        }
+        if (c < 0x80) {
+            strbuf_append(&sb, &s[i], 1);
+            i++;
+            continue;
+        }
+        unsigned r;
+        size_t size = gojson_utf8_decode(s + i, end - i, &r);
+        if (r == 0xFFFD && size == 1)
+            gojson_put_rune(&sb, 0xFFFD);
+        else
+            strbuf_append(&sb, &s[i], size);
+        i += size;
+    }
+    *out = strbuf_detach(&sb, out_len);
+    if (*out == NULL) {
+        ps->failed = 1;
+        snprintf(ps->err, ps->errcap, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static int gojson_isdigit(gojson_parser *ps)
+{
+    return ps->pos < ps->len && ps->p[ps->pos] >= '0' && ps->p[ps->pos] <= '9';
+}
+
+static int gojson_read_number(gojson_parser *ps)
+{
+    if (ps->p[ps->pos] == '-') {
+        ps->pos++;
+        if (!gojson_isdigit(ps)) {
+            gojson_fail(ps, "in numeric literal");
+            return -1;
+        }
+    }
+    if (ps->p[ps->pos] == '0') {
+        ps->pos++;
+    } else {
+        while (gojson_isdigit(ps))
+            ps->pos++;
+    }
+    if (ps->pos < ps->len && ps->p[ps->pos] == '.') {
+        ps->pos++;
+        if (!gojson_isdigit(ps)) {
+            gojson_fail(ps, "after decimal point in numeric literal");
+            return -1;
+        }
+        while (gojson_isdigit(ps))
+            ps->pos++;
+    }
+    if (ps->pos < ps->len && (ps->p[ps->pos] == 'e' || ps->p[ps->pos] == 'E')) {
+        ps->pos++;
+        if (ps->pos < ps->len && (ps->p[ps->pos] == '+' || ps->p[ps->pos] == '-'))
+            ps->pos++;
+        if (!gojson_isdigit(ps)) {
+            gojson_fail(ps, "in exponent of numeric literal");
+            return -1;
+        }
+        while (gojson_isdigit(ps))
+            ps->pos++;
+    }
+    return 0;
+}
+
+static int gojson_read_literal(gojson_parser *ps, const char *word)
+{
+    /* the first letter is already known to match */
+    char context[40];
+    ps->pos++;
+    for (size_t i = 1; word[i]; i++) {
+        if (ps->pos >= ps->len || ps->p[ps->pos] != (unsigned char)word[i]) {
+            snprintf(context, sizeof context, "in literal %s (expecting '%c')", word, word[i]);
+            gojson_fail(ps, context);
+            return -1;
+        }
+        ps->pos++;
+    }
+    return 0;
+}
+
+static void gojson_node_clear(gojson_node *node)
+{
+    for (size_t i = 0; i < node->n_children; i++)
+        gojson_node_clear(&node->children[i]);
+    free(node->children);
+    free(node->str);
+    free(node->key);
+}
+
+static int gojson_append_child(gojson_parser *ps, gojson_node *parent, size_t *cap, gojson_node *child)
+{
+    if (parent->n_children == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 4;
+        gojson_node *c = realloc(parent->children, ncap * sizeof *c);
+        if (c == NULL) {
+            gojson_node_clear(child);
+            ps->failed = 1;
+            snprintf(ps->err, ps->errcap, "out of memory");
+            return -1;
+        }
+        parent->children = c;
+        *cap = ncap;
+    }
+    parent->children[parent->n_children++] = *child;
+    return 0;
+}
+
+static int gojson_read_value(gojson_parser *ps, gojson_node *node, int depth);
+
+static int gojson_read_container(gojson_parser *ps, gojson_node *node, int depth, int is_object)
+{
+    size_t cap = 0;
+    unsigned char close = is_object ? '}' : ']';
+    if (depth >= GOJSON_MAX_DEPTH) {
+        gojson_fail(ps, "exceeded max depth");
+        return -1;
+    }
+    ps->pos++;
+    gojson_skip_space(ps);
+    if (ps->pos < ps->len && ps->p[ps->pos] == close) {
+        ps->pos++;
+        return 0;
+    }
+    for (;;) {
+        gojson_node child;
+        memset(&child, 0, sizeof child);
+        if (is_object) {
+            if (ps->pos >= ps->len || ps->p[ps->pos] != '"') {
+                gojson_fail(ps, "looking for beginning of object key string");
+                return -1;
+            }
+            if (gojson_read_string(ps, &child.key, &child.key_len) != 0)
+                return -1;
+            gojson_skip_space(ps);
+            if (ps->pos >= ps->len || ps->p[ps->pos] != ':') {
+                free(child.key);
+                gojson_fail(ps, "after object key");
+                return -1;
+            }
+            ps->pos++;
+            gojson_skip_space(ps);
+        }
+        if (gojson_read_value(ps, &child, depth + 1) != 0) {
+            gojson_node_clear(&child);
+            return -1;
+        }
+        if (gojson_append_child(ps, node, &cap, &child) != 0)
+            return -1; /* child already released */
+        gojson_skip_space(ps);
+        if (ps->pos < ps->len && ps->p[ps->pos] == ',') {
+            ps->pos++;
+            gojson_skip_space(ps);
+            continue;
+        }
+        if (ps->pos < ps->len && ps->p[ps->pos] == close) {
+            ps->pos++;
+            return 0;
+        }
+        gojson_fail(ps, is_object ? "after object key:value pair" : "after array element");
+        return -1;
+    }
+}
+
+static int gojson_read_value(gojson_parser *ps, gojson_node *node, int depth)
+{
+    if (ps->pos >= ps->len) {
+        gojson_fail(ps, "");
+        return -1;
+    }
+    size_t start = ps->pos;
+    int rc;
+    unsigned char c = ps->p[ps->pos];
+    switch (c) {
+    case '{':
+    case '[':
+        node->kind = c == '{' ? GOJSON_OBJECT : GOJSON_ARRAY;
+        rc = gojson_read_container(ps, node, depth, c == '{');
+        break;
+    case '"':
+        node->kind = GOJSON_STRING;
+        rc = gojson_read_string(ps, &node->str, &node->str_len);
+        break;
+    case 't':
+        node->kind = GOJSON_BOOL;
+        node->boolean = 1;
+        rc = gojson_read_literal(ps, "true");
+        break;
+    case 'f':
+        node->kind = GOJSON_BOOL;
+        rc = gojson_read_literal(ps, "false");
+        break;
+    case 'n':
+        node->kind = GOJSON_NULL;
+        rc = gojson_read_literal(ps, "null");
+        break;
+    default:
+        if (c == '-' || (c >= '0' && c <= '9')) {
+            node->kind = GOJSON_NUMBER;
+            rc = gojson_read_number(ps);
+            if (rc == 0) {
+                node->str_len = ps->pos - start;
+                node->str = malloc(node->str_len + 1);
+                if (node->str == NULL) {
+                    ps->failed = 1;
+                    snprintf(ps->err, ps->errcap, "out of memory");
+                    return -1;
+                }
+                memcpy(node->str, ps->p + start, node->str_len);
+                node->str[node->str_len] = '\0';
+            }
+            break;
+        }
+        gojson_fail(ps, "looking for beginning of value");
+        return -1;
+    }
+    node->raw = (const char *)ps->p + start;
+    node->raw_len = ps->pos - start;
+    return rc;
+}
+
+gojson_node *gojson_parse(const void *data, size_t len, char *err, size_t errcap)
+{
+    char dummy[8];
+    gojson_parser ps = {(const unsigned char *)data, len, 0, err ? err : dummy, err ? errcap : sizeof dummy, 0};
+    gojson_node *node = calloc(1, sizeof *node);
+    if (node == NULL) {
+        snprintf(ps.err, ps.errcap, "out of memory");
+        return NULL;
+    }
+    gojson_skip_space(&ps);
+    if (gojson_read_value(&ps, node, 0) == 0) {
+        gojson_skip_space(&ps);
+        if (ps.pos == ps.len)
+            return node;
+        gojson_fail(&ps, "after top-level value");
+    }
+    gojson_node_free(node);
+    return NULL;
+}
+
+void gojson_node_free(gojson_node *node)
+{
+    if (node == NULL)
+        return;
+    gojson_node_clear(node);
+    free(node);
+}
