@@ -95,10 +95,14 @@ int main(int argc, char **argv)
         goto out;
     }
     const char *name = argv[cmd_index];
-    if (strcmp(name, "help") == 0) {
+    /* "ferry help COMMAND" is "ferry COMMAND --help", as in skopeo. */
+    int help_for_command = strcmp(name, "help") == 0 && cmd_index + 1 < argc;
+    if (strcmp(name, "help") == 0 && !help_for_command) {
         print_help();
         goto out;
     }
+    if (help_for_command)
+        name = argv[++cmd_index];
     const command *cmd = NULL;
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (strcmp(commands[i].name, name) == 0)
@@ -112,7 +116,10 @@ int main(int argc, char **argv)
         code = app_fail_text("cannot initialise the transport module loader");
         goto out;
     }
-    code = cmd->run(&app, cmd, argc - cmd_index - 1, argv + cmd_index + 1);
+    static char help_flag[] = "--help";
+    char *help_argv[] = {help_flag, NULL};
+    code = help_for_command ? cmd->run(&app, cmd, 1, help_argv)
+                            : cmd->run(&app, cmd, argc - cmd_index - 1, argv + cmd_index + 1);
     registry_free(&app.registry);
 out:
     for (size_t i = 0; i < app.n_owned; i++)

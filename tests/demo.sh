@@ -7,7 +7,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-packages=(build-essential autoconf automake libtool libltdl-dev pkg-config libjansson-dev libssl-dev
+packages=(build-essential autoconf automake libtool libltdl-dev pkg-config libjansson-dev libssl-dev time skopeo
           zlib1g-dev libcurl4-openssl-dev python3)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -190,7 +190,7 @@ int cmd_inspect(ferry_app *app, const command *cmd, int argc, char **argv)
         code = app_fail_text("inspect: --format with --config is not supported by this ferry yet");
     } else if (app_side_options(app, &p, "", &opts, err, sizeof(err)) != 0) {
         code = app_fail_text(err);
-    } else if (app_endpoint(app, p.args[0], &opts, &call.src, &ctx) != FERRY_OK ||
+    } else if ((ctx.options = &opts) == NULL || app_endpoint(app, p.args[0], &opts, &call.src, &ctx) != FERRY_OK ||
                app_with_retries(app, &p, inspect_call_run, &call, &ctx) != FERRY_OK) {
         code = app_fail(&ctx);
     } else if (call.out.len > 0 && fwrite(call.out.data, 1, call.out.len, stdout) != call.out.len) {

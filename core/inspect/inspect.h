@@ -24,13 +24,28 @@ typedef struct inspect_input {
 json_t *inspect_build(const inspect_input *in, char *err, size_t errcap);
 
 /* Renders a Go text/template over the inspect object, as `skopeo inspect
- * --format` does (output followed by a newline, like skopeo). Supported:
- * literal text, {{.Field}}, {{.Labels.key}}, {{index .Labels "k"}},
- * {{json .Field}}, {{range .Layers}}…{{end}} (with {{.}} and fields of
- * LayersData entries inside), and whitespace trimming {{- -}}. Values print as
- * Go's fmt %v does ([a b], map[k:v], times as "2006-01-02 15:04:05 +0000 UTC").
- * Returns a malloc'd string (caller frees) or NULL with a message in err naming
- * the template problem. */
+ * --format` does (output followed by a newline, like skopeo). Go 1.19's
+ * text/template language: literal text, {{.Field}}, {{.Labels.key}},
+ * pipelines, variables, if/with/range/else/break/continue, whitespace trimming
+ * {{- -}}, the builtin functions (index, len, printf, eq, …) and the methods
+ * of the field types (.Created.Year, .Digest.Encoded, …). Values print as
+ * Go's fmt %v does ([a b], map[k:v], times as "2006-01-02 15:04:05 +0000
+ * UTC"). skopeo 1.9.3 has no "json" function ({{json .Labels}} fails), but
+ * "json" or "{{json .}}" as the whole format prints the JSON. Returns a
+ * malloc'd string (caller frees) or NULL with Go's message in err naming the
+ * template problem. */
 char *inspect_render_template(const char *tmpl, const json_t *inspect, char *err, size_t errcap);
+
+/* The same, keeping what skopeo has already printed when the template fails
+ * while running (it writes output as it goes): returns the output so far
+ * (caller frees; may be NULL on OOM) with its length in *len (it may hold NUL
+ * bytes from label values), and sets *failed with the message in err. skopeo 1.9.3 facts this implements: a "" or "json"/"{{json .}}"
+ * format prints the indented JSON; "\n" and "\t" in the format become a
+ * newline and a tab; the format runs inside {{range . }}…{{end}} (so
+ * {{.Unknown}} fails with "can't evaluate field Unknown in type
+ * interface {}"); there is no "json" function; output passes through a
+ * tabwriter that is never flushed (a last line with a tab is lost). */
+char *inspect_render_template_partial(const char *tmpl, const json_t *inspect, size_t *len, int *failed,
+                                      char *err, size_t errcap);
 
 #endif

@@ -53,8 +53,14 @@ int ctx_wrap(ferry_ctx *ctx, int status, const char *doing, const char *object)
     ctx_status_message(ctx, status, doing);
     char inner[CTX_MESSAGE_MAX];
     snprintf(inner, sizeof(inner), "%s", ctx->message);
-    if (strstr(inner, object) != NULL)
-        return ctx_fail(ctx, status, "%s: %s", doing, inner);
+    if (strstr(inner, object) != NULL) {
+        /* "reading the manifest of" + a message naming the image already:
+         * drop the dangling preposition. */
+        const char *space = strrchr(doing, ' ');
+        int cut = space != NULL && (strcmp(space, " of") == 0 || strcmp(space, " to") == 0 ||
+                                    strcmp(space, " from") == 0);
+        return ctx_fail(ctx, status, "%.*s: %s", cut ? (int)(space - doing) : (int)strlen(doing), doing, inner);
+    }
     return ctx_fail(ctx, status, "%s %s: %s", doing, object, inner);
 }
 

@@ -1,0 +1,208 @@
+/* ferry/transport.h — the transport interface a module implements: the module
+ * descriptor, the transport descriptor, image sources and image destinations.
+ *
+ * Objects a module creates (sources, destinations, readers) embed a base struct
+ * holding a pointer to their ops table as first member; the module allocates
+ * them and frees them in their close function. The core never frees module
+ * memory and a module never frees core memory.
+ */
+#ifndef FERRY_TRANSPORT_H
+#define FERRY_TRANSPORT_H
+
+#include <ferry/abi.h>
+#include <ferry/services.h>
+#include <ferry/stream.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Layer compression a destination wants (desired_layer_compression). */
+#define FERRY_COMPRESSION_PRESERVE 0   /* store layers as the source has them */
+#define FERRY_COMPRESSION_COMPRESS 1   /* store layers gzip-compressed */
+#define FERRY_COMPRESSION_DECOMPRESS 2 /* store layers uncompressed */
+
+/* ferry_blob_info.kind */
+#define FERRY_BLOB_LAYER 0
+#define FERRY_BLOB_CONFIG 1
+
+/* Describes one blob. Strings are owned by whoever passes the struct and are
+ * valid for the duration of the call only. */
+typedef struct ferry_blob_info {
+    uint32_t struct_size;
+    /* 1.0 */
+    const char *digest;     /* "sha256:<hex>", or NULL when not known yet (put_blob) */
+    int64_t size;           /* bytes, or -1 when not known yet (put_blob) */
+    const char *media_type; /* as in the manifest being written; may be NULL */
+    int32_t kind;           /* FERRY_BLOB_LAYER or FERRY_BLOB_CONFIG */
+    int32_t layer_index;    /* position in the manifest's layers, -1 for the config */
+    const char *uncompressed_digest; /* DiffID when known, else NULL */
+    const char *source_reference;    /* put_blob/try_reuse_blob: the "transport:ref" the blob is copied from
+                                      * (a registry may mount it from there), else NULL */
+    const char *const *urls;         /* foreign-layer URLs from the manifest, NULL-terminated, or NULL */
+} ferry_blob_info;
+
+typedef struct ferry_image_source ferry_image_source;
+typedef struct ferry_image_dest ferry_image_dest;
+
+typedef struct ferry_source_ops {
+    uint32_t struct_size;
+
+    /* 1.0 */
+    /* Opens the manifest of the image, or of the list instance with the given
+     * digest when instance_digest is non-NULL. Sets *out to a reader the caller
+     * closes (transfer full) and writes the manifest's media type, when the
+     * storage records one, into media_type (NUL-terminated, at most cap bytes;
+     * "" when unknown: the core then detects it from the bytes; the core passes
+     * at least 256 bytes). The core reads at most 4 MiB and refuses larger
+     * manifests. */
+    int (*get_manifest)(ferry_image_source *src, ferry_ctx *ctx, const char *instance_digest, ferry_reader **out,
+                        char *media_type, size_t media_type_cap);
+
+    /* Opens the blob described by info (digest and, when known, size and media
+     * type are set). Sets *out to a reader the caller closes. The core verifies
+     * digest and size while streaming; the module need not. FERRY_ERR_NOT_FOUND
+     * when absent. Thread-safe if the transport declares FERRY_CAP_PARALLEL_GET. */
+    int (*get_blob)(ferry_image_source *src, ferry_ctx *ctx, const ferry_blob_info *info, ferry_reader **out);
+
+    /* Optional (may be NULL: no signatures). Calls emit once per signature of
+     * the image (or instance); the bytes are valid during the call only. A
+     * nonzero return of emit stops the iteration and is returned. */
+    int (*get_signatures)(ferry_image_source *src, ferry_ctx *ctx, const char *instance_digest,
+                          int (*emit)(void *opaque, const void *data, size_t len), void *opaque);
+
+    /* Optional (may be NULL). Docker reference of the image ("host/repo:tag")
+     * for inspect's Name/Tag, or NULL when the transport has none. Owned by the
+     * source, valid until close. */
+    const char *(*docker_reference)(ferry_image_source *src);
+
+    /* Releases the source. Called exactly once. */
+    void (*close)(ferry_image_source *src, ferry_ctx *ctx);
+} ferry_source_ops;
+
+struct ferry_image_source {
+    const ferry_source_ops *ops; /* owned by the module, normally static */
+};
+
+typedef struct ferry_dest_ops {
+    uint32_t struct_size;
+
+    /* 1.0 */
+    /* Optional (NULL: every type). NULL-terminated list of manifest media types
+     * the destination can store, preferred first; owned by the module, valid
+     * until close. The core converts the manifest when the source's type is not
+     * in the list (or when the user forces --format). */
+    const char *const *(*manifest_types)(ferry_image_dest *dst);
+
+    /* Optional (NULL: FERRY_COMPRESSION_PRESERVE). Layer compression wanted. */
+    int (*desired_layer_compression)(ferry_image_dest *dst);
+
+    /* Optional (NULL: never reusable). Returns FERRY_OK and sets *size when the
+     * destination already holds the blob info->digest (or made it available by
+     * a cross-repository mount), so that the core skips copying it;
+     * FERRY_ERR_NOT_FOUND when the core must send it. */
+    int (*try_reuse_blob)(ferry_image_dest *dst, ferry_ctx *ctx, const ferry_blob_info *info, int64_t *size);
+
+    /* Stores a blob by reading `data` until end of stream. info->digest and
+     * info->size may be unknown (NULL / -1), for instance when the core
+     * compresses on the fly; after the last read ferry_reader_digest(data)
+     * gives the digest and the count of bytes read gives the size. The module
+     * reads until end of stream (the core checks it did). If a read fails
+     * (digest mismatch, truncation, cancellation) the module discards what it
+     * wrote and returns that status: a blob is never visible under its digest
+     * unless all its bytes arrived. `data` stays owned by the core.
+     * Thread-safe if the transport declares FERRY_CAP_PARALLEL_PUT. */
+    int (*put_blob)(ferry_image_dest *dst, ferry_ctx *ctx, ferry_reader *data, const ferry_blob_info *info);
+
+    /* Stores a manifest. `data`/`len` are the exact bytes, `digest` their
+     * digest computed by the core. instance_digest is NULL for the top-level
+     * manifest and the instance's digest for an entry of a list being written.
+     * Called after every blob the manifest references was stored. */
+    int (*put_manifest)(ferry_image_dest *dst, ferry_ctx *ctx, const void *data, size_t len,
+                        const char *media_type, const char *digest, const char *instance_digest);
+
+    /* Optional (NULL: signatures unsupported). Stores `count` signatures. */
+    int (*put_signatures)(ferry_image_dest *dst, ferry_ctx *ctx, const char *instance_digest, size_t count,
+                          const void *const *signatures, const size_t *lengths);
+
+    /* Makes the image visible atomically (rename, index update, tag). Before
+     * commit returns FERRY_OK nothing a reader of the destination trusts may
+     * refer to the new image. */
+    int (*commit)(ferry_image_dest *dst, ferry_ctx *ctx);
+
+    /* Releases the destination. Without a successful commit it removes what
+     * it wrote that nothing else refers to. Called exactly once. */
+    void (*close)(ferry_image_dest *dst, ferry_ctx *ctx);
+} ferry_dest_ops;
+
+struct ferry_image_dest {
+    const ferry_dest_ops *ops; /* owned by the module, normally static */
+};
+
+typedef struct ferry_transport {
+    uint32_t struct_size;
+
+    /* 1.0 */
+    const char *name;        /* the prefix before ':' in references, e.g. "oci" */
+    const char *description; /* one line for `ferry list-transports` */
+    uint64_t capabilities;   /* FERRY_CAP_* bits */
+
+    /* Checks the syntax of `reference` (the text after "name:") without
+     * touching storage. FERRY_OK or FERRY_ERR_INVALID with a message. */
+    int (*validate_reference)(ferry_ctx *ctx, const char *reference);
+
+    /* Writes the policy identity of the reference (for containers-policy.json
+     * scopes, e.g. an absolute path) into buf (the core passes 4096 bytes).
+     * FERRY_OK, FERRY_ERR_TOO_LARGE when it does not fit, or an error. */
+    int (*policy_identity)(ferry_ctx *ctx, const char *reference, char *buf, size_t cap);
+
+    /* Opens an image for reading; *out is owned by the caller until its close.
+     * FERRY_ERR_NOT_FOUND when the image does not exist. NULL unless
+     * FERRY_CAP_SOURCE. */
+    int (*open_source)(ferry_ctx *ctx, const char *reference, ferry_image_source **out);
+
+    /* Opens an image for writing; nothing becomes visible before commit. NULL
+     * unless FERRY_CAP_DESTINATION. */
+    int (*open_destination)(ferry_ctx *ctx, const char *reference, ferry_image_dest **out);
+
+    /* Deletes the image. NULL unless FERRY_CAP_DELETE. */
+    int (*delete_image)(ferry_ctx *ctx, const char *reference);
+
+    /* Calls emit once per tag of the repository; the string is valid during the
+     * call only. A nonzero return of emit stops the iteration and is returned.
+     * NULL unless FERRY_CAP_LIST_TAGS. */
+    int (*list_tags)(ferry_ctx *ctx, const char *reference, int (*emit)(void *opaque, const char *tag),
+                     void *opaque);
+
+    /* Optional (may be NULL). Checks that the credentials the core resolves
+     * for `registry` (host[:port]) are accepted there, for `ferry login`:
+     * FERRY_OK, FERRY_ERR_AUTH when refused, or another error. */
+    int (*check_credentials)(ferry_ctx *ctx, const char *registry);
+} ferry_transport;
+
+/* What a module returns from ferry_module_init. */
+typedef struct ferry_module {
+    uint32_t struct_size;       /* frozen position in every ABI major */
+    uint16_t abi_major;         /* frozen position: FERRY_ABI_MAJOR the module was built with */
+    uint16_t abi_minor;         /* frozen position: FERRY_ABI_MINOR the module was built with */
+
+    /* 1.0 */
+    uint16_t reserved0;          /* zero */
+    uint16_t reserved1;          /* zero */
+    const char *name;            /* module name, e.g. "oci" */
+    const char *version;         /* module version, e.g. "0.1.0" */
+    const char *license;         /* SPDX identifier */
+    const ferry_transport *const *transports; /* NULL-terminated; owned by the module */
+    /* Optional (may be NULL). Called once before the core unloads the module,
+     * to release module-wide resources (connection pools, library state). */
+    void (*unload)(void);
+} ferry_module;
+
+/* Fills the frozen header of a module descriptor. */
+#define FERRY_MODULE_HEADER                                                                       \
+    .struct_size = sizeof(ferry_module), .abi_major = FERRY_ABI_MAJOR, .abi_minor = FERRY_ABI_MINOR
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FERRY_TRANSPORT_H */

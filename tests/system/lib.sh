@@ -1,0 +1,242 @@
+# tests/system/lib.sh — shared helpers of ferry's system tests (bash, TAP).
+#
+# Sourced by every tests/system/*.sh and tests/abi/*.sh script. The
+# environment comes from tests/Makefile.inc: FERRY (the built binary),
+# FERRY_TRANSPORT_PATH (build-tree plugins), FERRY_TEST_PLUGINS (test modules),
+# SRCDIR, BUILDDIR, SKOPEO, PYTHON3.
+#
+# Each script gets its own scratch directory $T (mktemp -d, removed on exit),
+# a test policy $POLICY, and wrappers in $T/bin so that `ferry ...` and
+# `skopeo ...` both always run with that policy:
+#     ferry  = $FERRY  --policy $POLICY
+#     skopeo = $SKOPEO --policy $POLICY
+# TAP: every check prints one "ok"/"not ok" line; the plan is printed at the
+# end ("1..N"). A script that dies early prints a failing line, so an abort
+# can never pass unnoticed.
+
+set -u
+
+: "${FERRY:?FERRY must name the built ferry binary}"
+: "${FERRY_TRANSPORT_PATH:?FERRY_TRANSPORT_PATH must name the build-tree plugins}"
+: "${SRCDIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${BUILDDIR:=$SRCDIR}"
+: "${FERRY_TEST_PLUGINS:=$BUILDDIR/tests/abi}"
+: "${SKOPEO:=}"
+: "${PYTHON3:=$(command -v python3 || true)}"
+export FERRY FERRY_TRANSPORT_PATH FERRY_TEST_PLUGINS SRCDIR BUILDDIR SKOPEO PYTHON3
+
+# Time limit of one command, in seconds: a hung ferry fails its test instead
+# of hanging `make check`.
+: "${FERRY_TEST_TIMEOUT:=300}"
+
+TAP_N=0
+TAP_FAILS=0
+TAP_DONE=0
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/ferry-test.XXXXXX") || { echo "Bail out! mktemp failed"; exit 99; }
+_tap_exit() {
+    local status=$?
+    if [ "$TAP_DONE" != 1 ]; then
+        TAP_N=$((TAP_N + 1))
+        echo "not ok $TAP_N - script ended early (status $status)"
+    fi
+    echo "1..$TAP_N"
+    chmod -R u+rwX "$T" 2>/dev/null
+    rm -rf "$T"
+}
+trap _tap_exit EXIT
+trap 'exit 130' INT TERM HUP
+
+mkdir -p "$T/bin" "$T/img" "$T/w" "$T/tmp" "$T/home"
+export HOME="$T/home" XDG_RUNTIME_DIR="$T/home/run" XDG_CONFIG_HOME="$T/home/.config"
+mkdir -p "$XDG_RUNTIME_DIR"
+unset REGISTRY_AUTH_FILE DOCKER_CONFIG CONTAINERS_REGISTRIES_CONF 2>/dev/null
+
+POLICY="$T/policy.json"
+printf '%s\n' '{"default":[{"type":"insecureAcceptAnything"}]}' >"$POLICY"
+
+cat >"$T/bin/ferry" <<EOF
+#!/bin/bash
+exec "$FERRY" --policy "$POLICY" "\$@"
+EOF
+chmod +x "$T/bin/ferry"
+HAVE_SKOPEO=0
+if [ -n "$SKOPEO" ] && [ -x "$SKOPEO" ]; then
+    HAVE_SKOPEO=1
+    cat >"$T/bin/skopeo" <<EOF
+#!/bin/bash
+exec "$SKOPEO" --policy "$POLICY" "\$@"
+EOF
+    chmod +x "$T/bin/skopeo"
+fi
+export PATH="$T/bin:$PATH"
+
+# ------------------------------------------------------------------ TAP
+
+# Descriptions are kept on one line: a newline in one becomes "\n".
+_tap_desc() { local d="$*"; printf '%s' "${d//$'\n'/\\n}"; }
+ok()   { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $(_tap_desc "$*")"; }
+skip() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $(_tap_desc "$1") # SKIP ${2:-}"; }
+diag() { local l; while IFS= read -r l; do echo "# $l"; done <<<"$*"; }
+
+# not_ok DESC [DIAGNOSTIC...]
+not_ok() {
+    TAP_N=$((TAP_N + 1)); TAP_FAILS=$((TAP_FAILS + 1))
+    echo "not ok $TAP_N - $(_tap_desc "$1")"
+    shift
+    [ $# -gt 0 ] && diag "$*"
+    return 0
+}
+
+# check DESC CMD...: passes when CMD succeeds.
+check() {
+    local desc=$1; shift
+    if "$@"; then ok "$desc"; else not_ok "$desc" "failed: $*"; fi
+}
+
+# is DESC GOT EXPECTED
+is() {
+    if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "got:      '$2'
+expected: '$3'"; fi
+}
+
+# same_file DESC GOT_FILE EXPECTED_FILE: byte-for-byte equality.
+same_file() {
+    if cmp -s -- "$2" "$3"; then ok "$1"; else
+        not_ok "$1" "$(diff -u -- "$3" "$2" 2>&1 | head -n 30)"
+    fi
+}
+
+# finish: prints the plan; call at the end of every script.
+finish() { TAP_DONE=1; exit 0; }
+
+# skip_all REASON: the whole script cannot run (a tool is missing).
+skip_all() { echo "1..0 # SKIP $*"; TAP_DONE=1; trap - EXIT; rm -rf "$T"; exit 0; }
+
+# ------------------------------------------------------------------ running
+
+# run CMD...: runs CMD with a time limit; stdout goes to $T/out, stderr to
+# $T/err, the exit status to $RC. Never fails itself.
+RC=0
+run() {
+    timeout -k 10 "$FERRY_TEST_TIMEOUT" "$@" >"$T/out" 2>"$T/err" </dev/null
+    RC=$?
+}
+
+# run_ok DESC CMD...: one TAP line, passes when CMD exits 0.
+run_ok() {
+    local desc=$1; shift
+    run "$@"
+    if [ "$RC" -eq 0 ]; then ok "$desc"; else
+        not_ok "$desc" "command: $*
+exit status $RC; stderr: $(head -c 2000 "$T/err")"
+    fi
+}
+
+# run_status DESC EXPECTED_STATUS CMD...: passes when CMD exits with it.
+run_status() {
+    local desc=$1 want=$2; shift 2
+    run "$@"
+    if [ "$RC" -eq "$want" ]; then ok "$desc"; else
+        not_ok "$desc" "command: $*
+exit status $RC, expected $want; stderr: $(head -c 2000 "$T/err")"
+    fi
+}
+
+# stderr_one_line DESC NEEDLE...: stderr of the last run is exactly one
+# newline-terminated line containing every NEEDLE (fixed strings).
+stderr_one_line() {
+    local desc=$1; shift
+    local lines n
+    lines=$(wc -l <"$T/err")
+    local why=""
+    if [ "$lines" -ne 1 ] || [ "$(tail -c 1 "$T/err" | od -An -c | tr -d ' ')" != '\n' ]; then
+        why="stderr has $lines lines, expected exactly one"
+    fi
+    for n in "$@"; do
+        grep -qF -- "$n" "$T/err" || why="$why${why:+; }stderr does not mention '$n'"
+    done
+    if [ -z "$why" ]; then ok "$desc"; else not_ok "$desc" "$why; stderr: $(head -c 2000 "$T/err")"; fi
+}
+
+# ------------------------------------------------------------------ fixtures
+
+need_python() {
+    [ -n "$PYTHON3" ] && "$PYTHON3" -c 'import sys; sys.exit(sys.version_info < (3, 9))' 2>/dev/null \
+        || skip_all "python3 >= 3.9 not available"
+}
+
+# mkimage ARGS... (in $T/bin): runs the fixture generator; prints the
+# manifest digest. checkimage ARGS... (in $T/bin): the independent checker.
+for _tool in mkimage checkimage; do
+    printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "${PYTHON3:-python3}" "$SRCDIR/tests/fixtures/$_tool.py" >"$T/bin/$_tool"
+    chmod +x "$T/bin/$_tool"
+done
+unset _tool
+
+# sha256 FILE: "sha256:HEX" of a file.
+sha256() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
+
+# snapshot DIR: a listing of everything below DIR (type, size, inode, mtime,
+# content hash of files; directories by name only, since a temporary file
+# created and removed inside them changes their mtime but nothing else), to
+# prove a failed command changed nothing.
+snapshot() {
+    if [ ! -e "$1" ]; then echo "(absent)"; return; fi
+    (cd "$1" && find . \( -type d -printf '%p d\n' \) -o -printf '%p %y %s %i %T@\n' | LC_ALL=C sort &&
+        find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum)
+}
+
+# unchanged DESC DIR SNAPSHOT_FILE
+unchanged() {
+    snapshot "$2" >"$T/snap.now"
+    if cmp -s "$3" "$T/snap.now"; then ok "$1"; else
+        not_ok "$1" "$(diff -u "$3" "$T/snap.now" | head -n 30)"
+    fi
+}
+
+# absent DESC PATH
+absent() {
+    if [ ! -e "$2" ] && [ ! -L "$2" ]; then ok "$1"; else
+        not_ok "$1" "$2 exists: $(find "$2" -maxdepth 3 2>/dev/null | head -n 20)"
+    fi
+}
+
+# no_temp_files DESC DIR...: nothing but DIR's own expected entries; used on
+# the --tmpdir directory, which must be empty after any ferry command.
+empty_dir() {
+    local d=$2
+    if [ -z "$(ls -A "$d" 2>/dev/null)" ]; then ok "$1"; else
+        not_ok "$1" "left in $d: $(ls -A "$d" | head -n 20)"
+    fi
+}
+
+# platform_arch: the GOARCH name of this machine, or "" when unknown.
+platform_arch() {
+    case "$(uname -m)" in
+        x86_64) echo amd64 ;;
+        aarch64 | arm64) echo arm64 ;;
+        i?86) echo 386 ;;
+        armv7* | armv6*) echo arm ;;
+        ppc64le) echo ppc64le ;;
+        s390x) echo s390x ;;
+        riscv64) echo riscv64 ;;
+        *) echo "" ;;
+    esac
+}
+
+# module_exports SO: the defined dynamic symbols of a shared object.
+module_exports() { nm -D --defined-only "$1" 2>/dev/null | awk '{print $NF}' | LC_ALL=C sort -u; }
+
+# peak_rss_kib CMD...: runs CMD (output discarded) and prints "KIB STATUS":
+# the peak resident set size of CMD and its exit status. GNU time forks from
+# a tiny process; a child forked from python would inherit python's own
+# high-water mark across exec and report it instead of CMD's.
+peak_rss_kib() {
+    local out status
+    out=$(mktemp "$T/tmp/rss.XXXXXX")
+    /usr/bin/time -o "$out" -f '%M' "$@" </dev/null >/dev/null 2>&1
+    status=$?
+    printf '%s %s\n' "$(tail -n 1 "$out")" "$status"
+    rm -f "$out"
+}
