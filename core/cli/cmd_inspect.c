@@ -24,7 +24,8 @@ typedef struct inspect_call {
     ferry_app *app;
     const opt_parsed *p;
     copy_endpoint src;
-    strbuf out; /* printed only once everything succeeded */
+    strbuf out;         /* printed once everything succeeded */
+    int partial_output; /* a template failed midway: print what it produced */
 } inspect_call;
 
 typedef struct tag_list {
@@ -101,14 +102,27 @@ static int inspect_formatted(inspect_call *c, ferry_image_source *src, ferry_ctx
     if (obj == NULL)
         return ctx_fail(ctx, FERRY_ERR_INVALID, "%s: %s", c->src.text, err);
     const char *format = opt_string(c->p, "format");
-    char *text = format ? inspect_render_template(format, obj, err, sizeof(err)) : gojson_encode(obj, 4);
+    if (format == NULL) {
+        char *text = gojson_encode(obj, 4);
+        json_decref(obj);
+        if (text == NULL)
+            return ctx_fail(ctx, FERRY_ERR_NO_MEMORY, "out of memory");
+        strbuf_printf(&c->out, "%s\n", text);
+        free(text);
+        return FERRY_OK;
+    }
+    /* Like skopeo, what the template printed before failing is still shown. */
+    size_t len = 0;
+    int failed = 0;
+    char *text = inspect_render_template_partial(format, obj, &len, &failed, err, sizeof(err));
     json_decref(obj);
-    if (text == NULL)
-        return ctx_fail(ctx, FERRY_ERR_INVALID, "%s", format ? err : "out of memory");
-    strbuf_puts(&c->out, text);
-    if (format == NULL)
-        strbuf_puts(&c->out, "\n");
+    if (text != NULL)
+        strbuf_append(&c->out, text, len);
     free(text);
+    if (failed || text == NULL) {
+        c->partial_output = 1;
+        return ctx_fail(ctx, FERRY_ERR_INVALID, "%s", failed ? err : "out of memory");
+    }
     return FERRY_OK;
 }
 
@@ -134,6 +148,10 @@ static int inspect_image(inspect_call *c, ferry_image_source *src, ferry_ctx *ct
         rc = fetch_small_blob(src, ctx, &img.image->config, FERRY_BLOB_CONFIG, &blob, &blob_len);
     if (rc == FERRY_OK && config && raw) {
         strbuf_append(&c->out, blob, blob_len);
+    } else if (rc == FERRY_OK && config && img.image->kind == MANIFEST_OCI && img.image->config.media_type != NULL &&
+               strcmp(img.image->config.media_type, MEDIA_TYPE_OCI_CONFIG) != 0) {
+        rc = ctx_fail(ctx, FERRY_ERR_UNSUPPORTED, "%s: unsupported image-specific operation on artifact with type \"%s\"",
+                      c->src.text, img.image->config.media_type);
     } else if (rc == FERRY_OK && config) {
         char err[512];
         json_t *oci = oci_config_from_blob(blob, blob_len, err, sizeof(err));
@@ -192,6 +210,8 @@ int cmd_inspect(ferry_app *app, const command *cmd, int argc, char **argv)
         code = app_fail_text(err);
     } else if ((ctx.options = &opts) == NULL || app_endpoint(app, p.args[0], &opts, &call.src, &ctx) != FERRY_OK ||
                app_with_retries(app, &p, inspect_call_run, &call, &ctx) != FERRY_OK) {
+        if (call.partial_output && call.out.len > 0)
+            fwrite(call.out.data, 1, call.out.len, stdout);
         code = app_fail(&ctx);
     } else if (call.out.len > 0 && fwrite(call.out.data, 1, call.out.len, stdout) != call.out.len) {
         code = app_fail_text("inspect: cannot write to standard output");

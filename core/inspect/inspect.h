@@ -30,8 +30,9 @@ json_t *inspect_build(const inspect_input *in, char *err, size_t errcap);
  * {{- -}}, the builtin functions (index, len, printf, eq, …) and the methods
  * of the field types (.Created.Year, .Digest.Encoded, …). Values print as
  * Go's fmt %v does ([a b], map[k:v], times as "2006-01-02 15:04:05 +0000
- * UTC"). skopeo 1.9.3 has no "json" function ({{json .Labels}} fails), but
- * "json" or "{{json .}}" as the whole format prints the JSON. Returns a
+ * UTC"). "json" or "{{json .}}" as the whole format prints the indented
+ * JSON. skopeo 1.9.3 has no "json" function ({{json .Labels}} fails there);
+ * ferry has newer skopeo's (compact, <>& unescaped, no newline). Returns a
  * malloc'd string (caller frees) or NULL with Go's message in err naming the
  * template problem. */
 char *inspect_render_template(const char *tmpl, const json_t *inspect, char *err, size_t errcap);
@@ -43,8 +44,8 @@ char *inspect_render_template(const char *tmpl, const json_t *inspect, char *err
  * format prints the indented JSON; "\n" and "\t" in the format become a
  * newline and a tab; the format runs inside {{range . }}…{{end}} (so
  * {{.Unknown}} fails with "can't evaluate field Unknown in type
- * interface {}"); there is no "json" function; output passes through a
- * tabwriter that is never flushed (a last line with a tab is lost). */
+ * interface {}"); output passes through a tabwriter that is never flushed
+ * (a last line with a tab is lost). */
 char *inspect_render_template_partial(const char *tmpl, const json_t *inspect, size_t *len, int *failed,
                                       char *err, size_t errcap);
 

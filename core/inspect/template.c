@@ -13,7 +13,8 @@
  *  - the output goes through a text/tabwriter (minwidth 8, padding 2) that
  *    is never flushed: text is only written out when a line without a tab
  *    completes, so a last line that holds a tab, or has no newline, is lost;
- *  - functions are text/template's builtins only (no "json", "upper", …).
+ *  - functions are text/template's builtins (no "upper", …), plus, as a
+ *    ferry extension where skopeo 1.9.3 fails, newer skopeo's "json".
  *
  * The lexer, parser and evaluator follow text/template's structure so that
  * messages, positions and edge cases come out the same. Errors unwind with
@@ -236,6 +237,17 @@ typedef struct template_state {
     template_tabwriter tw;
 } template_state;
 
+static void template_throw(template_state *st, strbuf *msg) __attribute__((noreturn));
+
+/* Ends the run with the message in msg (consumed): back to the setjmp in
+ * inspect_render_template_partial. */
+static void template_throw(template_state *st, strbuf *msg)
+{
+    free(st->msg);
+    st->msg = strbuf_detach(msg, NULL);
+    longjmp(st->jmp, 1);
+}
+
 static void template_fail(template_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 
 static void template_fail(template_state *st, const char *fmt, ...)
@@ -245,9 +257,7 @@ static void template_fail(template_state *st, const char *fmt, ...)
     va_start(ap, fmt);
     strbuf_vprintf(&sb, fmt, ap);
     va_end(ap);
-    free(st->msg);
-    st->msg = strbuf_detach(&sb, NULL);
-    longjmp(st->jmp, 1);
+    template_throw(st, &sb);
 }
 
 static void *template_alloc(template_state *st, size_t size)
@@ -290,18 +300,27 @@ static char *template_keep(template_state *st, strbuf *sb, size_t *len)
     return s;
 }
 
-/* Grows an arena array of pointers by one slot. */
-static void template_push_ptr(template_state *st, void ***arr, size_t *n, size_t *cap, void *item)
+/* Returns arr with room for one more element, moved within the arena when
+ * full (the old copy stays there until the end of the run). */
+static void *template_arena_grow(template_state *st, void *arr, size_t n, size_t *cap, size_t elem)
 {
-    if (*n == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 4;
-        void **a = template_alloc(st, ncap * sizeof *a);
-        if (*n)
-            memcpy(a, *arr, *n * sizeof *a);
-        *arr = a;
-        *cap = ncap;
-    }
-    (*arr)[(*n)++] = item;
+    if (n < *cap)
+        return arr;
+    size_t ncap = *cap ? *cap * 2 : 4;
+    void *a = template_alloc(st, ncap * elem);
+    if (n)
+        memcpy(a, arr, n * elem);
+    *cap = ncap;
+    return a;
+}
+
+/* Appends a pointer to an arena array of pointers; returns the array. */
+static void *template_push_ptr(template_state *st, void *arr, size_t *n, size_t *cap, const void *item)
+{
+    arr = template_arena_grow(st, arr, *n, cap, sizeof item);
+    memcpy((char *)arr + *n * sizeof item, &item, sizeof item);
+    (*n)++;
+    return arr;
 }
 
 /* 1 + the number of newlines before pos */
@@ -618,10 +637,24 @@ static template_tok_type template_keyword(const char *w, size_t n)
     return TOK_IDENT;
 }
 
+/* Scans letters and digits on from *q; fails as Go does when what follows
+ * cannot end an operand ("bad character U+003C '<'"). */
+static int template_scan_word(template_state *st, size_t p, size_t *q, template_tok *err)
+{
+    size_t size;
+    while (*q < st->len && template_is_alnum(template_rune_at(st, *q, &size)))
+        *q += size;
+    if (template_at_terminator(st, *q))
+        return 0;
+    *err = template_lex_error_rune(st, p, "bad character", template_rune_at(st, *q, &size));
+    return -1;
+}
+
 static template_tok template_lex_action(template_state *st)
 {
     const char *s = st->text;
     size_t p = st->lx_pos;
+    template_tok err;
     int rd = template_at_right_delim(st, p);
     if (rd) {
         if (st->lx_paren != 0)
@@ -698,14 +731,8 @@ static template_tok template_lex_action(template_state *st)
             st->lx_pos = q;
             return template_make_tok(st, r == '$' ? TOK_VARIABLE : TOK_DOT, p, q);
         }
-        for (;;) {
-            unsigned c = template_rune_at(st, q, &size);
-            if (q >= st->len || !template_is_alnum(c))
-                break;
-            q += size;
-        }
-        if (!template_at_terminator(st, q))
-            return template_lex_error_rune(st, p, "bad character", template_rune_at(st, q, &size));
+        if (template_scan_word(st, p, &q, &err) != 0)
+            return err;
         st->lx_pos = q;
         return template_make_tok(st, r == '$' ? TOK_VARIABLE : TOK_FIELD, p, q);
     case '(':
@@ -740,14 +767,8 @@ static template_tok template_lex_action(template_state *st)
         return template_make_tok(st, type, p, end);
     }
     if (template_is_alnum(r)) {
-        for (;;) {
-            unsigned c = template_rune_at(st, q, &size);
-            if (q >= st->len || !template_is_alnum(c))
-                break;
-            q += size;
-        }
-        if (!template_at_terminator(st, q))
-            return template_lex_error_rune(st, p, "bad character", template_rune_at(st, q, &size));
+        if (template_scan_word(st, p, &q, &err) != 0)
+            return err;
         st->lx_pos = q;
         return template_make_tok(st, template_keyword(s + p, q - p), p, q);
     }
@@ -786,9 +807,7 @@ static void template_parse_fail(template_state *st, const char *fmt, ...)
     va_start(ap, fmt);
     strbuf_vprintf(&sb, fmt, ap);
     va_end(ap);
-    free(st->msg);
-    st->msg = strbuf_detach(&sb, NULL);
-    longjmp(st->jmp, 1);
+    template_throw(st, &sb);
 }
 
 static template_tok template_next(template_state *st)
@@ -900,7 +919,7 @@ static template_node *template_new_node(template_state *st, template_node_type t
 
 static void template_add_kid(template_state *st, template_node *parent, template_node *kid)
 {
-    template_push_ptr(st, (void ***)&parent->kids, &parent->n_kids, &parent->cap_kids, kid);
+    parent->kids = template_push_ptr(st, parent->kids, &parent->n_kids, &parent->cap_kids, kid);
 }
 
 static void template_add_ident(template_state *st, template_node *n, const char *s, size_t len)
@@ -1149,8 +1168,8 @@ static template_node *template_item_list(template_state *st, template_node **end
 static int template_has_function(const char *name, size_t len)
 {
     static const char *const funcs[] = {"and",  "call",    "eq",     "ge",     "gt",    "html", "index",
-                                        "js",   "le",      "len",    "lt",     "ne",    "not",  "or",
-                                        "print", "printf", "println", "slice", "urlquery"};
+                                        "js",   "json",    "le",     "len",    "lt",    "ne",   "not",
+                                        "or",   "print",   "printf", "println", "slice", "urlquery"};
     for (size_t i = 0; i < sizeof funcs / sizeof funcs[0]; i++)
         if (strlen(funcs[i]) == len && memcmp(funcs[i], name, len) == 0)
             return 1;
@@ -1292,7 +1311,7 @@ static template_node *template_command(template_state *st)
 
 static void template_push_var(template_state *st, const char *name)
 {
-    template_push_ptr(st, (void ***)&st->vars, &st->n_vars, &st->cap_vars, (void *)name);
+    st->vars = template_push_ptr(st, st->vars, &st->n_vars, &st->cap_vars, name);
 }
 
 static template_node *template_pipeline(template_state *st, const char *context, template_tok_type end)
@@ -1312,13 +1331,13 @@ static template_node *template_pipeline(template_state *st, const char *context,
             template_next_non_space(st);
             template_node *var = template_new_node(st, NODE_VARIABLE, v.pos);
             template_add_ident(st, var, v.val, v.len);
-            template_push_ptr(st, (void ***)&pipe->decl, &pipe->n_decl, &cap_decl, var);
+            pipe->decl = template_push_ptr(st, pipe->decl, &pipe->n_decl, &cap_decl, var);
             template_push_var(st, var->idents[0]);
         } else if (next.type == TOK_CHAR && next.len == 1 && next.val[0] == ',') {
             template_next_non_space(st);
             template_node *var = template_new_node(st, NODE_VARIABLE, v.pos);
             template_add_ident(st, var, v.val, v.len);
-            template_push_ptr(st, (void ***)&pipe->decl, &pipe->n_decl, &cap_decl, var);
+            pipe->decl = template_push_ptr(st, pipe->decl, &pipe->n_decl, &cap_decl, var);
             template_push_var(st, var->idents[0]);
             if (strcmp(context, "range") == 0 && pipe->n_decl < 2) {
                 template_tok_type pt = template_peek_non_space(st).type;
@@ -1439,14 +1458,7 @@ static template_node *template_action(template_state *st)
             template_node_string(&sb, end);
             template_parse_fail(st, "unexpected %s in block clause", template_keep(st, &sb, NULL));
         }
-        if (st->n_named == st->cap_named) {
-            size_t ncap = st->cap_named ? st->cap_named * 2 : 4;
-            template_named *a = template_alloc(st, ncap * sizeof *a);
-            if (st->n_named)
-                memcpy(a, st->named, st->n_named * sizeof *a);
-            st->named = a;
-            st->cap_named = ncap;
-        }
+        st->named = template_arena_grow(st, st->named, st->n_named, &st->cap_named, sizeof *st->named);
         st->named[st->n_named++] = (template_named){n->text, body};
         return n;
     }
@@ -1589,17 +1601,17 @@ static void template_node_string(strbuf *sb, const template_node *n)
         strbuf_puts(sb, "}}");
         break;
     case NODE_BREAK:
-        strbuf_puts(sb, "{{break}}");
-        break;
     case NODE_CONTINUE:
-        strbuf_puts(sb, "{{continue}}");
-        break;
     case NODE_END:
-        strbuf_puts(sb, "{{end}}");
-        break;
     case NODE_ELSE:
-        strbuf_puts(sb, "{{else}}");
+    case NODE_DOT:
+    case NODE_NIL: {
+        static const char *const fixed[] = {[NODE_BREAK] = "{{break}}", [NODE_CONTINUE] = "{{continue}}",
+                                            [NODE_END] = "{{end}}",     [NODE_ELSE] = "{{else}}",
+                                            [NODE_DOT] = ".",           [NODE_NIL] = "nil"};
+        strbuf_puts(sb, fixed[n->type]);
         break;
+    }
     case NODE_PIPE:
         for (size_t i = 0; i < n->n_decl; i++) {
             if (i)
@@ -1648,12 +1660,6 @@ static void template_node_string(strbuf *sb, const template_node *n)
         }
         for (size_t i = 0; i < n->n_idents; i++)
             strbuf_printf(sb, ".%s", n->idents[i]);
-        break;
-    case NODE_DOT:
-        strbuf_puts(sb, ".");
-        break;
-    case NODE_NIL:
-        strbuf_puts(sb, "nil");
         break;
     case NODE_BOOL:
         strbuf_puts(sb, n->boolean ? "true" : "false");
@@ -1775,7 +1781,7 @@ static template_value template_output_get(template_state *st, size_t i)
     case VAL_TIME: {
         gotime t;
         v.ptr = 1;
-        v.is_nil = !(json_is_string(m) && gotime_parse_rfc3339(json_string_value(m), &t, NULL, 0) == 0);
+        v.is_nil = !(json_is_string(m) && gotime_parse_marshaled(json_string_value(m), &t) == 0);
         if (!v.is_nil)
             v.t = t;
         break;
@@ -2419,17 +2425,24 @@ static void template_sprint(template_state *st, strbuf *sb, const template_value
 
 /* ================================================================ tabwriter */
 
+/* Returns arr with room for one more element, realloc'd when full (not the
+ * arena: the tabwriter's arrays are reset and reused line after line). */
+static void *template_grow(template_state *st, void *arr, size_t n, size_t *cap, size_t elem)
+{
+    if (n < *cap)
+        return arr;
+    size_t ncap = *cap ? *cap * 2 : 8;
+    void *a = realloc(arr, ncap * elem);
+    if (a == NULL)
+        template_fail(st, "out of memory");
+    *cap = ncap;
+    return a;
+}
+
 static void template_tw_add_line(template_state *st)
 {
     template_tabwriter *tw = &st->tw;
-    if (tw->n_lines == tw->cap_lines) {
-        size_t ncap = tw->cap_lines ? tw->cap_lines * 2 : 8;
-        template_line *l = realloc(tw->lines, ncap * sizeof *l);
-        if (l == NULL)
-            template_fail(st, "out of memory");
-        tw->lines = l;
-        tw->cap_lines = ncap;
-    }
+    tw->lines = template_grow(st, tw->lines, tw->n_lines, &tw->cap_lines, sizeof *tw->lines);
     tw->lines[tw->n_lines++] = (template_line){NULL, 0, 0};
 }
 
@@ -2444,14 +2457,7 @@ static size_t template_tw_terminate_cell(template_state *st, int htab)
     template_tabwriter *tw = &st->tw;
     tw->cell.htab = htab;
     template_line *line = &tw->lines[tw->n_lines - 1];
-    if (line->n == line->cap) {
-        size_t ncap = line->cap ? line->cap * 2 : 4;
-        template_cell *c = realloc(line->cells, ncap * sizeof *c);
-        if (c == NULL)
-            template_fail(st, "out of memory");
-        line->cells = c;
-        line->cap = ncap;
-    }
+    line->cells = template_grow(st, line->cells, line->n, &line->cap, sizeof *line->cells);
     line->cells[line->n++] = tw->cell;
     memset(&tw->cell, 0, sizeof tw->cell);
     return line->n;
@@ -2485,14 +2491,7 @@ static size_t template_tw_write_lines(template_state *st, size_t pos, size_t lin
 static void template_tw_push_width(template_state *st, size_t w)
 {
     template_tabwriter *tw = &st->tw;
-    if (tw->n_widths == tw->cap_widths) {
-        size_t ncap = tw->cap_widths ? tw->cap_widths * 2 : 8;
-        size_t *a = realloc(tw->widths, ncap * sizeof *a);
-        if (a == NULL)
-            template_fail(st, "out of memory");
-        tw->widths = a;
-        tw->cap_widths = ncap;
-    }
+    tw->widths = template_grow(st, tw->widths, tw->n_widths, &tw->cap_widths, sizeof *tw->widths);
     tw->widths[tw->n_widths++] = w;
 }
 
@@ -2616,9 +2615,7 @@ static void template_exec_fail(template_state *st, const char *fmt, ...)
     va_start(ap, fmt);
     strbuf_vprintf(&sb, fmt, ap);
     va_end(ap);
-    free(st->msg);
-    st->msg = strbuf_detach(&sb, NULL);
-    longjmp(st->jmp, 1);
+    template_throw(st, &sb);
 }
 
 /* %v of a value, arena-allocated, for messages */
@@ -2631,14 +2628,7 @@ static const char *template_sprint_value(template_state *st, const template_valu
 
 static void template_push(template_state *st, const char *name, template_value value)
 {
-    if (st->n_stack == st->cap_stack) {
-        size_t ncap = st->cap_stack ? st->cap_stack * 2 : 16;
-        template_var *a = template_alloc(st, ncap * sizeof *a);
-        if (st->n_stack)
-            memcpy(a, st->stack, st->n_stack * sizeof *a);
-        st->stack = a;
-        st->cap_stack = ncap;
-    }
+    st->stack = template_arena_grow(st, st->stack, st->n_stack, &st->cap_stack, sizeof *st->stack);
     st->stack[st->n_stack++] = (template_var){name, value};
 }
 
@@ -2735,16 +2725,31 @@ static int template_call_method(template_state *st, template_value dot, const te
                                 const template_node *node, const template_args *a, template_value *result)
 {
     if (recv->kind == VAL_TIME) {
-        static const char *const methods[] = {"Year",      "Month",    "Day",       "Hour",      "Minute",
-                                              "Second",    "Nanosecond", "YearDay", "Weekday",   "Unix",
-                                              "UnixNano",  "UnixMilli", "UnixMicro", "String",   "IsZero",
-                                              "UTC",       "Local",    "Format"};
-        size_t m;
-        for (m = 0; m < sizeof methods / sizeof methods[0]; m++)
-            if (strcmp(methods[m], name) == 0)
+        /* the integer-valued methods, in the order of `values` below */
+        static const struct {
+            const char *name;
+            const char *type;
+            template_kind kind;
+        } ints[] = {
+            {"Year", "int", VAL_INT},       {"Month", "time.Month", VAL_MONTH}, {"Day", "int", VAL_INT},
+            {"Hour", "int", VAL_INT},       {"Minute", "int", VAL_INT},         {"Second", "int", VAL_INT},
+            {"Nanosecond", "int", VAL_INT}, {"YearDay", "int", VAL_INT},        {"Weekday", "time.Weekday", VAL_WEEKDAY},
+            {"Unix", "int64", VAL_INT},     {"UnixNano", "int64", VAL_INT},     {"UnixMilli", "int64", VAL_INT},
+            {"UnixMicro", "int64", VAL_INT},
+        };
+        static const char *const others[] = {"String", "IsZero", "UTC", "Local", "Format"};
+        size_t n_ints = sizeof ints / sizeof ints[0], m;
+        for (m = 0; m < n_ints; m++)
+            if (strcmp(ints[m].name, name) == 0)
                 break;
-        if (m == sizeof methods / sizeof methods[0])
-            return 0;
+        if (m == n_ints) {
+            size_t k;
+            for (k = 0; k < sizeof others / sizeof others[0]; k++)
+                if (strcmp(others[k], name) == 0)
+                    break;
+            if (k == sizeof others / sizeof others[0])
+                return 0;
+        }
         template_value args[1];
         template_method_args(st, dot, name, a, strcmp(name, "Format") == 0 ? 1 : 0, args);
         if (recv->is_nil) {
@@ -2754,38 +2759,16 @@ static int template_call_method(template_state *st, template_value dot, const te
         }
         gotime_civil cv;
         gotime_civil_of(&recv->t, &cv);
-        int64_t unix_s = recv->t.sec;
-        if (strcmp(name, "Year") == 0)
-            *result = template_int_value(cv.year, "int");
-        else if (strcmp(name, "Month") == 0) {
-            *result = template_int_value(cv.month, "time.Month");
-            result->kind = VAL_MONTH;
-        } else if (strcmp(name, "Day") == 0)
-            *result = template_int_value(cv.day, "int");
-        else if (strcmp(name, "Hour") == 0)
-            *result = template_int_value(cv.hour, "int");
-        else if (strcmp(name, "Minute") == 0)
-            *result = template_int_value(cv.minute, "int");
-        else if (strcmp(name, "Second") == 0)
-            *result = template_int_value(cv.second, "int");
-        else if (strcmp(name, "Nanosecond") == 0)
-            *result = template_int_value(recv->t.nsec, "int");
-        else if (strcmp(name, "YearDay") == 0)
-            *result = template_int_value(cv.yday, "int");
-        else if (strcmp(name, "Weekday") == 0) {
-            *result = template_int_value(cv.weekday, "time.Weekday");
-            result->kind = VAL_WEEKDAY;
-        } else if (strcmp(name, "Unix") == 0)
-            *result = template_int_value(unix_s, "int64");
-        else if (strcmp(name, "UnixNano") == 0)
-            *result = template_int_value(unix_s * 1000000000 + recv->t.nsec, "int64");
-        else if (strcmp(name, "UnixMilli") == 0)
-            *result = template_int_value(unix_s * 1000 + recv->t.nsec / 1000000, "int64");
-        else if (strcmp(name, "UnixMicro") == 0)
-            *result = template_int_value(unix_s * 1000000 + recv->t.nsec / 1000, "int64");
-        else if (strcmp(name, "IsZero") == 0)
+        int64_t unix_s = recv->t.sec, nsec = recv->t.nsec;
+        if (m < n_ints) {
+            const int64_t values[] = {cv.year,    cv.month, cv.day,   cv.hour,   cv.minute, cv.second, nsec, cv.yday,
+                                      cv.weekday, unix_s,   unix_s * 1000000000 + nsec,
+                                      unix_s * 1000 + nsec / 1000000, unix_s * 1000000 + nsec / 1000};
+            *result = template_int_value(values[m], ints[m].type);
+            result->kind = ints[m].kind;
+        } else if (strcmp(name, "IsZero") == 0) {
             *result = template_bool_value(gotime_is_zero(&recv->t));
-        else if (strcmp(name, "UTC") == 0 || strcmp(name, "Local") == 0) {
+        } else if (strcmp(name, "UTC") == 0 || strcmp(name, "Local") == 0) {
             gotime t = recv->t;
             if (name[0] == 'U') {
                 t.offset = 0;
@@ -3193,13 +3176,84 @@ static template_value template_escape(template_state *st, const char *fn, const 
     return template_string_value(out, len, "string");
 }
 
+/* The value as encoding/json would marshal it; NULL when Go cannot. */
+static json_t *template_to_json(template_state *st, const template_value *v)
+{
+    switch (v->kind) {
+    case VAL_INVALID:
+    case VAL_NIL:
+    case VAL_ERROR:
+        return json_null();
+    case VAL_BOOL:
+        return json_boolean(v->b);
+    case VAL_INT:
+    case VAL_MONTH:
+    case VAL_WEEKDAY:
+        return json_integer(v->i);
+    case VAL_FLOAT:
+        return json_real(v->f);
+    case VAL_COMPLEX:
+        return NULL; /* json: unsupported type: complex128 */
+    case VAL_STRING:
+        return json_stringn_nocheck(v->s, v->n);
+    case VAL_STRINGS: {
+        if (v->is_nil)
+            return json_null();
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < v->len; i++) {
+            size_t n;
+            const char *s = template_strings_get(v, i, &n);
+            json_array_append_new(a, json_stringn_nocheck(s, n));
+        }
+        return a;
+    }
+    case VAL_MAP: {
+        if (v->is_nil)
+            return json_null();
+        size_t n;
+        template_kv *kv = template_map_sorted(st, v, &n);
+        json_t *o = json_object();
+        for (size_t i = 0; o && i < n; i++)
+            json_object_setn_new_nocheck(o, kv[i].key, kv[i].key_len, json_incref((json_t *)kv[i].value));
+        return o;
+    }
+    case VAL_TIME: {
+        if (v->is_nil)
+            return json_null();
+        char *s = gotime_marshal(&v->t, NULL, 0);
+        json_t *j = s ? json_string_nocheck(s) : NULL;
+        free(s);
+        return j;
+    }
+    case VAL_OUTPUT:
+        return json_incref((json_t *)st->inspect);
+    case VAL_ROOT:
+        return json_pack("[O]", st->inspect);
+    }
+    return NULL;
+}
+
+/* ferry's one function beyond skopeo 1.9.3's: newer skopeo's "json" (a
+ * json.Encoder without HTML escaping, its newline trimmed; "" when the value
+ * cannot be encoded) */
+static template_value template_fn_json(template_state *st, const template_value *v)
+{
+    json_t *j = template_to_json(st, v);
+    char *text = j ? gojson_encode_ex(j, 0, 0) : NULL;
+    json_decref(j);
+    const char *kept = text ? template_strndup(st, text, strlen(text)) : "";
+    size_t n = text ? strlen(text) : 0;
+    free(text);
+    return template_string_value(kept, n, "string");
+}
+
 static const struct {
     const char *name;
     size_t min_args;
     int variadic;
 } template_builtins[] = {
     {"and", 1, 1},    {"call", 1, 1},   {"eq", 1, 1},      {"ge", 2, 0},     {"gt", 2, 0},    {"html", 0, 1},
-    {"index", 1, 1},  {"js", 0, 1},     {"le", 2, 0},      {"len", 1, 0},    {"lt", 2, 0},    {"ne", 2, 0},
+    {"index", 1, 1},  {"js", 0, 1},     {"json", 1, 0},    {"le", 2, 0},      {"len", 1, 0},    {"lt", 2, 0},    {"ne", 2, 0},
     {"not", 1, 0},    {"or", 1, 1},     {"print", 0, 1},   {"printf", 1, 1}, {"println", 0, 1}, {"slice", 1, 1},
     {"urlquery", 0, 1},
 };
@@ -3244,6 +3298,8 @@ static template_value template_eval_function(template_state *st, template_value 
         return template_bool_value(!template_truth(&args[0]));
     if (strcmp(name, "len") == 0)
         return template_fn_len(st, &args[0]);
+    if (strcmp(name, "json") == 0)
+        return template_fn_json(st, &args[0]);
     if (strcmp(name, "index") == 0)
         return template_fn_index(st, args, got);
     if (strcmp(name, "slice") == 0)

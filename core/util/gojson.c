@@ -55,8 +55,9 @@ size_t gojson_utf8_decode(const unsigned char *s, size_t n, unsigned *rune)
 
 /* ---------------------------------------------------------------- writer */
 
-/* Go's encodeState.string with HTML escaping on (Marshal's default). */
-static void gojson_put_string(strbuf *sb, const char *str, size_t n)
+/* Go's encodeState.string; escape_html is Marshal's default, off for an
+ * Encoder after SetEscapeHTML(false). */
+static void gojson_put_string(strbuf *sb, const char *str, size_t n, int escape_html)
 {
     const unsigned char *s = (const unsigned char *)str;
     size_t start = 0, i = 0;
@@ -64,7 +65,7 @@ static void gojson_put_string(strbuf *sb, const char *str, size_t n)
     while (i < n) {
         unsigned char b = s[i];
         if (b < 0x80) {
-            if (b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&') {
+            if (b >= 0x20 && b != '"' && b != '\\' && (!escape_html || (b != '<' && b != '>' && b != '&'))) {
                 i++;
                 continue;
             }
@@ -117,7 +118,7 @@ static void gojson_put_string(strbuf *sb, const char *str, size_t n)
 char *gojson_quote(const char *s, size_t n)
 {
     strbuf sb = STRBUF_INIT;
-    gojson_put_string(&sb, s, n);
+    gojson_put_string(&sb, s, n, 1);
     return strbuf_detach(&sb, NULL);
 }
 
@@ -259,7 +260,7 @@ static void gojson_newline(strbuf *sb, int indent, int depth)
         strbuf_append(sb, " ", 1);
 }
 
-static int gojson_put_value(strbuf *sb, const json_t *v, int indent, int depth)
+static int gojson_put_value(strbuf *sb, const json_t *v, int indent, int depth, int escape_html)
 {
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
@@ -279,9 +280,9 @@ static int gojson_put_value(strbuf *sb, const json_t *v, int indent, int depth)
             first = 0;
             if (indent)
                 gojson_newline(sb, indent, depth + 1);
-            gojson_put_string(sb, key, key_len);
+            gojson_put_string(sb, key, key_len, escape_html);
             strbuf_append(sb, indent ? ": " : ":", indent ? 2 : 1);
-            if (gojson_put_value(sb, member, indent, depth + 1) != 0)
+            if (gojson_put_value(sb, member, indent, depth + 1, escape_html) != 0)
                 return -1;
         }
         if (indent)
@@ -301,7 +302,7 @@ static int gojson_put_value(strbuf *sb, const json_t *v, int indent, int depth)
                 strbuf_append(sb, ",", 1);
             if (indent)
                 gojson_newline(sb, indent, depth + 1);
-            if (gojson_put_value(sb, json_array_get(v, i), indent, depth + 1) != 0)
+            if (gojson_put_value(sb, json_array_get(v, i), indent, depth + 1, escape_html) != 0)
                 return -1;
         }
         if (indent)
@@ -310,7 +311,7 @@ static int gojson_put_value(strbuf *sb, const json_t *v, int indent, int depth)
         return 0;
     }
     case JSON_STRING:
-        gojson_put_string(sb, json_string_value(v), json_string_length(v));
+        gojson_put_string(sb, json_string_value(v), json_string_length(v), escape_html);
         return 0;
     case JSON_INTEGER:
         strbuf_printf(sb, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
@@ -332,8 +333,13 @@ static int gojson_put_value(strbuf *sb, const json_t *v, int indent, int depth)
 
 char *gojson_encode(const json_t *value, int indent)
 {
+    return gojson_encode_ex(value, indent, 1);
+}
+
+char *gojson_encode_ex(const json_t *value, int indent, int escape_html)
+{
     strbuf sb = STRBUF_INIT;
-    if (value == NULL || indent < 0 || gojson_put_value(&sb, value, indent, 0) != 0) {
+    if (value == NULL || indent < 0 || gojson_put_value(&sb, value, indent, 0, escape_html) != 0) {
         strbuf_release(&sb);
         return NULL;
     }

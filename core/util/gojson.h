@@ -19,6 +19,10 @@
  * NULL. */
 char *gojson_encode(const json_t *value, int indent);
 
+/* The same; escape_html 0 leaves <, > and & alone as a json.Encoder does
+ * after SetEscapeHTML(false). */
+char *gojson_encode_ex(const json_t *value, int indent, int escape_html);
+
 /* Appends `s` (n bytes, any content) as a Go-escaped JSON string literal,
  * quotes included, to a malloc'd buffer; returns it or NULL on OOM. */
 char *gojson_quote(const char *s, size_t n);

@@ -347,6 +347,43 @@ int gotime_parse_rfc3339(const char *s, gotime *t, char *err, size_t errcap)
     return rc;
 }
 
+int gotime_parse_marshaled(const char *s, gotime *t)
+{
+    size_t n = strlen(s);
+    /* find a trailing [+-]H...:MM offset with more than two hour digits */
+    size_t i = n;
+    if (n >= 6 && s[n - 3] == ':') {
+        i = n - 3;
+        while (i > 0 && s[i - 1] >= '0' && s[i - 1] <= '9')
+            i--;
+        if (i == 0 || (s[i - 1] != '+' && s[i - 1] != '-') || n - 3 - i <= 2)
+            i = n;
+        else
+            i--;
+    }
+    if (i == n)
+        return gotime_parse_rfc3339(s, t, NULL, 0) == 0 ? 0 : -1;
+    char *copy = malloc(i + 2);
+    if (copy == NULL)
+        return -1;
+    memcpy(copy, s, i);
+    copy[i] = 'Z';
+    copy[i + 1] = '\0';
+    int rc = gotime_parse_rfc3339(copy, t, NULL, 0);
+    free(copy);
+    if (rc != 0)
+        return -1;
+    long hours = strtol(s + i + 1, NULL, 10);
+    long minutes = strtol(s + n - 2, NULL, 10);
+    int32_t offset = (int32_t)((hours * 60 + minutes) * 60);
+    if (s[i] == '-')
+        offset = -offset;
+    t->offset = offset;
+    t->sec -= offset;
+    gotime_local_name(t);
+    return 0;
+}
+
 /* ---------------------------------------------------------------- formatting */
 
 enum gotime_std {

@@ -41,6 +41,12 @@ int gotime_parse_json(const char *raw, size_t len, gotime *t, char *err, size_t 
 /* Same, for an RFC 3339 string without the JSON quotes. */
 int gotime_parse_rfc3339(const char *s, gotime *t, char *err, size_t errcap);
 
+/* Reads back what gotime_marshal wrote, including offsets of 100 hours or
+ * more (+99:99 reads as +100:39, which Go prints but cannot parse). A zero
+ * offset reads as UTC: "+00:00" and "Z" are the same once marshalled.
+ * Returns 0 or -1. */
+int gotime_parse_marshaled(const char *s, gotime *t);
+
 void gotime_civil_of(const gotime *t, gotime_civil *out);
 
 /* Formats with a Go layout ("2006-01-02T15:04:05.999999999Z07:00", ...),

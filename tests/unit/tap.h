@@ -69,6 +69,14 @@ static inline int tap_ok(int cond, const char *fmt, ...)
     return r;
 }
 
+/* Records a test that could not run here (counts as passed). */
+static inline void tap_skip(const char *name, const char *why)
+{
+    tap_state_.run++;
+    printf("ok %d - %s # SKIP %s\n", tap_state_.run, name, why);
+    fflush(stdout);
+}
+
 /* Prints a string for a diagnostic, making control characters visible so
  * that differences in whitespace show. */
 static inline void tap_diag_str_(const char *label, const char *s)
@@ -91,6 +99,21 @@ static inline void tap_diag_str_(const char *label, const char *s)
             fputc(*p, stdout);
     }
     fputs("'\n", stdout);
+}
+
+/* Copies s into out (cap bytes) as a one-line test name: control bytes,
+ * bytes above ASCII and '#' (a TAP directive) become \xNN; long input is cut. */
+static inline const char *tap_name(const char *s, char *out, size_t cap)
+{
+    size_t k = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p && k + 5 < cap; p++) {
+        if (*p < 0x20 || *p >= 0x7f || *p == '#')
+            k += (size_t)snprintf(out + k, cap - k, "\\x%02x", *p);
+        else
+            out[k++] = (char)*p;
+    }
+    out[k] = '\0';
+    return out;
 }
 
 /* Compares two strings (either may be NULL; two NULLs are equal). */
