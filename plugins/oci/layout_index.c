@@ -13,6 +13,8 @@
  * rename, so two writers adding different tags both keep their entry. */
 #include "oci.h"
 
+#include "gojson.h" /* the core's encoder, shared by source: plugins/common/Makefile.inc */
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -382,11 +384,11 @@ static int oci_index_update(const ferry_services *svc, ferry_ctx *ctx, const cha
         json_decref(index);
         return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", label);
     }
-    size_t len = 0;
-    char *text = oci_gojson_encode(index, &len);
+    char *text = gojson_encode(index, 0);
     json_decref(index);
     if (text == NULL)
         return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", label);
+    size_t len = strlen(text);
     status = oci_write_layout_file(svc, ctx, label, layoutfd);
     if (status == FERRY_OK && plugin_util_write_file_atomic(layoutfd, OCI_INDEX_FILE, text, len, 1) != 0)
         status = plugin_util_errno_error(svc, ctx, errno, label, "writing", OCI_INDEX_FILE);

@@ -38,11 +38,6 @@ void oci_reference_free(oci_reference *ref);
 int oci_validate_reference(ferry_ctx *ctx, const char *reference);
 int oci_policy_identity(ferry_ctx *ctx, const char *reference, char *buf, size_t cap);
 
-/* gojson.c — compact JSON exactly as Go's encoding/json.Marshal writes it
- * (object members in insertion order, Go's string escaping). Returns a
- * malloc'd string or NULL when out of memory. */
-char *oci_gojson_encode(const json_t *value, size_t *len);
-
 /* layout_index.c — index.json as containers/image (skopeo 1.9) models it:
  * reading normalises it to the members and order Go's imgspecv1.Index
  * keeps, so that writing it back matches skopeo byte for byte. */
