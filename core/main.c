@@ -42,6 +42,7 @@ static void print_help(void)
     printf("  %-22s %s\n\nFlags:\n", "help", "Help about any command");
     const opt_spec *tables[] = {global_option_specs};
     opt_print_help(tables, 1);
+    printf("%-44s %s\n", "  -h, --help", "help for ferry");
     printf("\nUse \"ferry [command] --help\" for more information about a command.\n");
 }
 

@@ -236,6 +236,7 @@ void app_print_usage(const char *usage, const char *description, const opt_spec 
 {
     printf("%s\n\nUsage:\n  %s\n\nFlags:\n", description, usage);
     opt_print_help(tables, n);
+    printf("%-44s %s\n", "  -h, --help", "help for this command");
     printf("\nGlobal Flags:\n");
     const opt_spec *globals[] = {global_option_specs};
     opt_print_help(globals, 1);

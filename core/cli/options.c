@@ -266,5 +266,4 @@ void opt_print_help(const opt_spec *const *tables, size_t n_tables)
             printf("%-44s %s\n", left, s->help);
         }
     }
-    printf("%-44s %s\n", "  -h, --help", "help for this command");
 }

@@ -51,7 +51,7 @@ const char *opt_string(const opt_parsed *p, const char *name); /* NULL when not 
 /* Go time.ParseDuration: "1h30m", "2.5s", "300ms". 0 or -1. */
 int opt_parse_duration(const char *text, double *seconds);
 
-/* Prints the flags of the tables, skopeo-style, to stdout. */
+/* Prints the flags of the tables, skopeo-style, to stdout (without -h). */
 void opt_print_help(const opt_spec *const *tables, size_t n_tables);
 
 #endif

@@ -190,7 +190,7 @@ static int pipeline_read(ferry_reader *r, ferry_ctx *ctx, void *buf, size_t len,
         return FERRY_OK;
     }
     if (ctx_cancelled(ctx))
-        return ctx_fail(ctx, FERRY_ERR_CANCELLED, "%s: interrupted", p->what);
+        return ctx_fail(ctx, FERRY_ERR_CANCELLED, "%s: %s", p->what, ctx_cancel_reason(ctx));
     if (p->xf == NULL) {
         int rc = pipeline_pull(p, ctx, buf, len, nread);
         if (rc != FERRY_OK)

@@ -87,6 +87,16 @@ int ctx_cancelled(const ferry_ctx *ctx)
     return s->deadline > 0 && ctx_now() > s->deadline;
 }
 
+const char *ctx_cancel_reason(const ferry_ctx *ctx)
+{
+    const ferry_session *s = ctx->session;
+    if (s != NULL && s->interrupted != NULL && *s->interrupted)
+        return "interrupted";
+    if (s != NULL && s->deadline > 0 && ctx_now() > s->deadline)
+        return "timed out (--command-timeout)";
+    return "stopped because another part of the copy failed";
+}
+
 void ctx_log(const ferry_ctx *ctx, int level, const char *fmt, ...)
 {
     if (level >= FERRY_LOG_DEBUG && (ctx == NULL || ctx->session == NULL || !ctx->session->debug))

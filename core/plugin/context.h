@@ -49,6 +49,8 @@ int ctx_wrap(ferry_ctx *ctx, int status, const char *doing, const char *object);
 /* Copies ctx's error into another ctx (worker → main). */
 void ctx_copy_error(ferry_ctx *to, const ferry_ctx *from);
 int ctx_cancelled(const ferry_ctx *ctx);
+/* Why ctx_cancelled is true: "interrupted", "timed out (--command-timeout)", …. */
+const char *ctx_cancel_reason(const ferry_ctx *ctx);
 void ctx_log(const ferry_ctx *ctx, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Sets or replaces an option; value NULL removes nothing and is ignored. */

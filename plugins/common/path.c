@@ -13,15 +13,18 @@
 
 const ferry_services *plugin_util_core_services(const ferry_core *core, const char *module)
 {
-    if (core == NULL || !FERRY_HAS_MEMBER(core, ferry_core, services) || core->services == NULL)
+    /* Only the frozen members (struct_size, abi_major, abi_minor) may be read
+     * before the major is known to be ours. */
+    if (core == NULL || core->abi_major != FERRY_ABI_MAJOR)
+        return NULL;
+    if (!FERRY_HAS_MEMBER(core, ferry_core, services) || core->services == NULL)
         return NULL;
     const ferry_services *svc = core->services;
-    if (core->abi_major == FERRY_ABI_MAJOR && FERRY_HAS_MEMBER(svc, ferry_services, hasher_free))
+    if (FERRY_HAS_MEMBER(svc, ferry_services, hasher_free))
         return svc;
     if (FERRY_HAS_MEMBER(svc, ferry_services, log) && svc->log != NULL)
-        svc->log(NULL, FERRY_LOG_ERROR,
-                 "%s: module needs ferry plugin ABI %d.0 with all its services, core offers %u.%u", module,
-                 FERRY_ABI_MAJOR, (unsigned)core->abi_major, (unsigned)core->abi_minor);
+        svc->log(NULL, FERRY_LOG_ERROR, "%s: module needs all ferry plugin ABI %d.0 services, core offers %u.%u",
+                 module, FERRY_ABI_MAJOR, (unsigned)core->abi_major, (unsigned)core->abi_minor);
     return NULL;
 }
 
