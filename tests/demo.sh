@@ -25,8 +25,8 @@ export FERRY_TRANSPORT_PATH="$top/plugins"
 demo="$top/demo"
 rm -rf "$demo"
 mkdir -p "$demo"
-python3 tests/fixtures/mkimage.py --layout oci --manifest oci --layers 3 --layer-size 2M --labels many \
-    --env APP=demo --tag demo "$demo/layout" >/dev/null
+python3 tests/fixtures/mkimage.py --layout oci --manifest oci --layers 3 --layer-size 2M --label org.opencontainers.image.title=demo \
+    --label version=1.0 --env APP=demo --tag demo "$demo/layout" >/dev/null
 echo "== ferry list-transports"
 ./ferry list-transports
 echo "== ferry copy oci:demo/layout:demo dir:demo/image (Docker format, via --format v2s2)"
@@ -35,4 +35,6 @@ echo "== ferry copy dir:demo/image oci:demo/layout:copy"
 ./ferry --insecure-policy copy "dir:$demo/image" "oci:$demo/layout:copy"
 echo "== ferry inspect oci:demo/layout:copy"
 ./ferry inspect "oci:$demo/layout:copy"
+echo "== ferry inspect --format (Go template)"
+./ferry inspect --format '{{.Digest}} version={{index .Labels "version"}} layers={{len .Layers}}' "oci:$demo/layout:copy"
 echo "== demo done: images are in $demo"
