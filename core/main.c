@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/credentials.h"
 #include "cli/commands.h"
+#include "config/registries_conf.h"
 
 /* Set from the signal handler: the one piece of process-wide mutable state
  * besides the plugin registry, because a handler has nowhere else to write. */
@@ -25,8 +27,8 @@ static const command commands[] = {
     {"inspect", "Inspect image IMAGE-NAME", cmd_inspect},
     {"list-tags", "List tags in the transport/repository specified by the SOURCE-IMAGE", cmd_list_tags},
     {"list-transports", "List the transport modules ferry can load, with versions and files", cmd_list_transports},
-    {"login", "Login to a container registry", cmd_pending},
-    {"logout", "Logout of a container registry", cmd_pending},
+    {"login", "Login to a container registry", cmd_login},
+    {"logout", "Logout of a container registry", cmd_logout},
     {"manifest-digest", "Compute a manifest digest of a file", cmd_manifest_digest},
     {"standalone-sign", "Create a signature using local files", cmd_pending},
     {"standalone-verify", "Verify a signature using local files", cmd_pending},
@@ -117,11 +119,18 @@ int main(int argc, char **argv)
         code = app_fail_text("cannot initialise the transport module loader");
         goto out;
     }
+    char conf_err[1024] = "";
+    app.session.creds = cred_store_new();
+    app.session.registries = registries_conf_load(conf_err, sizeof(conf_err));
+    if (conf_err[0] != '\0')
+        fprintf(stderr, "ferry: warning: %s\n", conf_err);
     static char help_flag[] = "--help";
     char *help_argv[] = {help_flag, NULL};
     code = help_for_command ? cmd->run(&app, cmd, 1, help_argv)
                             : cmd->run(&app, cmd, argc - cmd_index - 1, argv + cmd_index + 1);
     registry_free(&app.registry);
+    cred_store_free(app.session.creds);
+    registries_conf_free((registries_conf *)app.session.registries);
 out:
     for (size_t i = 0; i < app.n_owned; i++)
         free(app.owned[i]);

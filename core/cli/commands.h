@@ -18,6 +18,8 @@ int cmd_manifest_digest(ferry_app *app, const command *cmd, int argc, char **arg
 int cmd_list_transports(ferry_app *app, const command *cmd, int argc, char **argv);
 int cmd_delete(ferry_app *app, const command *cmd, int argc, char **argv);
 int cmd_list_tags(ferry_app *app, const command *cmd, int argc, char **argv);
+int cmd_login(ferry_app *app, const command *cmd, int argc, char **argv);
+int cmd_logout(ferry_app *app, const command *cmd, int argc, char **argv);
 int cmd_pending(ferry_app *app, const command *cmd, int argc, char **argv);
 
 /* Parses argv with the command's tables plus the global flags, applies the

@@ -10,6 +10,9 @@
 
 #include <ferry/services.h>
 
+struct cred_store;
+struct registries_conf;
+
 #define CTX_MESSAGE_MAX 1024
 #define CTX_OPTIONS_MAX 32
 
@@ -20,6 +23,8 @@ typedef struct ferry_session {
     double deadline;                      /* CLOCK_MONOTONIC seconds; 0 = none */
     const volatile sig_atomic_t *interrupted; /* set by the signal handler; may be NULL */
     const volatile sig_atomic_t *aborted;     /* set when a sibling worker failed; may be NULL */
+    struct cred_store *creds;                 /* resolved-credential cache (internally locked); may be NULL */
+    const struct registries_conf *registries; /* registries.conf; may be NULL */
 } ferry_session;
 
 typedef struct ctx_options {

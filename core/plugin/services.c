@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth/credentials.h"
+#include "config/registries_conf.h"
 #include "image/digest.h"
 #include "plugin/context.h"
 
@@ -36,34 +38,31 @@ static int svc_set_error(ferry_ctx *ctx, int status, const char *fmt, ...)
     return ctx_fail(ctx, status, "%s", line);
 }
 
+/* Per-registry registries.conf settings are answered as the options
+ * "registry-insecure:HOST[:PORT]" and "registry-blocked:HOST[:PORT]". */
 static const char *svc_get_option(ferry_ctx *ctx, const char *key)
 {
+    static const char insecure[] = "registry-insecure:", blocked[] = "registry-blocked:";
+    const registries_conf *conf = ctx->session ? ctx->session->registries : NULL;
+    if (strncmp(key, insecure, sizeof(insecure) - 1) == 0)
+        return registries_conf_setting(conf, key + sizeof(insecure) - 1, "insecure");
+    if (strncmp(key, blocked, sizeof(blocked) - 1) == 0)
+        return registries_conf_setting(conf, key + sizeof(blocked) - 1, "blocked");
     return ctx_options_get(ctx->options, key);
 }
 
-/* Credentials given on the command line. The auth.json / docker config.json
- * chain arrives with the registry transport, its only consumer. */
 static int svc_get_credentials(ferry_ctx *ctx, const char *registry, const char *repository,
                                ferry_credentials *out)
 {
-    if (out == NULL || out->struct_size < sizeof(uint32_t))
-        return ctx_fail(ctx, FERRY_ERR_INVALID, "get_credentials: bad ferry_credentials struct");
-    const char *username = ctx_options_get(ctx->options, "username");
-    const char *password = ctx_options_get(ctx->options, "password");
-    const char *token = ctx_options_get(ctx->options, "registry-token");
-    const char *no_creds = ctx_options_get(ctx->options, "no-creds");
-    if (no_creds != NULL && strcmp(no_creds, "true") == 0)
+    if (out == NULL || out->struct_size < sizeof(uint32_t) || registry == NULL)
+        return ctx_fail(ctx, FERRY_ERR_INVALID, "get_credentials: bad arguments");
+    if (ctx->session == NULL || ctx->session->creds == NULL)
         return FERRY_ERR_NOT_FOUND;
-    if (username == NULL && token == NULL)
-        return FERRY_ERR_NOT_FOUND;
-    ferry_credentials found = {.struct_size = sizeof(found),
-                               .username = username,
-                               .password = password,
-                               .identity_token = NULL,
-                               .registry_token = token};
-    uint32_t size = out->struct_size < sizeof(found) ? out->struct_size : (uint32_t)sizeof(found);
-    memcpy((char *)out + sizeof(uint32_t), (const char *)&found + sizeof(uint32_t), size - sizeof(uint32_t));
-    return FERRY_OK;
+    char err[CTX_MESSAGE_MAX] = "";
+    int rc = cred_lookup(ctx->session->creds, ctx->options, registry, repository, out, err, sizeof(err));
+    if (rc != FERRY_OK && rc != FERRY_ERR_NOT_FOUND)
+        return ctx_fail(ctx, rc, "%s", err[0] ? err : "credential lookup failed");
+    return rc;
 }
 
 static const char *svc_tmpdir(ferry_ctx *ctx)
