@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "image/fetch.h"
+#include "image/reference.h"
 #include "image/oci_config.h"
 #include "inspect/inspect.h"
 #include "util/gojson.h"
@@ -53,31 +54,15 @@ static void tag_list_release(tag_list *t)
     free(t->tags);
 }
 
-/* Splits the source's docker reference "repo:tag" / "repo@digest" for Name/Tag. */
-static void inspect_name_tag(const char *ref, char *name, size_t name_cap, char *tag, size_t tag_cap)
-{
-    name[0] = tag[0] = '\0';
-    if (ref == NULL)
-        return;
-    const char *at = strchr(ref, '@');
-    const char *slash = strrchr(ref, '/');
-    const char *colon = strrchr(ref, ':');
-    size_t repo_len = strlen(ref);
-    if (at != NULL)
-        repo_len = (size_t)(at - ref);
-    else if (colon != NULL && (slash == NULL || colon > slash)) {
-        repo_len = (size_t)(colon - ref);
-        snprintf(tag, tag_cap, "%s", colon + 1);
-    }
-    snprintf(name, name_cap, "%.*s", (int)repo_len, ref);
-}
 
 static int inspect_formatted(inspect_call *c, ferry_image_source *src, ferry_ctx *ctx, const fetched_image *img,
                              const char *config, size_t config_len)
 {
-    char name[1024], tag[256];
+    /* skopeo prints the repository as Name; Tag only ever came from schema 1
+     * manifests, so it stays empty (omitted) for schema 2 and OCI images. */
+    char name[1024];
     const char *docker_ref = src->ops->docker_reference ? src->ops->docker_reference(src) : NULL;
-    inspect_name_tag(docker_ref, name, sizeof(name), tag, sizeof(tag));
+    reference_repository(docker_ref, name, sizeof(name));
     tag_list tags = {0};
     const ferry_transport *t = c->src.transport;
     int want_tags = !opt_bool(c->p, "no-tags") && (t->capabilities & FERRY_CAP_LIST_TAGS) && t->list_tags;
@@ -89,7 +74,7 @@ static int inspect_formatted(inspect_call *c, ferry_image_source *src, ferry_ctx
         }
     }
     inspect_input in = {.name = name[0] ? name : NULL,
-                        .tag = tag[0] ? tag : NULL,
+                        .tag = NULL,
                         .digest = img->top_digest,
                         .repo_tags = want_tags ? (const char *const *)tags.tags : NULL,
                         .n_repo_tags = tags.n,

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "cli/commands.h"
+#include "image/reference.h"
 #include "util/gojson.h"
 
 typedef struct repo_call {
@@ -86,13 +87,24 @@ int cmd_list_tags(ferry_app *app, const command *cmd, int argc, char **argv)
     repo_call call = {.tags = json_array()};
     int code = repo_command(app, cmd, argc, argv, FERRY_CAP_LIST_TAGS, repo_list_tags_run, &call, &p);
     if (code == 0 && p.n_args == 1 && !p.help) {
-        /* skopeo prints {"Repository": …, "Tags": […]}; the repository is the
-         * reference without the transport's "//". */
-        const char *repo = call.ep.reference;
-        while (*repo == '/')
-            repo++;
+        /* skopeo prints {"Repository": …, "Tags": […]} with the normalised
+         * repository ("docker.io/library/busybox"), which is the transport's
+         * policy identity without tag or digest. */
+        char repo[4096] = "";
+        ferry_ctx ictx;
+        ctx_init(&ictx, &app->session, call.ep.options);
+        const ferry_transport *t = call.ep.transport;
+        if (t->policy_identity == NULL ||
+            t->policy_identity(&ictx, call.ep.reference, repo, sizeof(repo)) != FERRY_OK) {
+            const char *rest = call.ep.reference;
+            while (*rest == '/')
+                rest++;
+            snprintf(repo, sizeof(repo), "%s", rest);
+        }
+        char name[4096];
+        reference_repository(repo, name, sizeof(name));
         json_t *out = json_object();
-        json_object_set_new(out, "Repository", json_string(repo));
+        json_object_set_new(out, "Repository", json_string(name));
         json_object_set(out, "Tags", call.tags);
         char *text = gojson_encode(out, 4);
         json_decref(out);

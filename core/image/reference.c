@@ -17,6 +17,23 @@ int reference_transport_name_is_valid(const char *name)
     return 1;
 }
 
+void reference_repository(const char *docker_ref, char *out, size_t cap)
+{
+    if (docker_ref == NULL) {
+        snprintf(out, cap, "%s", "");
+        return;
+    }
+    size_t len = strlen(docker_ref);
+    const char *at = strchr(docker_ref, '@');
+    const char *slash = strrchr(docker_ref, '/');
+    const char *colon = strrchr(docker_ref, ':');
+    if (at != NULL)
+        len = (size_t)(at - docker_ref);
+    else if (colon != NULL && (slash == NULL || colon > slash))
+        len = (size_t)(colon - docker_ref);
+    snprintf(out, cap, "%.*s", (int)len, docker_ref);
+}
+
 int reference_parse(const char *text, image_name *out, char *err, size_t errcap)
 {
     const char *colon = strchr(text, ':');

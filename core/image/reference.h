@@ -20,4 +20,8 @@ int reference_transport_name_is_valid(const char *name);
  * in err naming the text. `out->rest` points into `text`. */
 int reference_parse(const char *text, image_name *out, char *err, size_t errcap);
 
+/* The repository of a docker reference ("host/ns/name" of
+ * "host/ns/name:tag" or "…@sha256:…"); "" for NULL. */
+void reference_repository(const char *docker_ref, char *out, size_t cap);
+
 #endif

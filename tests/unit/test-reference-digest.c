@@ -11,7 +11,7 @@
 
 int main(void)
 {
-    tap_plan(24);
+    tap_plan(27);
     image_name n;
     char err[256];
 
@@ -28,6 +28,13 @@ int main(void)
     tap_ok(reference_parse("OCI:x", &n, err, sizeof(err)) != 0, "upper-case transport refused");
     tap_ok(reference_transport_name_is_valid("docker-archive"), "docker-archive is a valid name");
     tap_ok(!reference_transport_name_is_valid("-x"), "leading dash refused");
+    char repo[256];
+    reference_repository("localhost:5000/ns/app:1.0", repo, sizeof(repo));
+    tap_is_str(repo, "localhost:5000/ns/app", "repository drops the tag, keeps the port");
+    reference_repository("docker.io/library/busybox@" SHA256_EMPTY, repo, sizeof(repo));
+    tap_is_str(repo, "docker.io/library/busybox", "repository drops the digest");
+    reference_repository("localhost:5000/app", repo, sizeof(repo));
+    tap_is_str(repo, "localhost:5000/app", "untagged reference kept whole");
 
     tap_ok(digest_is_valid(SHA256_EMPTY), "valid sha256 digest");
     tap_ok(!digest_is_valid("sha256:../../x"), "path traversal digest refused");
