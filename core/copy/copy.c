@@ -17,7 +17,10 @@
 #define SOURCE_OPS_V1_0 (offsetof(ferry_source_ops, close) + sizeof(void *))
 #define DEST_OPS_V1_0 (offsetof(ferry_dest_ops, close) + sizeof(void *))
 
+typedef struct config_blob config_blob;
+
 typedef struct blob_job {
+    int is_config;  /* the config, stored alongside the layers */
     const manifest_descriptor *desc;
     const layer_plan *plan;
     int index;
@@ -39,8 +42,10 @@ typedef struct copy_run {
     int needs_sizes;          /* destination declared FERRY_CAP_NEEDS_BLOB_SIZE */
     volatile sig_atomic_t aborted;
     pthread_mutex_t lock;
-    blob_job *jobs;
+    blob_job *jobs;   /* the layers, then the config */
     size_t n_jobs, next_job;
+    const config_blob *cfg;
+    const copy_plan *plan;
     int status;
     char message[CTX_MESSAGE_MAX];
 } copy_run;
@@ -179,6 +184,8 @@ static void copy_run_fail(copy_run *run, const ferry_ctx *ctx)
     pthread_mutex_unlock(&run->lock);
 }
 
+static int config_store(copy_run *run, const config_blob *cfg, const copy_plan *plan, ferry_ctx *dctx);
+
 static void *copy_worker(void *arg)
 {
     copy_run *run = arg;
@@ -194,7 +201,9 @@ static void *copy_worker(void *arg)
             continue;
         ctx_init(&sctx, &run->worker_session, run->src->options);
         ctx_init(&dctx, &run->worker_session, run->dst->options);
-        if (copy_blob(run, &run->jobs[i], &sctx, &dctx) != FERRY_OK)
+        int rc = run->jobs[i].is_config ? config_store(run, run->cfg, run->plan, &dctx)
+                                        : copy_blob(run, &run->jobs[i], &sctx, &dctx);
+        if (rc != FERRY_OK)
             copy_run_fail(run, &dctx);
     }
     return NULL;
@@ -205,8 +214,8 @@ static int copy_layers(copy_run *run, long parallel, ferry_ctx *ctx)
     size_t unique = 0;
     for (size_t i = 0; i < run->n_jobs; i++) {
         run->jobs[i].duplicate_of = -1;
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(run->jobs[j].desc->digest, run->jobs[i].desc->digest) == 0 &&
+        for (size_t j = 0; j < i && !run->jobs[i].is_config; j++)
+            if (!run->jobs[j].is_config && strcmp(run->jobs[j].desc->digest, run->jobs[i].desc->digest) == 0 &&
                 run->jobs[j].plan->action == run->jobs[i].plan->action) {
                 run->jobs[i].duplicate_of = (int)j;
                 break;
@@ -247,7 +256,7 @@ static int copy_layers(copy_run *run, long parallel, ferry_ctx *ctx)
 
 /* The config, read and verified before any layer moves: it may need
  * converting and it holds the DiffIDs some destinations verify. */
-typedef struct config_blob {
+struct config_blob {
     char *source_bytes; /* as the source stores it */
     size_t source_len;
     char *converted;    /* OCI form when the plan converts, else NULL */
@@ -255,7 +264,7 @@ typedef struct config_blob {
     size_t len;
     char digest[DIGEST_MAX_LEN];
     json_t *parsed;     /* source config, for DiffIDs */
-} config_blob;
+};
 
 static int config_fetch(copy_run *run, const manifest_descriptor *d, const copy_plan *plan, ferry_ctx *sctx,
                         config_blob *cfg)
@@ -295,7 +304,8 @@ static const char *config_diff_id(const config_blob *cfg, size_t index)
     return id != NULL && digest_is_valid(id) ? id : NULL;
 }
 
-/* Stores the config after the layers, unless the destination has it. */
+/* Stores the config (a worker job: in parallel with the layers, or after them
+ * for in-order destinations), unless the destination has it. */
 static int config_store(copy_run *run, const config_blob *cfg, const copy_plan *plan, ferry_ctx *dctx)
 {
     report_line(run->report, "Copying config %s", cfg->digest);
@@ -523,13 +533,16 @@ int copy_image(const ferry_session *session, const copy_endpoint *src, const cop
     run.deliver_uncompressed = (dst->transport->capabilities & FERRY_CAP_NEEDS_UNCOMPRESSED) != 0;
     run.supply_diff_ids = (dst->transport->capabilities & FERRY_CAP_COMPUTES_DIFFIDS) != 0;
     run.needs_sizes = (dst->transport->capabilities & FERRY_CAP_NEEDS_BLOB_SIZE) != 0;
-    run.n_jobs = img.image->n_layers;
-    run.jobs = calloc(run.n_jobs ? run.n_jobs : 1, sizeof(*run.jobs));
+    run.n_jobs = img.image->n_layers + 1;
+    run.cfg = &cfg;
+    run.plan = &plan;
+    run.jobs = calloc(run.n_jobs, sizeof(*run.jobs));
     if (run.jobs == NULL) {
         rc = ctx_fail(&dctx, FERRY_ERR_NO_MEMORY, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < run.n_jobs; i++)
+    run.jobs[img.image->n_layers].is_config = 1;
+    for (size_t i = 0; i < img.image->n_layers; i++)
         run.jobs[i] = (blob_job){.desc = &img.image->layers[i],
                                  .plan = &plan.layers[i],
                                  .index = (int)i,
@@ -540,9 +553,6 @@ int copy_image(const ferry_session *session, const copy_endpoint *src, const cop
         (caps_dst & FERRY_CAP_LAYERS_IN_ORDER))
         parallel = 1;
     rc = copy_layers(&run, parallel, &dctx);
-    if (rc != FERRY_OK)
-        goto out;
-    rc = config_store(&run, &cfg, &plan, &dctx);
     if (rc != FERRY_OK)
         goto out;
     rc = copy_write_manifest(dst, &run, &img, &plan, cfg.digest, (int64_t)cfg.len, opts, &dctx);
