@@ -1,0 +1,347 @@
+#!/usr/bin/env python3
+"""bench/ferrybench.py — ferry against skopeo, side by side, on the scenarios
+of shared/design/performance.md. Runs both tools alternately (A B A B …) on the
+same fixtures, measures each run with GNU time (wall, user+sys CPU, peak RSS
+from the kernel's accounting) and prints medians, min/max and ferry/skopeo
+ratios. Started by bench/run; see doc/performance.md.
+
+Fixtures (made once per size in the work directory): a multi-layer image
+(tests/fixtures/mkimage.py, gzip layers of half random bytes and half text) and
+twelve small images sharing two base layers, as OCI layouts, pushed to a local
+docker-registry started on 127.0.0.1 by tests/fixtures/registry.sh. Remote
+scenarios go through bench/latency_proxy.py (default 20 ms each way).
+
+A scenario whose transport or command ferry does not have yet is listed as
+skipped, with the reason, never hidden."""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MKIMAGE = os.path.join(TOP, "tests", "fixtures", "mkimage.py")
+REGISTRY_SH = os.path.join(TOP, "tests", "fixtures", "registry.sh")
+PROXY = os.path.join(TOP, "bench", "latency_proxy.py")
+PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+class Env:
+    """Everything a scenario needs: tools, fixtures, servers."""
+
+    def __init__(self, args):
+        self.args = args
+        self.work = args.workdir
+        self.ferry = args.ferry
+        self.plugins = args.plugins
+        self.skopeo = shutil.which("skopeo")
+        self.policy = os.path.join(self.work, "policy.json")
+        self.transports = self.ferry_transports()
+        self.registry_port = None
+        self.proxy_port = None
+        self.procs = []
+
+    def ferry_transports(self):
+        out = subprocess.run([self.ferry, "list-transports"], capture_output=True, text=True,
+                             env=self.tool_env("ferry"))
+        names = set()
+        for line in out.stdout.splitlines()[1:]:
+            if line.strip() and not line.startswith("searched:"):
+                names.add(line.split()[0])
+        return names
+
+    def tool_env(self, tool):
+        env = dict(os.environ)
+        if tool == "ferry":
+            env["FERRY_TRANSPORT_PATH"] = self.plugins
+        env["TMPDIR"] = os.path.join(self.work, "tmp")
+        return env
+
+    def cmd(self, tool, *args):
+        exe = self.ferry if tool == "ferry" else self.skopeo
+        return [exe, "--policy", self.policy] + list(args)
+
+    # ---- fixtures ----
+    def sizes(self):
+        return self.args.layer_sizes.split(",")
+
+    def big_layout(self):
+        tag = "big-" + "-".join(self.sizes())
+        path = os.path.join(self.work, "fixtures", tag)
+        if not os.path.exists(os.path.join(path, "index.json")):
+            log(f"making the big image ({','.join(self.sizes())} uncompressed) in {path}")
+            subprocess.run([PY, MKIMAGE, "--layout", "oci", "--manifest", "oci", "--layers", str(len(self.sizes())),
+                            "--layer-size", ",".join(self.sizes()), "--file-size", "4M", "--gzip-level", "6",
+                            "--seed", "bench", "--tag", "big", path + ".tmp"], check=True, stdout=subprocess.DEVNULL)
+            os.rename(path + ".tmp", path)
+        return path
+
+    def small_layouts(self):
+        """Twelve images of 2-14 MB sharing their two base layers (same seed,
+        same first two layer sizes, a different third layer)."""
+        base = os.path.join(self.work, "fixtures", "small-" + self.args.small_scale)
+        scale = float(self.args.small_scale)
+        paths = []
+        for i in range(12):
+            path = os.path.join(base, f"s{i:02d}")
+            paths.append(path)
+            if os.path.exists(os.path.join(path, "index.json")):
+                continue
+            sizes = [f"{int(1024 * scale)}K", f"{int(1024 * scale)}K", f"{int((i + 1) * 1024 * scale)}K"]
+            subprocess.run([PY, MKIMAGE, "--layout", "oci", "--manifest", "oci", "--layers", "3", "--layer-size",
+                            ",".join(sizes), "--seed", "small", "--tag", "latest", path + ".tmp"], check=True,
+                           stdout=subprocess.DEVNULL)
+            os.rename(path + ".tmp", path)
+        return paths
+
+    # ---- servers ----
+    def start_registry(self):
+        if self.registry_port is not None:
+            return self.registry_port
+        if shutil.which("docker-registry") is None:
+            raise RuntimeError("docker-registry is not installed")
+        d = os.path.join(self.work, "registry")
+        out = subprocess.run(["bash", REGISTRY_SH, "start", d, "--minutes", str(self.args.minutes)],
+                             capture_output=True, text=True, check=True)
+        self.registry_port = int(out.stdout.strip().splitlines()[-1])
+        self.procs.append(("registry", d))
+        # Seed it with skopeo, so both tools pull what neither of them pushed.
+        big = self.big_layout()
+        self.skopeo_push(f"oci:{big}:big", "big:latest")
+        for i, path in enumerate(self.small_layouts()):
+            self.skopeo_push(f"oci:{path}:latest", f"small{i:02d}:latest")
+        return self.registry_port
+
+    def skopeo_push(self, src, repo_tag):
+        subprocess.run(self.cmd("skopeo", "copy", "-q", "--dest-tls-verify=false", src,
+                                f"docker://127.0.0.1:{self.registry_port}/{repo_tag}"), check=True,
+                       env=self.tool_env("skopeo"))
+
+    def start_proxy(self):
+        if self.proxy_port is not None:
+            return self.proxy_port
+        port = self.start_registry()
+        port_file = os.path.join(self.work, "proxy.port")
+        if os.path.exists(port_file):
+            os.unlink(port_file)
+        p = subprocess.Popen([PY, PROXY, "--target", f"127.0.0.1:{port}", "--delay-ms", str(self.args.delay_ms),
+                              "--lifetime", str(self.args.minutes * 60), "--port-file", port_file],
+                             stdout=subprocess.DEVNULL)
+        for _ in range(100):
+            if os.path.exists(port_file) and open(port_file).read().strip():
+                break
+            time.sleep(0.05)
+        self.proxy_port = int(open(port_file).read().strip())
+        self.procs.append(("proxy", p))
+        return self.proxy_port
+
+    def stop(self):
+        for kind, what in self.procs:
+            if kind == "proxy":
+                what.terminate()
+                what.wait(timeout=10)
+            else:
+                subprocess.run(["bash", REGISTRY_SH, "stop", what], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+
+
+# ---- scenarios: (name, description, needs, setup(env) -> run(tool, round) -> argv) ----
+
+def reg(env, repo, proxied=False):
+    port = env.start_proxy() if proxied else env.start_registry()
+    return f"docker://127.0.0.1:{port}/{repo}"
+
+
+def fresh(env, tool, rnd, name):
+    path = os.path.join(env.work, "out", f"{name}-{tool}-{rnd}")
+    shutil.rmtree(path, ignore_errors=True)
+    return path
+
+
+def s_oci_oci(env):
+    src = env.big_layout()
+    return lambda tool, rnd: env.cmd(tool, "copy", "-q", f"oci:{src}:big", f"oci:{fresh(env, tool, rnd, 'oo')}:big")
+
+
+def s_oci_dir(env):
+    src = env.big_layout()
+    return lambda tool, rnd: env.cmd(tool, "copy", "-q", f"oci:{src}:big", f"dir:{fresh(env, tool, rnd, 'od')}")
+
+
+def s_inspect_local(env):
+    src = env.small_layouts()[0]
+    return lambda tool, rnd: env.cmd(tool, "inspect", f"oci:{src}:latest")
+
+
+def s_reg_oci(env):
+    src = reg(env, "big:latest")
+    return lambda tool, rnd: env.cmd(tool, "copy", "-q", "--src-tls-verify=false", src,
+                                     f"oci:{fresh(env, tool, rnd, 'ro')}:big")
+
+
+def s_reg_dir(env):
+    src = reg(env, "big:latest")
+    return lambda tool, rnd: env.cmd(tool, "copy", "-q", "--src-tls-verify=false", src,
+                                     f"dir:{fresh(env, tool, rnd, 'rd')}")
+
+
+def s_oci_reg(env):
+    src = env.big_layout()
+    reg(env, "big:latest")
+    return lambda tool, rnd: env.cmd(tool, "copy", "-q", "--dest-tls-verify=false", f"oci:{src}:big",
+                                     reg(env, f"push-{tool}-{rnd}-{time.time_ns()}:latest"))
+
+
+def s_reg_reg(env):
+    src = reg(env, "big:latest")
+    return lambda tool, rnd: env.cmd(tool, "copy", "-q", "--src-tls-verify=false", "--dest-tls-verify=false", src,
+                                     reg(env, f"mount-{tool}-{rnd}-{time.time_ns()}:latest"))
+
+
+def s_inspect_remote(env):
+    src = reg(env, "big:latest", proxied=True)
+    return lambda tool, rnd: env.cmd(tool, "inspect", "--tls-verify=false", src)
+
+
+def s_small_remote(env):
+    env.start_proxy()
+    srcs = [reg(env, f"small{i:02d}:latest", proxied=True) for i in range(12)]
+
+    def run(tool, rnd):
+        out = fresh(env, tool, rnd, "small")
+        exe = env.cmd(tool)
+        script = " && ".join(
+            " ".join(exe + ["copy", "-q", "--src-tls-verify=false", s, f"oci:{out}:s{i:02d}"])
+            for i, s in enumerate(srcs))
+        return ["sh", "-c", script]
+    return run
+
+
+SCENARIOS = [
+    ("registry-oci", "P1 registry → oci, big image", {"docker"}, s_reg_oci),
+    ("oci-registry", "P2 oci → registry push, big image", {"docker"}, s_oci_reg),
+    ("registry-registry", "registry → registry, same registry (mount)", {"docker"}, s_reg_reg),
+    ("registry-dir", "registry → dir, big image", {"docker"}, s_reg_dir),
+    ("oci-oci", "oci → oci, big image", set(), s_oci_oci),
+    ("oci-dir", "oci → dir, big image", set(), s_oci_dir),
+    ("inspect-remote", "inspect of a remote image over the latency proxy", {"docker"}, s_inspect_remote),
+    ("small-remote", "copy of 12 small images over the latency proxy", {"docker"}, s_small_remote),
+    ("inspect-local", "P8 inspect of a local image", set(), s_inspect_local),
+    ("registry-storage", "P3 registry → containers-storage", {"docker", "containers-storage"}, None),
+    ("registry-docker-archive", "P4 registry → docker-archive", {"docker", "docker-archive"}, None),
+    ("docker-archive-oci", "P5 docker-archive → oci (gzip 465 MB)", {"docker-archive"}, None),
+    ("oci-zstd", "P6 oci gzip → oci zstd", {"zstd"}, None),
+    ("sync-remote", "P7 sync of 12 small images over the latency proxy", {"docker", "sync"}, None),
+]
+
+
+def measure(argv, env_vars, work):
+    """Runs argv under GNU time: (wall s, cpu s, peak RSS KiB, exit status)."""
+    out = os.path.join(work, "time.out")
+    start = time.monotonic()
+    r = subprocess.run(["/usr/bin/time", "-o", out, "-f", "%e %U %S %M"] + argv, env=env_vars,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wall = time.monotonic() - start
+    fields = open(out).read().split()[-4:]
+    cpu = float(fields[1]) + float(fields[2])
+    return wall, cpu, int(fields[3]), r.returncode, r.stderr.strip().splitlines()[-1:] if r.returncode else []
+
+
+def fmt(values, unit):
+    if not values:
+        return "-"
+    med = statistics.median(values)
+    if unit == "KiB":
+        return f"{med / 1024:.1f} MiB ({min(values) / 1024:.1f}–{max(values) / 1024:.1f})"
+    return f"{med:.3f} s ({min(values):.3f}–{max(values):.3f})"
+
+
+def ratio(a, b):
+    return f"{statistics.median(a) / statistics.median(b):.2f}" if a and b and statistics.median(b) > 0 else "-"
+
+
+def main():
+    ap = argparse.ArgumentParser(description="ferry vs skopeo benchmark")
+    ap.add_argument("--ferry", default=os.path.join(TOP, "ferry"))
+    ap.add_argument("--plugins", default=os.path.join(TOP, "plugins"))
+    ap.add_argument("--workdir", default="/var/tmp/ferry-bench")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--only", default="", help="comma-separated scenario names")
+    ap.add_argument("--quick", action="store_true", help="small fixtures, one round")
+    ap.add_argument("--layer-sizes", default="16M,64M,128M,256M")
+    ap.add_argument("--small-scale", default="1", help="small image layer unit in MiB")
+    ap.add_argument("--delay-ms", type=float, default=20.0, help="latency proxy delay in each direction")
+    ap.add_argument("--minutes", type=int, default=30, help="servers stop by themselves after this")
+    ap.add_argument("--list", action="store_true")
+    a = ap.parse_args()
+    if a.list:
+        for name, desc, needs, _ in SCENARIOS:
+            print(f"{name:24} {desc}" + (f" (needs {', '.join(sorted(needs))})" if needs else ""))
+        return 0
+    if a.quick:
+        a.rounds, a.layer_sizes, a.small_scale = 1, "1M,2M", "0.25"
+    os.makedirs(os.path.join(a.workdir, "tmp"), exist_ok=True)
+    os.makedirs(os.path.join(a.workdir, "out"), exist_ok=True)
+    with open(os.path.join(a.workdir, "policy.json"), "w") as f:
+        f.write('{"default":[{"type":"insecureAcceptAnything"}]}\n')
+    env = Env(a)
+    if env.skopeo is None:
+        log("skopeo is not installed: nothing to compare with")
+        return 1
+    only = set(x for x in a.only.split(",") if x)
+    rows, failed = [], 0
+    try:
+        for name, desc, needs, setup in SCENARIOS:
+            if only and name not in only:
+                continue
+            missing = sorted(n for n in needs if n not in env.transports)
+            if setup is None or missing:
+                why = f"ferry has no {', '.join(missing)} yet" if missing else "not measurable yet"
+                rows.append((name, desc, None, why))
+                continue
+            try:
+                run = setup(env)
+            except (RuntimeError, subprocess.CalledProcessError, OSError) as e:
+                rows.append((name, desc, None, f"setup failed: {e}"))
+                failed += 1
+                continue
+            results = {"ferry": [], "skopeo": []}
+            for rnd in range(a.rounds):
+                for tool in ("ferry", "skopeo"):  # A B A B …
+                    wall, cpu, rss, status, err = measure(run(tool, rnd), env.tool_env(tool), a.workdir)
+                    if status != 0:
+                        log(f"{name}: {tool} failed (exit {status}): {' '.join(err)}")
+                        failed += 1
+                        continue
+                    results[tool].append((wall, cpu, rss))
+            rows.append((name, desc, results, ""))
+            log(f"{name}: done")
+            shutil.rmtree(os.path.join(a.workdir, "out"), ignore_errors=True)
+            os.makedirs(os.path.join(a.workdir, "out"), exist_ok=True)
+    finally:
+        env.stop()
+    print(f"ferry vs skopeo, {a.rounds} round(s), medians (min–max); ratio = ferry/skopeo; "
+          f"big image layers {a.layer_sizes}; latency proxy {2 * a.delay_ms:g} ms round trip\n")
+    print("| scenario | ferry wall | skopeo wall | wall ratio | ferry CPU | skopeo CPU | CPU ratio | "
+          "ferry peak RSS | skopeo peak RSS | RSS ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name, desc, results, why in rows:
+        if results is None:
+            print(f"| {name}: {desc} | skipped: {why} |||||||||")
+            continue
+        f = [list(x) for x in zip(*results["ferry"])] or [[], [], []]
+        s = [list(x) for x in zip(*results["skopeo"])] or [[], [], []]
+        print(f"| {name}: {desc} | {fmt(f[0], 's')} | {fmt(s[0], 's')} | {ratio(f[0], s[0])} | {fmt(f[1], 's')} | "
+              f"{fmt(s[1], 's')} | {ratio(f[1], s[1])} | {fmt(f[2], 'KiB')} | {fmt(s[2], 'KiB')} | {ratio(f[2], s[2])} |")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
