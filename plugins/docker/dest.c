@@ -1,0 +1,492 @@
+/* plugins/docker/dest.c — writing an image to a registry.
+ *
+ * Blobs: try_reuse_blob mounts the blob from the repository it is copied
+ * from when that is on the same registry (POST …/uploads/?mount=&from=;
+ * 201 is done, while 202 is an upload the registry started instead, which
+ * is cancelled at once), else asks HEAD whether it is there. put_blob opens
+ * an upload session (POST) and, when digest and size are known, sends the
+ * whole blob in the closing PUT ?digest= (one round trip); otherwise it
+ * streams a PATCH (chunked transfer encoding) and closes with PUT ?digest=
+ * of what the core's reader hashed. A registry that wants chunks of its own
+ * size (OCI-Chunk-Min-Length) or refuses the streamed PATCH before any byte
+ * went out gets Content-Range chunks instead. Any failure cancels the
+ * session (DELETE), so nothing is left half-uploaded.
+ *
+ * Manifests: list instances are PUT by digest as they come; the top-level
+ * manifest is kept and PUT by tag (or digest) at commit, so the tag moves
+ * only then. Untagged manifests and blobs of a failed copy stay in the
+ * registry, which collects them. */
+#include "docker.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DOCKER_CHUNK_DEFAULT (8 * 1024 * 1024)
+#define DOCKER_CHUNK_MAX (64 * 1024 * 1024)
+
+typedef struct docker_dest {
+    ferry_image_dest base;
+    const ferry_services *svc;
+    docker_reference ref;
+    docker_client *client;
+    char *manifest; /* top-level manifest, PUT at commit */
+    size_t manifest_len;
+    char *manifest_type;
+    char manifest_digest[PLUGIN_UTIL_DIGEST_MAX];
+} docker_dest;
+
+static int docker_dest_desired_layer_compression(ferry_image_dest *dest)
+{
+    (void)dest;
+    return FERRY_COMPRESSION_COMPRESS;
+}
+
+/* Sends a request whose body does not matter and returns its status code
+ * (0 on failure, with the error reported). */
+static long docker_dest_simple(docker_dest *d, ferry_ctx *ctx, docker_request *req, docker_transfer **out)
+{
+    docker_transfer *t = NULL;
+    if (docker_client_send(d->client, ctx, req, &t) != FERRY_OK)
+        return 0;
+    long code = docker_transfer_status(t);
+    if (out != NULL)
+        *out = t;
+    else
+        docker_transfer_free(t, ctx);
+    return code;
+}
+
+/* Cancels an upload session; failures only matter to the debug log. */
+static void docker_dest_cancel_upload(docker_dest *d, ferry_ctx *ctx, const char *location)
+{
+    if (location == NULL)
+        return;
+    /* Quiet: the failure being cleaned up after keeps its message. */
+    docker_request req = {.method = "DELETE", .target = location, .quiet = 1, .what = "cancelling a blob upload"};
+    docker_transfer *t = NULL;
+    if (docker_client_send(d->client, ctx, &req, &t) == FERRY_OK) {
+        d->svc->log(ctx, FERRY_LOG_DEBUG, "%s: upload cancelled (HTTP %ld)", d->ref.label, docker_transfer_status(t));
+        docker_transfer_free(t, ctx);
+    }
+}
+
+/* Location of an upload session from a 202 answer, absolute, malloc'd. */
+static char *docker_dest_location(docker_dest *d, docker_transfer *t)
+{
+    const char *loc = docker_transfer_header(t, "Location", 0);
+    if (loc == NULL || loc[0] == '\0')
+        return NULL;
+    char *base = docker_client_url(d->client, "/");
+    char *abs = base != NULL ? docker_url_resolve(base, loc) : NULL;
+    free(base);
+    return abs;
+}
+
+/* Tries a cross-repository mount from `from`; FERRY_OK when mounted. */
+static int docker_dest_mount(docker_dest *d, ferry_ctx *ctx, const char *digest, const char *from)
+{
+    /* Digest and repository are validated: nothing to escape. */
+    char *target = plugin_util_printf("/v2/%s/blobs/uploads/?mount=%s&from=%s", d->ref.path, digest, from);
+    char *scope = plugin_util_printf("repository:%s:pull", from);
+    if (target == NULL || scope == NULL) {
+        free(target);
+        free(scope);
+        return FERRY_ERR_NO_MEMORY;
+    }
+    char what[PLUGIN_UTIL_DIGEST_MAX + 300];
+    snprintf(what, sizeof what, "mounting blob %s from %s", digest, from);
+    docker_request req = {.method = "POST", .target = target, .extra_scope = scope, .what = what};
+    docker_transfer *t = NULL;
+    long code = docker_dest_simple(d, ctx, &req, &t);
+    free(target);
+    free(scope);
+    if (code == 0)
+        return FERRY_ERR_NOT_FOUND;
+    int status = FERRY_ERR_NOT_FOUND;
+    if (code == 201) {
+        status = FERRY_OK;
+    } else if (code == 202) {
+        /* The registry started an upload instead of mounting: cancel it. */
+        char *location = docker_dest_location(d, t);
+        docker_transfer_free(t, ctx);
+        t = NULL;
+        docker_dest_cancel_upload(d, ctx, location);
+        free(location);
+    }
+    d->svc->log(ctx, FERRY_LOG_DEBUG, "%s: %s: HTTP %ld", d->ref.label, what, code);
+    docker_transfer_free(t, ctx);
+    return status;
+}
+
+static int docker_dest_try_reuse_blob(ferry_image_dest *dest, ferry_ctx *ctx, const ferry_blob_info *info,
+                                      int64_t *size)
+{
+    docker_dest *d = (docker_dest *)dest;
+    const ferry_services *svc = d->svc;
+    if (info->digest == NULL || !svc->digest_is_valid(info->digest))
+        return svc->set_error(ctx, FERRY_ERR_INVALID, "%s: invalid blob digest \"%s\"", d->ref.label,
+                              info->digest != NULL ? info->digest : "");
+
+    /* A sibling repository of the same registry: one POST does it all. */
+    const char *src = FERRY_HAS_MEMBER(info, ferry_blob_info, source_reference) ? info->source_reference : NULL;
+    int mounted = 0;
+    if (src != NULL && strncmp(src, "docker:", 7) == 0) {
+        docker_reference from;
+        if (docker_reference_parse_quiet(src + 7, &from) == 0) {
+            if (strcmp(from.domain, d->ref.domain) == 0 && strcmp(from.path, d->ref.path) != 0) {
+                int status = docker_dest_mount(d, ctx, info->digest, from.path);
+                if (status == FERRY_ERR_NO_MEMORY) {
+                    docker_reference_free(&from);
+                    return svc->set_error(ctx, status, "%s: out of memory", d->ref.label);
+                }
+                mounted = status == FERRY_OK;
+            }
+            docker_reference_free(&from);
+        }
+    }
+    if (mounted && info->size >= 0) {
+        *size = info->size;
+        return FERRY_OK;
+    }
+
+    char *path = plugin_util_printf("/v2/%s/blobs/%s", d->ref.path, info->digest);
+    if (path == NULL)
+        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", d->ref.label);
+    char what[PLUGIN_UTIL_DIGEST_MAX + 32];
+    snprintf(what, sizeof what, "checking for blob %s", info->digest);
+    docker_request req = {.method = "HEAD", .target = path, .follow_redirects = 1, .what = what};
+    docker_transfer *t = NULL;
+    int status = docker_client_send(d->client, ctx, &req, &t);
+    free(path);
+    if (status != FERRY_OK)
+        return status;
+    long code = docker_transfer_status(t);
+    if (code == 200) {
+        const char *cl = docker_transfer_header(t, "Content-Length", 0);
+        *size = cl != NULL ? (int64_t)strtoll(cl, NULL, 10) : info->size;
+        status = FERRY_OK;
+    } else if (code == 404) {
+        status = svc->set_error(ctx, FERRY_ERR_NOT_FOUND, "%s: blob %s not present", d->ref.label, info->digest);
+    } else {
+        status = docker_response_error(d->client, ctx, t, what);
+    }
+    docker_transfer_free(t, ctx);
+    return status;
+}
+
+/* POST …/blobs/uploads/: the session location and the minimum chunk size. */
+static int docker_dest_upload_start(docker_dest *d, ferry_ctx *ctx, char **location, int64_t *chunk_min)
+{
+    const ferry_services *svc = d->svc;
+    *location = NULL;
+    *chunk_min = 0;
+    char *path = plugin_util_printf("/v2/%s/blobs/uploads/", d->ref.path);
+    if (path == NULL)
+        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", d->ref.label);
+    docker_request req = {.method = "POST", .target = path, .what = "starting a blob upload"};
+    docker_transfer *t = NULL;
+    int status = docker_client_expect(d->client, ctx, &req, 202, 202, &t);
+    free(path);
+    if (status != FERRY_OK)
+        return status;
+    *location = docker_dest_location(d, t);
+    const char *min = docker_transfer_header(t, "OCI-Chunk-Min-Length", 0);
+    if (min != NULL)
+        *chunk_min = (int64_t)strtoll(min, NULL, 10);
+    docker_transfer_free(t, ctx);
+    if (*location == NULL)
+        return svc->set_error(ctx, FERRY_ERR_FAILED, "%s: starting a blob upload: the registry gave no Location",
+                              d->ref.label);
+    return FERRY_OK;
+}
+
+/* Reads the core's reader for what must be its end (0 bytes, eos). */
+static int docker_dest_expect_eos(docker_dest *d, ferry_ctx *ctx, ferry_reader *data)
+{
+    char probe;
+    size_t n = 0;
+    int eos = 0;
+    int status = ferry_reader_read(data, ctx, &probe, 1, &n, &eos);
+    if (status == FERRY_OK && (n != 0 || !eos))
+        status = d->svc->set_error(ctx, FERRY_ERR_DIGEST_MISMATCH, "%s: blob is longer than its declared size",
+                                   d->ref.label);
+    return status;
+}
+
+/* The closing PUT location?digest=D, with the whole blob as its body or
+ * none. On 201 the blob is in the registry. */
+static int docker_dest_upload_finish(docker_dest *d, ferry_ctx *ctx, const char *location, const char *digest,
+                                     ferry_reader *data, int64_t size, const char *what)
+{
+    char *url = docker_url_add_query(location, "digest", digest);
+    if (url == NULL)
+        return d->svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", d->ref.label);
+    const char *headers[] = {"Content-Type: application/octet-stream", NULL};
+    docker_request req = {.method = "PUT",
+                          .target = url,
+                          .headers = headers,
+                          .upload = data,
+                          .upload_size = data != NULL ? size : -1,
+                          .body = data == NULL ? "" : NULL,
+                          .body_len = 0,
+                          .what = what};
+    docker_transfer *t = NULL;
+    int status = docker_client_expect(d->client, ctx, &req, 200, 299, &t);
+    free(url);
+    if (status != FERRY_OK)
+        return status;
+    if (data != NULL && !docker_transfer_upload_eos(t))
+        status = docker_dest_expect_eos(d, ctx, data);
+    docker_transfer_free(t, ctx);
+    return status;
+}
+
+/* Sends data as Content-Range chunks of chunk bytes; updates *location. */
+static int docker_dest_upload_chunks(docker_dest *d, ferry_ctx *ctx, char **location, ferry_reader *data,
+                                     int64_t chunk, const char *what)
+{
+    const ferry_services *svc = d->svc;
+    char *buf = malloc((size_t)chunk);
+    if (buf == NULL)
+        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", d->ref.label);
+    uint64_t offset = 0;
+    int status = FERRY_OK;
+    for (int eos = 0; !eos && status == FERRY_OK;) {
+        size_t have = 0;
+        while (!eos && have < (size_t)chunk && status == FERRY_OK) {
+            size_t n = 0;
+            status = ferry_reader_read(data, ctx, buf + have, (size_t)chunk - have, &n, &eos);
+            have += n;
+        }
+        if (status != FERRY_OK || have == 0)
+            break;
+        char range[96];
+        snprintf(range, sizeof range, "Content-Range: %" PRIu64 "-%" PRIu64, offset, offset + have - 1);
+        const char *headers[] = {"Content-Type: application/octet-stream", range, NULL};
+        docker_request req = {
+            .method = "PATCH", .target = *location, .headers = headers, .body = buf, .body_len = have, .what = what};
+        docker_transfer *t = NULL;
+        status = docker_client_expect(d->client, ctx, &req, 202, 202, &t);
+        if (status != FERRY_OK)
+            break;
+        char *next = docker_dest_location(d, t);
+        if (next != NULL) {
+            free(*location);
+            *location = next;
+        }
+        offset += have;
+        docker_transfer_free(t, ctx);
+    }
+    free(buf);
+    return status;
+}
+
+/* Streams data in one PATCH. *fallback is set when the registry refused it
+ * before any byte was read (chunks may then work). */
+static int docker_dest_upload_stream(docker_dest *d, ferry_ctx *ctx, char **location, ferry_reader *data,
+                                     const char *what, int *fallback)
+{
+    *fallback = 0;
+    const char *headers[] = {"Content-Type: application/octet-stream", NULL};
+    docker_request req = {.method = "PATCH",
+                          .target = *location,
+                          .headers = headers,
+                          .upload = data,
+                          .upload_size = -1,
+                          .expect_continue = 1,
+                          .what = what};
+    docker_transfer *t = NULL;
+    int status = docker_client_send(d->client, ctx, &req, &t);
+    if (status != FERRY_OK)
+        return status;
+    long code = docker_transfer_status(t);
+    if (code == 202 && docker_transfer_upload_eos(t)) {
+        char *next = docker_dest_location(d, t);
+        if (next != NULL) {
+            free(*location);
+            *location = next;
+        }
+    } else if (code >= 400 && code < 500 && code != 401 && code != 403 && code != 404 &&
+               !docker_transfer_upload_touched(t)) {
+        d->svc->log(ctx, FERRY_LOG_DEBUG, "%s: streamed upload refused (HTTP %ld), sending chunks", d->ref.label, code);
+        *fallback = 1;
+    } else if (code == 202) {
+        status = d->svc->set_error(ctx, FERRY_ERR_FAILED, "%s: %s: the upload ended before the blob did",
+                                   d->ref.label, what);
+    } else {
+        status = docker_response_error(d->client, ctx, t, what);
+    }
+    docker_transfer_free(t, ctx);
+    return status;
+}
+
+static int docker_dest_put_blob(ferry_image_dest *dest, ferry_ctx *ctx, ferry_reader *data, const ferry_blob_info *info)
+{
+    docker_dest *d = (docker_dest *)dest;
+    const ferry_services *svc = d->svc;
+    const char *known = FERRY_HAS_MEMBER(info, ferry_blob_info, digest) ? info->digest : NULL;
+    if (known != NULL && !svc->digest_is_valid(known))
+        return svc->set_error(ctx, FERRY_ERR_INVALID, "%s: invalid blob digest \"%s\"", d->ref.label, known);
+    char what[PLUGIN_UTIL_DIGEST_MAX + 32];
+    snprintf(what, sizeof what, "uploading blob %s", known != NULL ? known : "(digest not known yet)");
+
+    char *location = NULL;
+    int64_t chunk_min = 0;
+    int status = docker_dest_upload_start(d, ctx, &location, &chunk_min);
+    if (status != FERRY_OK)
+        return status;
+    if (chunk_min > DOCKER_CHUNK_MAX) {
+        status = svc->set_error(ctx, FERRY_ERR_UNSUPPORTED, "%s: the registry wants upload chunks of %" PRId64
+                                " bytes, over our %d byte limit", d->ref.label, chunk_min, DOCKER_CHUNK_MAX);
+    } else if (known != NULL && info->size >= 0 && chunk_min <= 0) {
+        /* Monolithic: the body of the closing PUT. An empty blob is
+         * confirmed empty first (curl never reads a 0-byte body). */
+        if (info->size == 0)
+            status = docker_dest_expect_eos(d, ctx, data);
+        if (status == FERRY_OK)
+            status = docker_dest_upload_finish(d, ctx, location, known, info->size > 0 ? data : NULL, info->size,
+                                               what);
+    } else {
+        int fallback = chunk_min > 0;
+        if (!fallback)
+            status = docker_dest_upload_stream(d, ctx, &location, data, what, &fallback);
+        if (status == FERRY_OK && fallback)
+            status = docker_dest_upload_chunks(d, ctx, &location, data,
+                                               chunk_min > DOCKER_CHUNK_DEFAULT ? chunk_min : DOCKER_CHUNK_DEFAULT,
+                                               what);
+        const char *digest = known != NULL ? known : ferry_reader_digest(data);
+        if (status == FERRY_OK && (digest == NULL || !svc->digest_is_valid(digest)))
+            status = svc->set_error(ctx, FERRY_ERR_FAILED, "%s: blob digest unknown after end of stream", d->ref.label);
+        if (status == FERRY_OK) {
+            snprintf(what, sizeof what, "uploading blob %s", digest);
+            status = docker_dest_upload_finish(d, ctx, location, digest, NULL, 0, what);
+        }
+    }
+    if (status != FERRY_OK)
+        docker_dest_cancel_upload(d, ctx, location);
+    free(location);
+    return status;
+}
+
+/* PUT /v2/NAME/manifests/WHICH. */
+static int docker_dest_put_manifest_now(docker_dest *d, ferry_ctx *ctx, const char *which, const void *data,
+                                        size_t len, const char *media_type)
+{
+    const ferry_services *svc = d->svc;
+    char *path = plugin_util_printf("/v2/%s/manifests/%s", d->ref.path, which);
+    char *ctype = plugin_util_printf("Content-Type: %s", media_type != NULL && media_type[0] != '\0'
+                                                             ? media_type
+                                                             : DOCKER_MT_V2S2);
+    if (path == NULL || ctype == NULL) {
+        free(path);
+        free(ctype);
+        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", d->ref.label);
+    }
+    char what[PLUGIN_UTIL_DIGEST_MAX + 160];
+    snprintf(what, sizeof what, "writing manifest %s", which);
+    const char *headers[] = {ctype, NULL};
+    docker_request req = {
+        .method = "PUT", .target = path, .headers = headers, .body = data, .body_len = len, .what = what};
+    docker_transfer *t = NULL;
+    int status = docker_client_send(d->client, ctx, &req, &t);
+    free(path);
+    free(ctype);
+    if (status != FERRY_OK)
+        return status;
+    long code = docker_transfer_status(t);
+    if (code < 200 || code > 299)
+        status = docker_response_error(d->client, ctx, t, what);
+    if (code == 415)
+        status = FERRY_ERR_UNSUPPORTED; /* the core may convert and try another type */
+    docker_transfer_free(t, ctx);
+    return status;
+}
+
+static int docker_dest_put_manifest(ferry_image_dest *dest, ferry_ctx *ctx, const void *data, size_t len,
+                                    const char *media_type, const char *digest, const char *instance_digest)
+{
+    docker_dest *d = (docker_dest *)dest;
+    const ferry_services *svc = d->svc;
+    if (instance_digest != NULL) {
+        if (!svc->digest_is_valid(instance_digest))
+            return svc->set_error(ctx, FERRY_ERR_INVALID, "%s: invalid manifest digest \"%s\"", d->ref.label,
+                                  instance_digest);
+        return docker_dest_put_manifest_now(d, ctx, instance_digest, data, len, media_type);
+    }
+    if (d->ref.digest != NULL && (digest == NULL || strcmp(digest, d->ref.digest) != 0))
+        return svc->set_error(ctx, FERRY_ERR_INVALID,
+                              "%s: the manifest's digest %s does not match the digest of the destination reference",
+                              d->ref.label, digest != NULL ? digest : "(unknown)");
+    char *copy = malloc(len > 0 ? len : 1);
+    char *type = strdup(media_type != NULL ? media_type : "");
+    if (copy == NULL || type == NULL) {
+        free(copy);
+        free(type);
+        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", d->ref.label);
+    }
+    memcpy(copy, data, len);
+    free(d->manifest);
+    free(d->manifest_type);
+    d->manifest = copy;
+    d->manifest_len = len;
+    d->manifest_type = type;
+    snprintf(d->manifest_digest, sizeof d->manifest_digest, "%s", digest != NULL ? digest : "");
+    return FERRY_OK;
+}
+
+static int docker_dest_commit(ferry_image_dest *dest, ferry_ctx *ctx)
+{
+    docker_dest *d = (docker_dest *)dest;
+    if (d->manifest == NULL)
+        return d->svc->set_error(ctx, FERRY_ERR_FAILED, "%s: commit without a manifest", d->ref.label);
+    return docker_dest_put_manifest_now(d, ctx, d->ref.digest != NULL ? d->ref.digest : d->ref.tag, d->manifest,
+                                        d->manifest_len, d->manifest_type);
+}
+
+static void docker_dest_close(ferry_image_dest *dest, ferry_ctx *ctx)
+{
+    docker_dest *d = (docker_dest *)dest;
+    (void)ctx;
+    docker_client_free(d->client);
+    docker_reference_free(&d->ref);
+    free(d->manifest);
+    free(d->manifest_type);
+    free(d);
+}
+
+static const ferry_dest_ops docker_dest_ops = {
+    .struct_size = sizeof(ferry_dest_ops),
+    .manifest_types = NULL,
+    .desired_layer_compression = docker_dest_desired_layer_compression,
+    .try_reuse_blob = docker_dest_try_reuse_blob,
+    .put_blob = docker_dest_put_blob,
+    .put_manifest = docker_dest_put_manifest,
+    .put_signatures = NULL,
+    .commit = docker_dest_commit,
+    .close = docker_dest_close,
+};
+
+int docker_open_destination(ferry_ctx *ctx, const char *reference, ferry_image_dest **out)
+{
+    const ferry_services *svc = docker_services();
+    *out = NULL;
+    docker_dest *d = calloc(1, sizeof *d);
+    if (d == NULL)
+        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "docker:%s: out of memory", reference);
+    d->base.ops = &docker_dest_ops;
+    d->svc = svc;
+    int status = docker_reference_parse(ctx, reference, &d->ref);
+    if (status != FERRY_OK) {
+        free(d);
+        return status;
+    }
+    status = docker_client_open(ctx, &d->ref, "pull,push", &d->client);
+    if (status != FERRY_OK) {
+        docker_dest_close(&d->base, ctx);
+        return status;
+    }
+    *out = &d->base;
+    return FERRY_OK;
+}

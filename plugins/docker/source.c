@@ -1,0 +1,231 @@
+/* plugins/docker/source.c — reading an image from a registry. Manifests
+ * are fetched whole (at most 4 MiB, refused from Content-Length before
+ * reading) with the Accept list of every manifest and list type, checked
+ * against the Docker-Content-Digest header and, when fetched by digest,
+ * against that digest, and only then handed to the core from memory; the
+ * media type comes from Content-Type. Blobs stream (blob_reader.c). */
+#include "docker.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct docker_source {
+    ferry_image_source base;
+    const ferry_services *svc;
+    docker_reference ref;
+    docker_client *client;
+} docker_source;
+
+/* ---- a reader over a verified manifest in memory ---- */
+
+typedef struct docker_memory_reader {
+    ferry_reader base;
+    char *data;
+    size_t len, off;
+} docker_memory_reader;
+
+static int docker_memory_read(ferry_reader *reader, ferry_ctx *ctx, void *buf, size_t len, size_t *nread, int *eos)
+{
+    docker_memory_reader *r = (docker_memory_reader *)reader;
+    (void)ctx;
+    size_t n = r->len - r->off < len ? r->len - r->off : len;
+    memcpy(buf, r->data + r->off, n);
+    r->off += n;
+    *nread = n;
+    *eos = r->off == r->len;
+    return FERRY_OK;
+}
+
+static void docker_memory_close(ferry_reader *reader)
+{
+    docker_memory_reader *r = (docker_memory_reader *)reader;
+    free(r->data);
+    free(r);
+}
+
+static int64_t docker_memory_size(ferry_reader *reader)
+{
+    return (int64_t)((docker_memory_reader *)reader)->len;
+}
+
+static const ferry_reader_ops docker_memory_reader_ops = {
+    .struct_size = sizeof(ferry_reader_ops),
+    .read = docker_memory_read,
+    .close = docker_memory_close,
+    .digest = NULL,
+    .size = docker_memory_size,
+};
+
+void docker_media_type(const char *content_type, char *out, size_t cap)
+{
+    if (cap == 0)
+        return;
+    out[0] = '\0';
+    if (content_type == NULL)
+        return;
+    size_t n = strcspn(content_type, ";");
+    while (n > 0 && (content_type[n - 1] == ' ' || content_type[n - 1] == '\t'))
+        n--;
+    if (n < cap)
+        snprintf(out, cap, "%.*s", (int)n, content_type);
+}
+
+/* Digest of data with the algorithm of `like` ("sha256:…"). */
+static int docker_digest_like(const ferry_services *svc, const char *like, const char *data, size_t len, char *out,
+                              size_t cap)
+{
+    char alg[16];
+    const char *hex;
+    if (plugin_util_digest_split(svc, like, alg, sizeof alg, &hex) != 0)
+        return -1;
+    ferry_hasher *h = svc->hasher_new(alg);
+    if (h == NULL)
+        return -1;
+    svc->hasher_update(h, data, len);
+    int rc = svc->hasher_final(h, out, cap);
+    svc->hasher_free(h);
+    return rc == FERRY_OK ? 0 : -1;
+}
+
+static int docker_is_schema1(const char *media_type)
+{
+    return strcmp(media_type, DOCKER_MT_V2S1_SIGNED) == 0 || strcmp(media_type, DOCKER_MT_V2S1) == 0;
+}
+
+/* Checks the body against the reference digest and the registry's header. */
+static int docker_source_verify(docker_source *src, ferry_ctx *ctx, const char *expected, const char *header,
+                                const char *media_type, const char *data, size_t len)
+{
+    const ferry_services *svc = src->svc;
+    char got[PLUGIN_UTIL_DIGEST_MAX];
+    if (expected != NULL) {
+        if (docker_digest_like(svc, expected, data, len, got, sizeof got) != 0)
+            return svc->set_error(ctx, FERRY_ERR_FAILED, "%s: cannot hash manifest", src->ref.label);
+        if (strcmp(got, expected) != 0)
+            return svc->set_error(ctx, FERRY_ERR_DIGEST_MISMATCH, "%s: manifest %s: the registry sent content hashing to %s",
+                                  src->ref.label, expected, got);
+    }
+    /* Schema 1 digests cover the payload without its signatures. */
+    if (header != NULL && header[0] != '\0' && !docker_is_schema1(media_type)) {
+        if (!svc->digest_is_valid(header))
+            return svc->set_error(ctx, FERRY_ERR_INVALID, "%s: invalid Docker-Content-Digest \"%.200s\"",
+                                  src->ref.label, header);
+        if (docker_digest_like(svc, header, data, len, got, sizeof got) != 0)
+            return svc->set_error(ctx, FERRY_ERR_FAILED, "%s: cannot hash manifest", src->ref.label);
+        if (strcmp(got, header) != 0)
+            return svc->set_error(ctx, FERRY_ERR_DIGEST_MISMATCH,
+                                  "%s: the manifest hashes to %s, but the registry says its digest is %s",
+                                  src->ref.label, got, header);
+    }
+    return FERRY_OK;
+}
+
+static int docker_source_get_manifest(ferry_image_source *source, ferry_ctx *ctx, const char *instance_digest,
+                                      ferry_reader **out, char *media_type, size_t media_type_cap)
+{
+    docker_source *src = (docker_source *)source;
+    const ferry_services *svc = src->svc;
+    *out = NULL;
+    if (instance_digest != NULL && !svc->digest_is_valid(instance_digest))
+        return svc->set_error(ctx, FERRY_ERR_INVALID, "%s: invalid manifest digest \"%s\"", src->ref.label,
+                              instance_digest);
+    const char *expected = instance_digest != NULL ? instance_digest : src->ref.digest;
+    const char *which = expected != NULL ? expected : src->ref.tag;
+    char *path = plugin_util_printf("/v2/%s/manifests/%s", src->ref.path, which);
+    if (path == NULL)
+        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", src->ref.label);
+    char what[PLUGIN_UTIL_DIGEST_MAX + 160];
+    snprintf(what, sizeof what, "reading manifest %s", which);
+    const char *headers[] = {DOCKER_MANIFEST_ACCEPT, NULL};
+    docker_request req = {.method = "GET", .target = path, .headers = headers, .follow_redirects = 1, .what = what};
+    docker_transfer *t = NULL;
+    int status = docker_client_expect(src->client, ctx, &req, 200, 200, &t);
+    free(path);
+    if (status != FERRY_OK)
+        return status;
+    char *data = NULL;
+    size_t len = 0;
+    char err[256];
+    status = docker_transfer_read_all(t, ctx, DOCKER_MANIFEST_MAX, &data, &len, err, sizeof err);
+    if (status != FERRY_OK) {
+        docker_transfer_free(t, ctx);
+        return docker_transport_error(ctx, &src->ref, status, what, err);
+    }
+    char type[256];
+    docker_media_type(docker_transfer_header(t, "Content-Type", 0), type, sizeof type);
+    status = docker_source_verify(src, ctx, expected, docker_transfer_header(t, "Docker-Content-Digest", 0), type,
+                                  data, len);
+    docker_transfer_free(t, ctx);
+    docker_memory_reader *r = status == FERRY_OK ? calloc(1, sizeof *r) : NULL;
+    if (status == FERRY_OK && r == NULL)
+        status = svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", src->ref.label);
+    if (status != FERRY_OK) {
+        free(data);
+        return status;
+    }
+    /* Generic types say nothing: let the core look at the bytes. */
+    if (strcmp(type, "text/plain") == 0 || strcmp(type, "application/json") == 0 ||
+        strcmp(type, "application/octet-stream") == 0)
+        type[0] = '\0';
+    if (media_type_cap > 0)
+        snprintf(media_type, media_type_cap, "%s", strlen(type) < media_type_cap ? type : "");
+    r->base.ops = &docker_memory_reader_ops;
+    r->data = data;
+    r->len = len;
+    *out = &r->base;
+    return FERRY_OK;
+}
+
+static int docker_source_get_blob(ferry_image_source *source, ferry_ctx *ctx, const ferry_blob_info *info,
+                                  ferry_reader **out)
+{
+    docker_source *src = (docker_source *)source;
+    return docker_blob_reader_open(src->client, ctx, info->digest, info->size, out);
+}
+
+static const char *docker_source_docker_reference(ferry_image_source *source)
+{
+    return ((docker_source *)source)->ref.canonical;
+}
+
+static void docker_source_close(ferry_image_source *source, ferry_ctx *ctx)
+{
+    docker_source *src = (docker_source *)source;
+    (void)ctx;
+    docker_client_free(src->client);
+    docker_reference_free(&src->ref);
+    free(src);
+}
+
+static const ferry_source_ops docker_source_ops = {
+    .struct_size = sizeof(ferry_source_ops),
+    .get_manifest = docker_source_get_manifest,
+    .get_blob = docker_source_get_blob,
+    .get_signatures = NULL,
+    .docker_reference = docker_source_docker_reference,
+    .close = docker_source_close,
+};
+
+int docker_open_source(ferry_ctx *ctx, const char *reference, ferry_image_source **out)
+{
+    const ferry_services *svc = docker_services();
+    *out = NULL;
+    docker_source *src = calloc(1, sizeof *src);
+    if (src == NULL)
+        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "docker:%s: out of memory", reference);
+    src->base.ops = &docker_source_ops;
+    src->svc = svc;
+    int status = docker_reference_parse(ctx, reference, &src->ref);
+    if (status != FERRY_OK) {
+        free(src);
+        return status;
+    }
+    status = docker_client_open(ctx, &src->ref, "pull", &src->client);
+    if (status != FERRY_OK) {
+        docker_source_close(&src->base, ctx);
+        return status;
+    }
+    *out = &src->base;
+    return FERRY_OK;
+}
