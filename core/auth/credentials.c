@@ -121,8 +121,9 @@ static int decode_auth(const char *b64, found_creds *f)
     return 0;
 }
 
-/* Runs docker-credential-SUFFIX get with the server on stdin. */
-static int run_helper(const char *suffix, const char *server, found_creds *f, char *err, size_t errcap)
+/* Runs docker-credential-SUFFIX VERB (get or erase) with the server on stdin. */
+static int run_helper(const char *suffix, const char *verb, const char *server, found_creds *f, char *err,
+                      size_t errcap)
 {
     char program[256];
     snprintf(program, sizeof(program), "docker-credential-%s", suffix);
@@ -136,7 +137,7 @@ static int run_helper(const char *suffix, const char *server, found_creds *f, ch
         dup2(in[0], 0);
         dup2(out[1], 1);
         close(in[0]), close(in[1]), close(out[0]), close(out[1]);
-        execlp(program, program, "get", (char *)NULL);
+        execlp(program, program, verb, (char *)NULL);
         _exit(127);
     }
     close(in[0]);
@@ -178,6 +179,8 @@ static int run_helper(const char *suffix, const char *server, found_creds *f, ch
             snprintf(err, errcap, "credential helper %s failed for %s", program, server);
             rc = FERRY_ERR_AUTH;
         }
+    } else if (f == NULL) {
+        rc = FERRY_OK; /* erase answers nothing */
     } else {
         json_t *j = json_loadb(buf, used, 0, NULL);
         const char *user = json_string_value(json_object_get(j, "Username"));
@@ -215,7 +218,7 @@ static int lookup_file(const char *path, int legacy, const char *registry, const
     int rc = FERRY_ERR_NOT_FOUND;
     const char *helper = json_string_value(json_object_get(json_object_get(root, "credHelpers"), registry));
     if (helper != NULL) {
-        rc = run_helper(helper, registry, f, err, errcap);
+        rc = run_helper(helper, "get", registry, f, err, errcap);
         json_decref(root);
         return rc;
     }
@@ -491,6 +494,18 @@ int cred_file_remove(const char *path, const char *key, char *err, size_t errcap
         return -1;
     json_t *auths = json_object_get(root, "auths");
     int rc = 1;
+    /* Credentials kept by a helper are erased there too, as docker and
+     * skopeo do. */
+    const char *host;
+    json_t *helper;
+    json_object_foreach(json_object_get(root, "credHelpers"), host, helper)
+    {
+        char norm[1024];
+        cred_normalize_key(host, norm, sizeof(norm));
+        if (json_is_string(helper) && (key == NULL || strcmp(norm, key) == 0) &&
+            run_helper(json_string_value(helper), "erase", host, NULL, err, errcap) == FERRY_OK)
+            rc = 0;
+    }
     if (key == NULL) {
         json_object_set_new(root, "auths", json_object());
         rc = 0;

@@ -553,8 +553,10 @@ int copy_image(const ferry_session *session, const copy_endpoint *src, const cop
         (caps_dst & FERRY_CAP_LAYERS_IN_ORDER))
         parallel = 1;
     rc = copy_layers(&run, parallel, &dctx);
-    if (rc != FERRY_OK)
+    if (rc != FERRY_OK) {
+        ctx_wrap(&dctx, rc, "copying image from", src->text);
         goto out;
+    }
     rc = copy_write_manifest(dst, &run, &img, &plan, cfg.digest, (int64_t)cfg.len, opts, &dctx);
     if (rc != FERRY_OK)
         goto out;
