@@ -33,7 +33,7 @@ static const opt_spec copy_option_specs[] = {
 /* Flags of skopeo's copy that ferry recognises but cannot honour yet: using
  * one is an error that says so, never a silent no-op. */
 static const char *const pending_flags[] = {
-    "all", "decryption-key", "encrypt-layer", "encryption-key", "sign-by", "sign-by-sigstore",
+    "decryption-key", "encrypt-layer", "encryption-key", "sign-by", "sign-by-sigstore",
     "sign-by-sigstore-private-key", "sign-identity", "sign-passphrase-file", "dest-compress-format",
     "dest-compress-level", "additional-tag", "dest-precompute-digests",
 };
@@ -60,8 +60,8 @@ static int copy_check_flags(const opt_parsed *p, char *err, size_t errcap)
         }
     }
     const char *multi = opt_string(p, "multi-arch");
-    if (multi != NULL && strcmp(multi, "system") != 0) {
-        if (strcmp(multi, "all") == 0 || strcmp(multi, "index-only") == 0)
+    if (multi != NULL && strcmp(multi, "system") != 0 && strcmp(multi, "all") != 0) {
+        if (strcmp(multi, "index-only") == 0)
             snprintf(err, errcap, "--multi-arch=%s is not supported by ferry %s yet", multi, PACKAGE_VERSION);
         else
             snprintf(err, errcap, "unknown multi-arch option \"%s\"; expected system, all or index-only", multi);
@@ -124,6 +124,7 @@ int cmd_copy(ferry_app *app, const command *cmd, int argc, char **argv)
     }
     call.opts.preserve_digests = opt_bool(&p, "preserve-digests");
     call.opts.remove_signatures = opt_bool(&p, "remove-signatures");
+    call.opts.all = opt_bool(&p, "all") || (opt_string(&p, "multi-arch") && strcmp(opt_string(&p, "multi-arch"), "all") == 0);
     call.opts.platform = app->platform;
     /* Progress goes to stdout like skopeo's, unless the image itself does. */
     call.opts.report = opt_bool(&p, "quiet") ? NULL : strstr(p.args[1], "/dev/stdout") ? stderr : stdout;

@@ -337,6 +337,14 @@ static int config_store(copy_run *run, const config_blob *cfg, const copy_plan *
     return ctx_status_message(dctx, rc, "writing config");
 }
 
+/* One image manifest of the copy: the image itself or an instance of a list. */
+typedef struct image_view {
+    const manifest *m;
+    const char *data; /* the manifest bytes as the source stores them */
+    size_t len;
+    const char *instance_digest; /* NULL for the top-level manifest */
+} image_view;
+
 typedef struct signature_set {
     void **data;
     size_t *lens;
@@ -375,10 +383,10 @@ static void signature_release(signature_set *s)
 
 /* Builds the output manifest: the source bytes when nothing changes (digest
  * preserved), else a re-serialization with the new descriptors. */
-static char *copy_output_manifest(const fetched_image *img, const copy_plan *plan, const blob_job *jobs,
+static char *copy_output_manifest(const image_view *img, const copy_plan *plan, const blob_job *jobs,
                                   const char *config_digest, int64_t config_size, size_t *len)
 {
-    if (!plan->manifest_changes && strcmp(config_digest, img->image->config.digest) == 0) {
+    if (!plan->manifest_changes && strcmp(config_digest, img->m->config.digest) == 0) {
         char *same = malloc(img->len + 1);
         if (same != NULL) {
             memcpy(same, img->data, img->len);
@@ -387,7 +395,7 @@ static char *copy_output_manifest(const fetched_image *img, const copy_plan *pla
         }
         return same;
     }
-    manifest view = *img->image;
+    manifest view = *img->m;
     view.layers = calloc(view.n_layers ? view.n_layers : 1, sizeof(*view.layers));
     if (view.layers == NULL)
         return NULL;
@@ -395,7 +403,7 @@ static char *copy_output_manifest(const fetched_image *img, const copy_plan *pla
     view.config.size = config_size;
     view.config.media_type = (char *)plan->config_media_type;
     for (size_t i = 0; i < view.n_layers; i++) {
-        view.layers[i] = img->image->layers[i];
+        view.layers[i] = img->m->layers[i];
         view.layers[i].digest = (char *)jobs[i].out_digest;
         view.layers[i].size = jobs[i].out_size;
         view.layers[i].media_type = (char *)plan->layers[i].media_type;
@@ -450,7 +458,7 @@ static int copy_signatures_check(const copy_endpoint *dst, const copy_run *run, 
     return FERRY_OK;
 }
 
-static int copy_plan_for(const copy_endpoint *dst, const copy_run *run, const fetched_image *img,
+static int copy_plan_for(const copy_endpoint *dst, const copy_run *run, const image_view *img,
                          const copy_options *opts, copy_plan *plan, ferry_ctx *dctx)
 {
     plan_request req = {.forced_format = opts->forced_format,
@@ -461,27 +469,140 @@ static int copy_plan_for(const copy_endpoint *dst, const copy_run *run, const fe
     if (run->dest->ops->desired_layer_compression != NULL)
         req.desired_compression = run->dest->ops->desired_layer_compression(run->dest);
     char err[512];
-    if (plan_copy(img->image, &req, plan, err, sizeof(err)) != 0)
+    if (plan_copy(img->m, &req, plan, err, sizeof(err)) != 0)
         return ctx_fail(dctx, FERRY_ERR_UNSUPPORTED, "copying to %s: %s", dst->text, err);
     return FERRY_OK;
 }
 
-static int copy_write_manifest(const copy_endpoint *dst, copy_run *run, const fetched_image *img,
+static int copy_write_manifest(const copy_endpoint *dst, copy_run *run, const image_view *img,
                                const copy_plan *plan, const char *config_digest, int64_t config_size,
-                               copy_options *opts, ferry_ctx *dctx)
+                               char *written_digest, ferry_ctx *dctx)
 {
     size_t len = 0;
     char *bytes = copy_output_manifest(img, plan, run->jobs, config_digest, config_size, &len);
     if (bytes == NULL)
         return ctx_fail(dctx, FERRY_ERR_NO_MEMORY, "out of memory writing the manifest");
-    digest_sha256(bytes, len, opts->manifest_digest, sizeof(opts->manifest_digest));
-    report_line(run->report, "%s", "Writing manifest to image destination");
+    digest_sha256(bytes, len, written_digest, DIGEST_MAX_LEN);
+    if (img->instance_digest == NULL)
+        report_line(run->report, "%s", "Writing manifest to image destination");
     int rc = run->dest->ops->put_manifest(run->dest, dctx, bytes, len, manifest_kind_media_type(plan->out_kind),
-                                          opts->manifest_digest, NULL);
+                                          written_digest, img->instance_digest);
     free(bytes);
     if (rc != FERRY_OK)
         return ctx_wrap(dctx, rc, "writing manifest to", dst->text);
     return FERRY_OK;
+}
+
+/* Copies the blobs of one image and stores its manifest, as the top-level
+ * manifest or as an instance of the list being copied. */
+static int copy_one_image(copy_run *run, const image_view *img, copy_options *opts, const signature_set *sigs,
+                          ferry_ctx *sctx, ferry_ctx *dctx, ferry_ctx **failed, char *written_digest)
+{
+    const copy_endpoint *src = run->src, *dst = run->dst;
+    copy_plan plan = {0};
+    config_blob cfg = {0};
+    int rc = copy_plan_for(dst, run, img, opts, &plan, dctx);
+    if (rc == FERRY_OK && img->instance_digest != NULL && plan.manifest_changes)
+        rc = ctx_fail(dctx, FERRY_ERR_UNSUPPORTED,
+                      "copying to %s would change instance %s of the list; converting manifest lists is not "
+                      "supported by ferry yet (copy without --all to take the current platform's image)",
+                      dst->text, img->instance_digest);
+    if (rc == FERRY_OK && img->instance_digest == NULL)
+        rc = copy_signatures_check(dst, run, sigs, &plan, dctx);
+    if (rc != FERRY_OK)
+        goto out;
+    rc = config_fetch(run, &img->m->config, &plan, sctx, &cfg);
+    if (rc != FERRY_OK) {
+        *failed = sctx;
+        goto out;
+    }
+    run->deliver_uncompressed = (dst->transport->capabilities & FERRY_CAP_NEEDS_UNCOMPRESSED) != 0;
+    run->supply_diff_ids = (dst->transport->capabilities & FERRY_CAP_COMPUTES_DIFFIDS) != 0;
+    run->needs_sizes = (dst->transport->capabilities & FERRY_CAP_NEEDS_BLOB_SIZE) != 0;
+    run->n_jobs = img->m->n_layers + 1;
+    run->next_job = 0;
+    run->cfg = &cfg;
+    run->plan = &plan;
+    run->jobs = calloc(run->n_jobs, sizeof(*run->jobs));
+    if (run->jobs == NULL) {
+        rc = ctx_fail(dctx, FERRY_ERR_NO_MEMORY, "out of memory");
+        goto out;
+    }
+    run->jobs[img->m->n_layers].is_config = 1;
+    for (size_t i = 0; i < img->m->n_layers; i++)
+        run->jobs[i] = (blob_job){.desc = &img->m->layers[i],
+                                  .plan = &plan.layers[i],
+                                  .index = (int)i,
+                                  .diff_id = config_diff_id(&cfg, i)};
+    uint64_t caps_src = src->transport->capabilities, caps_dst = dst->transport->capabilities;
+    long parallel = opts->parallel < 1 ? 1 : opts->parallel;
+    if (!(caps_src & FERRY_CAP_PARALLEL_GET) || !(caps_dst & FERRY_CAP_PARALLEL_PUT) ||
+        (caps_dst & FERRY_CAP_LAYERS_IN_ORDER))
+        parallel = 1;
+    rc = copy_layers(run, parallel, dctx);
+    if (rc != FERRY_OK) {
+        ctx_wrap(dctx, rc, "copying image from", src->text);
+        goto out;
+    }
+    rc = copy_write_manifest(dst, run, img, &plan, cfg.digest, (int64_t)cfg.len, written_digest, dctx);
+out:
+    free(run->jobs);
+    run->jobs = NULL;
+    plan_release(&plan);
+    config_release(&cfg);
+    return rc;
+}
+
+/* --all: every instance, then the list itself, byte for byte. */
+static int copy_list(copy_run *run, const fetched_image *img, copy_options *opts, const signature_set *sigs,
+                     ferry_ctx *sctx, ferry_ctx *dctx, ferry_ctx **failed)
+{
+    const copy_endpoint *dst = run->dst;
+    const char *list_type = manifest_kind_media_type(img->list->kind);
+    const char *const *types = run->dest->ops->manifest_types ? run->dest->ops->manifest_types(run->dest) : NULL;
+    int accepted = types == NULL;
+    for (size_t i = 0; types != NULL && types[i] != NULL; i++)
+        accepted |= strcmp(types[i], list_type) == 0;
+    if (!accepted || !(dst->transport->capabilities & FERRY_CAP_MANIFEST_LISTS))
+        return ctx_fail(dctx, FERRY_ERR_UNSUPPORTED,
+                        "%s cannot store a %s; converting manifest lists is not supported by ferry yet", dst->text,
+                        list_type);
+    if (sigs->n > 0) {
+        int rc = copy_signatures_check(dst, run, sigs, &(copy_plan){0}, dctx);
+        if (rc != FERRY_OK)
+            return rc;
+    }
+    for (size_t i = 0; i < img->list->n_layers; i++) {
+        const manifest_descriptor *d = &img->list->layers[i];
+        char *data = NULL;
+        size_t len = 0;
+        char media_type[MEDIA_TYPE_MAX], errbuf[512];
+        manifest *m = NULL;
+        int rc = fetch_manifest(run->source, sctx, d->digest, &data, &len, media_type, sizeof(media_type));
+        if (rc == FERRY_OK && manifest_parse(data, len, media_type[0] ? media_type : d->media_type, &m, errbuf,
+                                             sizeof(errbuf)) != 0)
+            rc = ctx_fail(sctx, FERRY_ERR_INVALID, "instance %s of %s: %s", d->digest, run->src->text, errbuf);
+        if (rc == FERRY_OK && manifest_kind_is_list(m->kind))
+            rc = ctx_fail(sctx, FERRY_ERR_INVALID, "instance %s of %s is itself a list", d->digest, run->src->text);
+        if (rc != FERRY_OK) {
+            *failed = sctx;
+            free(data);
+            manifest_free(m);
+            return rc;
+        }
+        char written[DIGEST_MAX_LEN];
+        report_line(run->report, "Copying image %s", d->digest);
+        rc = copy_one_image(run, &(image_view){m, data, len, d->digest}, opts, sigs, sctx, dctx, failed, written);
+        free(data);
+        manifest_free(m);
+        if (rc != FERRY_OK)
+            return rc;
+    }
+    report_line(run->report, "%s", "Writing manifest list to image destination");
+    snprintf(opts->manifest_digest, sizeof(opts->manifest_digest), "%s", img->top_digest);
+    int rc = run->dest->ops->put_manifest(run->dest, dctx, img->top_data, img->top_len, list_type, img->top_digest,
+                                          NULL);
+    return rc == FERRY_OK ? rc : ctx_wrap(dctx, rc, "writing manifest list to", dst->text);
 }
 
 int copy_image(const ferry_session *session, const copy_endpoint *src, const copy_endpoint *dst,
@@ -494,9 +615,7 @@ int copy_image(const ferry_session *session, const copy_endpoint *src, const cop
     ctx_init(&sctx, session, src->options);
     ctx_init(&dctx, session, dst->options);
     fetched_image img = {0};
-    copy_plan plan = {0};
     signature_set sigs = {0};
-    config_blob cfg = {0};
     ferry_ctx *failed = &sctx;
     int rc = copy_open(src, dst, &sctx, &dctx, &run);
     if (rc != FERRY_OK) {
@@ -519,45 +638,11 @@ int copy_image(const ferry_session *session, const copy_endpoint *src, const cop
     rc = copy_open_dest(dst, &dctx, &run);
     if (rc != FERRY_OK)
         goto out;
-    rc = copy_plan_for(dst, &run, &img, opts, &plan, &dctx);
-    if (rc == FERRY_OK)
-        rc = copy_signatures_check(dst, &run, &sigs, &plan, &dctx);
-    if (rc != FERRY_OK)
-        goto out;
-
-    rc = config_fetch(&run, &img.image->config, &plan, &sctx, &cfg);
-    if (rc != FERRY_OK) {
-        failed = &sctx;
-        goto out;
-    }
-    run.deliver_uncompressed = (dst->transport->capabilities & FERRY_CAP_NEEDS_UNCOMPRESSED) != 0;
-    run.supply_diff_ids = (dst->transport->capabilities & FERRY_CAP_COMPUTES_DIFFIDS) != 0;
-    run.needs_sizes = (dst->transport->capabilities & FERRY_CAP_NEEDS_BLOB_SIZE) != 0;
-    run.n_jobs = img.image->n_layers + 1;
-    run.cfg = &cfg;
-    run.plan = &plan;
-    run.jobs = calloc(run.n_jobs, sizeof(*run.jobs));
-    if (run.jobs == NULL) {
-        rc = ctx_fail(&dctx, FERRY_ERR_NO_MEMORY, "out of memory");
-        goto out;
-    }
-    run.jobs[img.image->n_layers].is_config = 1;
-    for (size_t i = 0; i < img.image->n_layers; i++)
-        run.jobs[i] = (blob_job){.desc = &img.image->layers[i],
-                                 .plan = &plan.layers[i],
-                                 .index = (int)i,
-                                 .diff_id = config_diff_id(&cfg, i)};
-    uint64_t caps_src = src->transport->capabilities, caps_dst = dst->transport->capabilities;
-    long parallel = opts->parallel < 1 ? 1 : opts->parallel;
-    if (!(caps_src & FERRY_CAP_PARALLEL_GET) || !(caps_dst & FERRY_CAP_PARALLEL_PUT) ||
-        (caps_dst & FERRY_CAP_LAYERS_IN_ORDER))
-        parallel = 1;
-    rc = copy_layers(&run, parallel, &dctx);
-    if (rc != FERRY_OK) {
-        ctx_wrap(&dctx, rc, "copying image from", src->text);
-        goto out;
-    }
-    rc = copy_write_manifest(dst, &run, &img, &plan, cfg.digest, (int64_t)cfg.len, opts, &dctx);
+    if (img.list != NULL && opts->all)
+        rc = copy_list(&run, &img, opts, &sigs, &sctx, &dctx, &failed);
+    else
+        rc = copy_one_image(&run, &(image_view){img.image, img.data, img.len, NULL}, opts, &sigs, &sctx, &dctx,
+                            &failed, opts->manifest_digest);
     if (rc != FERRY_OK)
         goto out;
     report_line(run.report, "%s", "Storing signatures");
@@ -581,9 +666,6 @@ out:
         run.dest->ops->close(run.dest, &dctx);
     if (run.source != NULL)
         run.source->ops->close(run.source, &sctx);
-    free(run.jobs);
-    plan_release(&plan);
-    config_release(&cfg);
     signature_release(&sigs);
     fetched_image_release(&img);
     pthread_mutex_destroy(&run.lock);

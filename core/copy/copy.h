@@ -23,6 +23,7 @@ typedef struct copy_options {
     manifest_kind forced_format; /* MANIFEST_UNKNOWN: keep the source's when possible */
     int preserve_digests;
     int remove_signatures;
+    int all;                     /* --all / --multi-arch all: copy every instance of a list */
     long parallel;               /* layers copied at once (>= 1) */
     FILE *report;                /* progress lines; NULL with --quiet */
     platform_spec platform;      /* list instance to copy */
