@@ -44,7 +44,9 @@ typedef struct copy_run {
     pthread_mutex_t lock;
     blob_job *jobs;   /* the layers, then the config */
     size_t n_jobs, next_job;
-    const config_blob *cfg;
+    config_blob *cfg;          /* fetched up front, or by the config job */
+    int config_fetched;
+    const manifest_descriptor *config_desc;
     const copy_plan *plan;
     int status;
     char message[CTX_MESSAGE_MAX];
@@ -184,7 +186,23 @@ static void copy_run_fail(copy_run *run, const ferry_ctx *ctx)
     pthread_mutex_unlock(&run->lock);
 }
 
+static int config_fetch(copy_run *run, const manifest_descriptor *d, const copy_plan *plan, ferry_ctx *sctx,
+                        config_blob *cfg);
 static int config_store(copy_run *run, const config_blob *cfg, const copy_plan *plan, ferry_ctx *dctx);
+
+/* The config job: fetch (unless done up front for DiffIDs), then store, so
+ * that its round trips overlap with the layers'. */
+static int config_job(copy_run *run, ferry_ctx *sctx, ferry_ctx *dctx)
+{
+    if (!run->config_fetched) {
+        int rc = config_fetch(run, run->config_desc, run->plan, sctx, run->cfg);
+        if (rc != FERRY_OK) {
+            ctx_copy_error(dctx, sctx);
+            return rc;
+        }
+    }
+    return config_store(run, run->cfg, run->plan, dctx);
+}
 
 static void *copy_worker(void *arg)
 {
@@ -201,8 +219,7 @@ static void *copy_worker(void *arg)
             continue;
         ctx_init(&sctx, &run->worker_session, run->src->options);
         ctx_init(&dctx, &run->worker_session, run->dst->options);
-        int rc = run->jobs[i].is_config ? config_store(run, run->cfg, run->plan, &dctx)
-                                        : copy_blob(run, &run->jobs[i], &sctx, &dctx);
+        int rc = run->jobs[i].is_config ? config_job(run, &sctx, &dctx) : copy_blob(run, &run->jobs[i], &sctx, &dctx);
         if (rc != FERRY_OK)
             copy_run_fail(run, &dctx);
     }
@@ -511,14 +528,19 @@ static int copy_one_image(copy_run *run, const image_view *img, copy_options *op
         rc = copy_signatures_check(dst, run, sigs, &plan, dctx);
     if (rc != FERRY_OK)
         goto out;
-    rc = config_fetch(run, &img->m->config, &plan, sctx, &cfg);
-    if (rc != FERRY_OK) {
-        *failed = sctx;
-        goto out;
-    }
     run->deliver_uncompressed = (dst->transport->capabilities & FERRY_CAP_NEEDS_UNCOMPRESSED) != 0;
     run->supply_diff_ids = (dst->transport->capabilities & FERRY_CAP_COMPUTES_DIFFIDS) != 0;
     run->needs_sizes = (dst->transport->capabilities & FERRY_CAP_NEEDS_BLOB_SIZE) != 0;
+    /* DiffIDs come from the config: only then must it arrive before the layers. */
+    run->config_fetched = run->supply_diff_ids || run->deliver_uncompressed;
+    run->config_desc = &img->m->config;
+    if (run->config_fetched) {
+        rc = config_fetch(run, &img->m->config, &plan, sctx, &cfg);
+        if (rc != FERRY_OK) {
+            *failed = sctx;
+            goto out;
+        }
+    }
     run->n_jobs = img->m->n_layers + 1;
     run->next_job = 0;
     run->cfg = &cfg;
@@ -533,7 +555,7 @@ static int copy_one_image(copy_run *run, const image_view *img, copy_options *op
         run->jobs[i] = (blob_job){.desc = &img->m->layers[i],
                                   .plan = &plan.layers[i],
                                   .index = (int)i,
-                                  .diff_id = config_diff_id(&cfg, i)};
+                                  .diff_id = run->config_fetched ? config_diff_id(&cfg, i) : NULL};
     uint64_t caps_src = src->transport->capabilities, caps_dst = dst->transport->capabilities;
     long parallel = opts->parallel < 1 ? 1 : opts->parallel;
     if (!(caps_src & FERRY_CAP_PARALLEL_GET) || !(caps_dst & FERRY_CAP_PARALLEL_PUT) ||
