@@ -192,11 +192,28 @@ def s_reg_dir(env):
                                      f"dir:{fresh(env, tool, rnd, 'rd')}")
 
 
+# skopeo remembers, across runs, which registry repositories hold which blobs
+# (containers/image's blob-info cache) and then mounts instead of uploading;
+# a push scenario measures a push, so that memory is cleared before each run.
+SKOPEO_BLOB_CACHES = ["/var/lib/containers/cache/blob-info-cache-v1.boltdb",
+                      os.path.expanduser("~/.local/share/containers/cache/blob-info-cache-v1.boltdb")]
+
+
+def forget_blob_locations():
+    for path in SKOPEO_BLOB_CACHES:
+        if os.path.exists(path):
+            os.unlink(path)
+
+
 def s_oci_reg(env):
     src = env.big_layout()
     reg(env, "big:latest")
-    return lambda tool, rnd: env.cmd(tool, "copy", "-q", "--dest-tls-verify=false", f"oci:{src}:big",
-                                     reg(env, f"push-{tool}-{rnd}-{time.time_ns()}:latest"))
+
+    def run(tool, rnd):
+        forget_blob_locations()
+        return env.cmd(tool, "copy", "-q", "--dest-tls-verify=false", f"oci:{src}:big",
+                       reg(env, f"push-{tool}-{rnd}-{time.time_ns()}:latest"))
+    return run
 
 
 def s_reg_reg(env):
