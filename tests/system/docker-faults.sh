@@ -5,10 +5,11 @@
 # never corrupts the result), 429 with Retry-After in seconds, as an HTTP
 # date and absent (honoured, bounded), 5xx then success with --retry-times,
 # 401/403/404 never retried, wrong bytes for a digest (status 1, nothing
-# written), oversized manifests and error bodies refused, a redirect to
-# another host that gets no credentials, monolithic uploads refused (chunked
-# fallback), cross-repository mounts (no layer bytes moved; a mount answered
-# 202 is completed or cancelled).
+# written), oversized manifests and error bodies refused, manifests whose
+# Content-Type contradicts their mediaType or that name malformed digests
+# (refused before any use), a redirect to another host that gets no
+# credentials, a registry requiring chunked uploads, cross-repository mounts
+# (no layer bytes moved; a mount answered 202 is completed or cancelled).
 . "${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/system/docker-lib.sh"
 
 start_registry reg

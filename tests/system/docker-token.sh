@@ -5,9 +5,10 @@
 # (which logs every request). Push and pull with --creds, anonymous pulls of
 # what the ACL makes public, denied pushes, wrong passwords (never printed),
 # tokens reused rather than fetched per request, short-lived tokens (under
-# 60 s) refreshed, refresh tokens from auth.json `identitytoken` (OAuth2
-# POST), --registry-token, login, and cross-repository mounts asking for the
-# `from` repository's pull scope.
+# 60 s) refreshed, oddly written (valid) WWW-Authenticate challenges, refresh
+# tokens from auth.json `identitytoken` (OAuth2 POST), --registry-token,
+# login, and cross-repository mounts asking for the `from` repository's pull
+# scope.
 . "${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/system/docker-lib.sh"
 [ "$HAVE_CRYPTO" = 1 ] || { echo "Bail out! python3-cryptography is not installed for $FIXPY (the token server signs JWTs)"; exit 1; }
 
@@ -66,6 +67,20 @@ mark "$TLOG"
 run_ok "anonymous pull of public/*" ferry copy -q --src-tls-verify=false "docker://$R/public/app:v2" "oci:$W/anon:t"
 is "... same digest" "$(oci_digest "$W/anon:t")" "$V2"
 is "... the token was asked for anonymously" "$(token_requests 'r.get("auth") != "none"')" 0
+# The same with challenges written oddly but validly (RFC 7235): lower-case
+# scheme, spaces after commas, an unquoted token, an unknown parameter whose
+# quoted string holds escaped quotes, a comma and an equals sign.
+odd='bearer realm="http://127.0.0.1:'"$TOKEN_PORT"'/token"%2C  x-note="a \"quoted\"%2C comma=1"%2Cservice=ferry-test-registry'
+proxy_rules px "action=add-header,path=^/v2/\$,header=WWW-Authenticate:$odd,replace=1" \
+    "action=add-header,path=^/v2/public/app/,header=WWW-Authenticate:$odd%2C scope=\"repository:public/app:pull\",replace=1"
+mark "$TLOG"
+run_ok "anonymous pull with oddly written WWW-Authenticate challenges" ferry copy -q --src-tls-verify=false \
+    "docker://$R/public/app:v2" "oci:$W/odd:t"
+proxy_clear px
+is "... same digest" "$(oci_digest "$W/odd:t")" "$V2"
+is "... the token request carried the service and the scope" \
+    "$(token_requests 'r.get("status") == 200 and r.get("service") == "ferry-test-registry" and "repository:public/app:pull" in r.get("scopes", [])' | sed 's/^[1-9][0-9]*$/yes/')" yes
+
 run ferry inspect $NOTLS "docker://$R/alice/app:v1"
 is "anonymous inspect of a private repository: status 1" "$RC" 1
 stderr_one_line "... one line naming the image" "alice/app"
