@@ -4,6 +4,8 @@
  * failure. Callers then give the file its content-addressed name. */
 #include "plugin_util.h"
 
+#include "fsutil.h" /* the core's, shared by source: plugins/common/Makefile.inc */
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +78,7 @@ int plugin_util_receive_blob(const ferry_services *svc, ferry_ctx *ctx, ferry_re
         }
         if (hasher != NULL)
             svc->hasher_update(hasher, buf, n);
-        if (plugin_util_write_all(fd, buf, n) != 0) {
+        if (fs_write_all(fd, buf, n) != 0) {
             err = errno;
             action = "writing";
             goto out;

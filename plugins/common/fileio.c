@@ -5,6 +5,8 @@
  * they opened even if paths change underneath. */
 #include "plugin_util.h"
 
+#include "fsutil.h" /* the core's, shared by source: plugins/common/Makefile.inc */
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -97,22 +99,6 @@ int plugin_util_mkdtemp_at(int dirfd, const char *prefix, char *name, size_t cap
     return -1;
 }
 
-int plugin_util_write_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 int plugin_util_publish_noreplace(int olddirfd, const char *oldname, int newdirfd, const char *newname)
 {
     if (renameat2(olddirfd, oldname, newdirfd, newname, RENAME_NOREPLACE) == 0)
@@ -140,7 +126,7 @@ int plugin_util_write_file_atomic(int dirfd, const char *name, const void *data,
     int fd = plugin_util_create_temp(dirfd, ".ferry-tmp-", tmp, sizeof tmp);
     if (fd < 0)
         return -1;
-    int rc = plugin_util_write_all(fd, data, len);
+    int rc = fs_write_all(fd, data, len);
     if (rc == 0)
         rc = fsync(fd);
     int err = errno;

@@ -65,9 +65,6 @@ int plugin_util_create_temp(int dirfd, const char *prefix, char *name, size_t ca
  * Returns 0 or -1. */
 int plugin_util_mkdtemp_at(int dirfd, const char *prefix, char *name, size_t cap);
 
-/* write(2) until everything is written (EINTR-safe). */
-int plugin_util_write_all(int fd, const void *data, size_t len);
-
 /* Writes dirfd/name through a temporary file, fsync and rename, so that
  * readers see the old content or the new one. With replace == 0 an existing
  * file is kept (content-addressed data: it is already right). The directory
