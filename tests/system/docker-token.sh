@@ -92,6 +92,19 @@ stderr_one_line "... one line naming the image" "alice/app"
 run ferry inspect --raw $NOTLS --creds "alice:$(pw alice)" "docker://$R/alice/app:v1"
 is "... the tag is unchanged" "$(sha256 "$T/out")" "$V1"
 
+# insufficient_scope: bob may only pull shared/*, so the token for a push there
+# carries pull alone; the registry answers insufficient_scope and ferry asks
+# the token server once more for the scope the challenge names, then gives up
+# with one line (no loop).
+mark "$TLOG"
+run ferry copy -q --dest-tls-verify=false --dest-creds "bob:$(pw bob)" "oci:$O:v2" "docker://$R/shared/scoped:v1"
+is "push with a pull-only grant: status 1" "$RC" 1
+stderr_one_line "... one line naming the image" "shared/scoped"
+stderr_mentions "... saying access is denied" "denied|unauthorized|insufficient"
+n=$(token_requests 'r.get("user") == "bob" and any("shared/scoped" in s and "push" in s for s in r.get("scopes", []))')
+if [ "$n" -ge 2 ] && [ "$n" -le 4 ]; then ok "... the wider scope was asked for again, a bounded number of times ($n)"; else
+    not_ok "... the wider scope was asked for again, a bounded number of times" "$n token requests"; fi
+
 BAD="Bad-Token-Pass-51x"
 for dbg in "" --debug; do
     run ferry $dbg inspect $NOTLS --creds "alice:$BAD" "docker://$R/alice/app:v1"
