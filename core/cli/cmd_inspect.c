@@ -126,7 +126,7 @@ static int inspect_image(inspect_call *c, ferry_image_source *src, ferry_ctx *ct
         free(data);
         return rc == FERRY_OK ? rc : ctx_wrap(ctx, rc, "reading manifest of", c->src.text);
     }
-    rc = fetch_image(src, ctx, c->src.text, &c->app->platform, &img);
+    rc = fetch_image(src, ctx, c->src.text, &c->app->platform, 1, &img);
     char *blob = NULL;
     size_t blob_len = 0;
     if (rc == FERRY_OK)

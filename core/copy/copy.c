@@ -644,13 +644,14 @@ int copy_image(const ferry_session *session, const copy_endpoint *src, const cop
         failed = sctx.status != FERRY_OK ? &sctx : &dctx;
         goto out;
     }
-    rc = fetch_image(run.source, &sctx, src->text, &opts->platform, &img);
+    rc = fetch_image(run.source, &sctx, src->text, &opts->platform, !opts->all, &img);
     if (rc != FERRY_OK)
         goto out;
     report_line(run.report, "%s", "Getting image source signatures");
     if (!opts->remove_signatures && run.source->ops->get_signatures != NULL) {
-        rc = run.source->ops->get_signatures(run.source, &sctx, img.list ? img.digest : NULL, signature_collect,
-                                             &sigs);
+        /* A single instance taken out of a list carries its own signatures. */
+        const char *instance = img.list != NULL && !opts->all ? img.digest : NULL;
+        rc = run.source->ops->get_signatures(run.source, &sctx, instance, signature_collect, &sigs);
         if (rc != FERRY_OK) {
             ctx_status_message(&sctx, rc, "reading signatures");
             goto out;

@@ -94,7 +94,7 @@ static int fetch_parse(ferry_ctx *ctx, const char *reference, const char *what, 
 }
 
 int fetch_image(ferry_image_source *src, ferry_ctx *ctx, const char *reference, const platform_spec *platform,
-                fetched_image *out)
+                int choose_instance, fetched_image *out)
 {
     memset(out, 0, sizeof(*out));
     int rc = fetch_manifest(src, ctx, NULL, &out->top_data, &out->top_len, out->top_media_type,
@@ -114,6 +114,8 @@ int fetch_image(ferry_image_source *src, ferry_ctx *ctx, const char *reference, 
         return FERRY_OK;
     }
     out->list = top;
+    if (!choose_instance)
+        return FERRY_OK;
     platform_spec p = *platform;
     platform_resolve(&p);
     char err[512];

@@ -49,10 +49,11 @@ int fetch_manifest(ferry_image_source *src, ferry_ctx *ctx, const char *instance
 int fetch_small_blob(ferry_image_source *src, ferry_ctx *ctx, const manifest_descriptor *d, int kind, char **data,
                      size_t *len);
 
-/* Reads and parses the top manifest and, for a list, the instance for
- * `platform`. `reference` names the image in messages. */
+/* Reads and parses the top manifest and, for a list when choose_instance is
+ * set, the instance for `platform` (else out->image stays NULL for a list).
+ * `reference` names the image in messages. */
 int fetch_image(ferry_image_source *src, ferry_ctx *ctx, const char *reference, const platform_spec *platform,
-                fetched_image *out);
+                int choose_instance, fetched_image *out);
 void fetched_image_release(fetched_image *img);
 
 #endif

@@ -185,6 +185,12 @@ is "amd64 image copied" "$(manifest_digest dir "$W/list-amd")" "$(instance "$L/m
 run ferry --override-arch s390x copy -q "dir:$L" "dir:$W/list-none"
 if [ "$RC" -ne 0 ] && [ ! -e "$W/list-none" ]; then ok "a list without the requested platform: error, nothing written"; else
     not_ok "a list without the requested platform: error, nothing written" "exit $RC"; fi
+# --all copies every instance whatever the machine's platform: no instance is
+# chosen (nor fetched twice) before the copy starts.
+run_ok "--all with no entry for the requested platform" ferry --override-arch s390x copy -q --all "oci:$LO:multi" \
+    "oci:$W/list-all:m"
+is "... the list is copied byte for byte" "$(ferry inspect --raw "oci:$W/list-all:m" | sha256sum)" \
+    "$(ferry inspect --raw "oci:$LO:multi" | sha256sum)"
 
 # ------------------------------------------------ existing destinations
 run_ok "dir: destination holding another image is replaced" ferry copy -q "oci:$O:v2" "dir:$W/d2d"
