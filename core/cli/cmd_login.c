@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "auth/credentials.h"
@@ -29,36 +28,6 @@ static const opt_spec logout_option_specs[] = {
     {"tls-verify", 0, OPT_BOOL, NULL, "require HTTPS and verify certificates when accessing the registry"},
     {NULL, 0, 0, NULL, NULL},
 };
-
-/* Reads one line from stdin (terminal echo off when asked); strips the newline. */
-static char *read_line(const char *prompt, int hide)
-{
-    int tty = isatty(0);
-    struct termios saved, quiet;
-    if (prompt != NULL && tty) {
-        fputs(prompt, stderr);
-        fflush(stderr);
-    }
-    if (hide && tty && tcgetattr(0, &saved) == 0) {
-        quiet = saved;
-        quiet.c_lflag &= ~(tcflag_t)ECHO;
-        tcsetattr(0, TCSAFLUSH, &quiet);
-    }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n = getline(&line, &cap, stdin);
-    if (hide && tty) {
-        tcsetattr(0, TCSAFLUSH, &saved);
-        fputc('\n', stderr);
-    }
-    if (n < 0) {
-        free(line);
-        return NULL;
-    }
-    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-        line[--n] = '\0';
-    return line;
-}
 
 static int login_get(ferry_app *app, const ctx_options *opts, const char *key)
 {
@@ -115,9 +84,9 @@ int cmd_login(ferry_app *app, const command *cmd, int argc, char **argv)
         goto out;
     }
     if (username == NULL)
-        username = user_owned = read_line("Username: ", 0);
+        username = user_owned = app_read_line("Username: ", 0);
     if (password == NULL)
-        password = pass_owned = read_line(opt_bool(&p, "password-stdin") ? NULL : "Password: ", 1);
+        password = pass_owned = app_read_line(opt_bool(&p, "password-stdin") ? NULL : "Password: ", 1);
     if (username == NULL || *username == '\0' || password == NULL || *password == '\0') {
         code = app_fail_text("login: a username and a password are required");
         goto out;

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "image/reference.h"
 #include "policy/policy.h"
@@ -70,6 +72,36 @@ static const char *app_keep(ferry_app *app, char *s)
     }
     app->owned[app->n_owned++] = s;
     return s;
+}
+
+/* Reads one line from stdin (terminal echo off when asked); strips the newline. */
+char *app_read_line(const char *prompt, int hide)
+{
+    int tty = isatty(0);
+    struct termios saved, quiet;
+    if (prompt != NULL && tty) {
+        fputs(prompt, stderr);
+        fflush(stderr);
+    }
+    if (hide && tty && tcgetattr(0, &saved) == 0) {
+        quiet = saved;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(0, TCSANOW, &quiet);
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n = getline(&line, &cap, stdin);
+    if (hide && tty) {
+        tcsetattr(0, TCSANOW, &saved);
+        fputc('\n', stderr);
+    }
+    if (n < 0) {
+        free(line);
+        return NULL;
+    }
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+    return line;
 }
 
 int app_apply_globals(ferry_app *app, const opt_parsed *p, char *err, size_t errcap)
@@ -145,8 +177,25 @@ int app_side_options(ferry_app *app, const opt_parsed *p, const char *prefix, ct
             return -1;
         }
         ctx_options_set(opts, "username", user);
-        if (colon != NULL)
+        if (colon != NULL) {
             ctx_options_set(opts, "password", colon + 1);
+        } else {
+            /* --creds USER: ask for the password, as skopeo does, but only on
+             * a terminal (never block a pipeline on stdin). */
+            if (!isatty(0)) {
+                snprintf(err, errcap, "--%screds %s has no password and standard input is not a terminal to ask for "
+                         "it; use USER:PASSWORD", prefix, user);
+                return -1;
+            }
+            char label[128];
+            snprintf(label, sizeof(label), "Password for %s: ", user);
+            const char *password = app_keep(app, app_read_line(label, 1));
+            if (password == NULL) {
+                snprintf(err, errcap, "--%screds: no password given", prefix);
+                return -1;
+            }
+            ctx_options_set(opts, "password", password);
+        }
     }
     return 0;
 }

@@ -57,6 +57,10 @@ extern const opt_spec retry_option_specs[];
 int app_with_retries(ferry_app *app, const opt_parsed *p, int (*op)(void *arg, ferry_ctx *ctx), void *arg,
                      ferry_ctx *ctx);
 
+/* Reads one line from stdin, the prompt on stderr (only on a terminal), echo
+ * off when hide is set; without the newline. malloc'd, NULL at end of input. */
+char *app_read_line(const char *prompt, int hide);
+
 /* Prints usage for a command. */
 void app_print_usage(const char *usage, const char *description, const opt_spec *const *tables, size_t n);
 

@@ -84,6 +84,20 @@ stderr_mentions "... saying authentication is required" "unauthorized|authentica
 
 as "--creds USER:PASS" u-bob "${INSPECT[@]}" --creds "u-bob:$(pw bob)" "$IMG"
 as "--username/--password" u-bob "${INSPECT[@]}" --username u-bob --password "$(pw bob)" "$IMG"
+# --creds USER alone: the password is asked for on a terminal (script(1) gives
+# ferry one), and refused with one line when there is no terminal to ask on.
+if command -v script >/dev/null 2>&1; then
+    mark "$PLOG"
+    printf '%s\n' "$(pw bob)" | script -qec "$(printf '%q ' "$T/bin/ferry" inspect --raw "${CD[@]}" --creds u-bob "$IMG")" \
+        /dev/null >"$T/tty.out" 2>&1
+    rc=$?
+    is "--creds USER on a terminal: the password is prompted for" "$rc|$(users_seen)" "0|u-bob"
+else
+    skip "--creds USER on a terminal: the password is prompted for" "script(1) is not installed"
+fi
+run "${INSPECT[@]}" --creds u-bob "$IMG" </dev/null
+is "--creds USER without a terminal: status 1" "$RC" 1
+stderr_one_line "... one line saying why" "terminal"
 as "copy --src-creds" u-bob ferry copy -q --src-cert-dir "$PKI/certs.d" --src-creds "u-bob:$(pw bob)" "$IMG" "oci:$W/src-creds:t"
 as "copy --dest-creds / --src-creds, each side its own account" "u-alice u-bob" ferry copy -q \
     --src-cert-dir "$PKI/certs.d" --src-creds "u-bob:$(pw bob)" \
