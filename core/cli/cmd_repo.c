@@ -104,7 +104,9 @@ int cmd_list_tags(ferry_app *app, const command *cmd, int argc, char **argv)
         char name[4096];
         reference_repository(repo, name, sizeof(name));
         json_t *out = json_object();
-        json_object_set_new(out, "Repository", json_string(name));
+        /* An archive holds several images and no repository: skopeo omits it. */
+        if (!(t->capabilities & FERRY_CAP_MULTI_IMAGE))
+            json_object_set_new(out, "Repository", json_string(name));
         json_object_set(out, "Tags", call.tags);
         char *text = gojson_encode(out, 4);
         json_decref(out);
