@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "copy/plan.h"
 #include "util/fsutil.h"
+#include "util/strbuf.h"
 
 static const opt_spec copy_option_specs[] = {
     {"additional-tag", 0, OPT_LIST, "strings", "additional tags (supports docker-archive)"},
@@ -35,7 +36,7 @@ static const opt_spec copy_option_specs[] = {
 static const char *const pending_flags[] = {
     "decryption-key", "encrypt-layer", "encryption-key", "sign-by", "sign-by-sigstore",
     "sign-by-sigstore-private-key", "sign-identity", "sign-passphrase-file", "dest-compress-format",
-    "dest-compress-level", "additional-tag", "dest-precompute-digests",
+    "dest-compress-level", "dest-precompute-digests",
 };
 
 typedef struct copy_call {
@@ -134,6 +135,25 @@ int cmd_copy(ferry_app *app, const command *cmd, int argc, char **argv)
         app_policy_allows(app, &call.src, &ctx) != FERRY_OK) {
         code = app_fail(&ctx);
         goto out;
+    }
+    /* --additional-tag names more images in a location that holds several
+     * (docker-archive); anywhere else it would be silently meaningless. */
+    const opt_value *extra = opt_get(&p, "additional-tag");
+    if (extra->n_list > 0) {
+        if (!(call.dst.transport->capabilities & FERRY_CAP_MULTI_IMAGE)) {
+            snprintf(err, sizeof(err), "--additional-tag is only supported by destinations holding several images "
+                     "(docker-archive), not %s", call.dst.transport->name);
+            goto usage_error;
+        }
+        strbuf tags = STRBUF_INIT;
+        for (size_t i = 0; i < extra->n_list; i++)
+            strbuf_printf(&tags, "%s%s", i ? "\n" : "", extra->list[i]);
+        char *joined = strbuf_detach(&tags, NULL);
+        if (joined == NULL || app_keep_string(app, joined) == NULL) {
+            snprintf(err, sizeof(err), "out of memory");
+            goto usage_error;
+        }
+        ctx_options_set(&dst_opts, "additional-tags", joined);
     }
     if (app_with_retries(app, &p, copy_call_run, &call, &ctx) != FERRY_OK) {
         code = app_fail(&ctx);

@@ -65,7 +65,10 @@ static int inspect_formatted(inspect_call *c, ferry_image_source *src, ferry_ctx
     reference_repository(docker_ref, name, sizeof(name));
     tag_list tags = {0};
     const ferry_transport *t = c->src.transport;
-    int want_tags = !opt_bool(c->p, "no-tags") && (t->capabilities & FERRY_CAP_LIST_TAGS) && t->list_tags;
+    /* RepoTags lists a repository's tags; an archive's other images are not
+     * tags of this one (skopeo prints []), and a pipe cannot be read twice. */
+    int want_tags = !opt_bool(c->p, "no-tags") && (t->capabilities & FERRY_CAP_LIST_TAGS) &&
+                    !(t->capabilities & FERRY_CAP_MULTI_IMAGE) && t->list_tags;
     if (want_tags) {
         int rc = t->list_tags(ctx, c->src.reference, tag_collect, &tags);
         if (rc != FERRY_OK) {

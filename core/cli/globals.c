@@ -64,7 +64,7 @@ static const char *const side_string_keys[] = {"authfile", "cert-dir", "daemon-h
                                                "shared-blob-dir", "username", "password"};
 static const char *const side_bool_keys[] = {"no-creds", "tls-verify"};
 
-static const char *app_keep(ferry_app *app, char *s)
+const char *app_keep_string(ferry_app *app, char *s)
 {
     if (s == NULL || app->n_owned == sizeof(app->owned) / sizeof(app->owned[0])) {
         free(s);
@@ -171,7 +171,7 @@ int app_side_options(ferry_app *app, const opt_parsed *p, const char *prefix, ct
             return -1;
         }
         const char *colon = strchr(creds, ':');
-        const char *user = app_keep(app, colon ? strndup(creds, (size_t)(colon - creds)) : strdup(creds));
+        const char *user = app_keep_string(app, colon ? strndup(creds, (size_t)(colon - creds)) : strdup(creds));
         if (user == NULL) {
             snprintf(err, errcap, "out of memory");
             return -1;
@@ -189,7 +189,7 @@ int app_side_options(ferry_app *app, const opt_parsed *p, const char *prefix, ct
             }
             char label[128];
             snprintf(label, sizeof(label), "Password for %s: ", user);
-            const char *password = app_keep(app, app_read_line(label, 1));
+            const char *password = app_keep_string(app, app_read_line(label, 1));
             if (password == NULL) {
                 snprintf(err, errcap, "--%screds: no password given", prefix);
                 return -1;

@@ -57,6 +57,10 @@ extern const opt_spec retry_option_specs[];
 int app_with_retries(ferry_app *app, const opt_parsed *p, int (*op)(void *arg, ferry_ctx *ctx), void *arg,
                      ferry_ctx *ctx);
 
+/* Keeps s (malloc'd) until the command ends and returns it; frees it and
+ * returns NULL when no room is left. */
+const char *app_keep_string(ferry_app *app, char *s);
+
 /* Reads one line from stdin, the prompt on stderr (only on a terminal), echo
  * off when hide is set; without the newline. malloc'd, NULL at end of input. */
 char *app_read_line(const char *prompt, int hide);
