@@ -136,16 +136,9 @@ static int oci_dest_put_manifest(ferry_image_dest *dest, ferry_ctx *ctx, const v
     if (instance_digest != NULL)
         return FERRY_OK; /* instances are reachable through their list only */
 
-    /* The index.json entry, in imgspecv1.Descriptor member order. */
-    json_t *desc = json_object();
+    json_t *desc = oci_descriptor_new(media_type, digest, len, dst->ref.name);
     if (desc == NULL)
         return dst->svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", dst->ref.label);
-    if (media_type != NULL && media_type[0] != '\0')
-        json_object_set_new(desc, "mediaType", json_string(media_type));
-    json_object_set_new(desc, "digest", json_string(digest));
-    json_object_set_new(desc, "size", json_integer((json_int_t)len));
-    if (dst->ref.name != NULL)
-        json_object_set_new(desc, "annotations", json_pack("{s:s}", OCI_REF_NAME_ANNOTATION, dst->ref.name));
     json_decref(dst->pending);
     dst->pending = desc;
     return FERRY_OK;

@@ -244,9 +244,17 @@ int oci_index_read(const ferry_services *svc, ferry_ctx *ctx, const char *label,
                                   OCI_INDEX_MAX >> 20);
         return plugin_util_errno_error(svc, ctx, errno, label, "reading", OCI_INDEX_FILE);
     }
+    int status = oci_index_parse(svc, ctx, label, data, len, out);
+    free(data);
+    return status;
+}
+
+int oci_index_parse(const ferry_services *svc, ferry_ctx *ctx, const char *label, const char *data, size_t len,
+                    json_t **out)
+{
+    *out = NULL;
     json_error_t jerr;
     json_t *raw = json_loadb(data, len, 0, &jerr);
-    free(data);
     if (raw == NULL)
         return svc->set_error(ctx, FERRY_ERR_INVALID, "%s: %s: %s (line %d)", label, OCI_INDEX_FILE, jerr.text,
                               jerr.line);
@@ -308,10 +316,12 @@ int oci_index_select(const ferry_services *svc, ferry_ctx *ctx, const oci_refere
     } else {
         if (count == 0)
             return svc->set_error(ctx, FERRY_ERR_NOT_FOUND, "%s: no image in %s", ref->label, OCI_INDEX_FILE);
+        /* The label starts with the transport name (oci, oci-archive). */
+        int tlen = (int)strcspn(ref->label, ":");
         if (count > 1)
             return svc->set_error(ctx, FERRY_ERR_INVALID,
-                                  "%s: more than one image in %s, choose one with oci:%s:NAME or oci:%s:@INDEX",
-                                  ref->label, OCI_INDEX_FILE, ref->path, ref->path);
+                                  "%s: more than one image in %s, choose one with %.*s:%s:NAME or %.*s:%s:@INDEX",
+                                  ref->label, OCI_INDEX_FILE, tlen, ref->label, ref->path, tlen, ref->label, ref->path);
         *desc = json_array_get(manifests, 0);
     }
     if (!svc->digest_is_valid(oci_desc_string(*desc, "digest")))
@@ -321,6 +331,27 @@ int oci_index_select(const ferry_services *svc, ferry_ctx *ctx, const oci_refere
 }
 
 /* ---- writing ---- */
+
+json_t *oci_index_new(void)
+{
+    /* A new layout: skopeo 1.9 writes no mediaType here. */
+    return json_pack("{s:i,s:[]}", "schemaVersion", 2, "manifests");
+}
+
+json_t *oci_descriptor_new(const char *media_type, const char *digest, size_t size, const char *ref_name)
+{
+    /* The index.json entry, in imgspecv1.Descriptor member order. */
+    json_t *desc = json_object();
+    if (desc == NULL)
+        return NULL;
+    if (media_type != NULL && media_type[0] != '\0')
+        json_object_set_new(desc, "mediaType", json_string(media_type));
+    json_object_set_new(desc, "digest", json_string(digest));
+    json_object_set_new(desc, "size", json_integer((json_int_t)size));
+    if (ref_name != NULL)
+        json_object_set_new(desc, "annotations", json_pack("{s:s}", OCI_REF_NAME_ANNOTATION, ref_name));
+    return desc;
+}
 
 int oci_index_add(json_t *index, json_t *desc)
 {
@@ -372,8 +403,7 @@ static int oci_index_update(const ferry_services *svc, ferry_ctx *ctx, const cha
     json_t *index = NULL;
     int status = oci_index_read(svc, ctx, label, layoutfd, &index);
     if (status == FERRY_ERR_NOT_FOUND) {
-        /* A new layout: skopeo 1.9 writes no mediaType here. */
-        index = json_pack("{s:i,s:[]}", "schemaVersion", 2, "manifests");
+        index = oci_index_new();
         status = index != NULL ? FERRY_OK : svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", label);
     }
     if (status != FERRY_OK) {

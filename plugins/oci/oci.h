@@ -34,14 +34,21 @@ typedef struct oci_reference {
 } oci_reference;
 
 int oci_reference_parse(ferry_ctx *ctx, const char *reference, oci_reference *out);
+/* The same syntax for another transport of layouts (oci-archive): label and
+ * messages start with "TRANSPORT:". */
+int oci_reference_parse_as(ferry_ctx *ctx, const char *transport, const char *reference, oci_reference *out);
 void oci_reference_free(oci_reference *ref);
 int oci_validate_reference(ferry_ctx *ctx, const char *reference);
 int oci_policy_identity(ferry_ctx *ctx, const char *reference, char *buf, size_t cap);
+int oci_policy_identity_as(ferry_ctx *ctx, const char *transport, const char *reference, char *buf, size_t cap);
 
 /* layout_index.c — index.json as containers/image (skopeo 1.9) models it:
  * reading normalises it to the members and order Go's imgspecv1.Index
  * keeps, so that writing it back matches skopeo byte for byte. */
 int oci_index_read(const ferry_services *svc, ferry_ctx *ctx, const char *label, int layoutfd, json_t **out);
+/* The same from index.json's bytes (an archive member). */
+int oci_index_parse(const ferry_services *svc, ferry_ctx *ctx, const char *label, const char *data, size_t len,
+                    json_t **out);
 /* Finds the manifest the reference names: by REF annotation, by @N, or the
  * only entry. *desc is borrowed from index. */
 int oci_index_select(const ferry_services *svc, ferry_ctx *ctx, const oci_reference *ref, const json_t *index,
@@ -52,6 +59,11 @@ int oci_index_select(const ferry_services *svc, ferry_ctx *ctx, const oci_refere
 int oci_index_add_locked(const ferry_services *svc, ferry_ctx *ctx, const char *label, int layoutfd, json_t *desc);
 /* Applies skopeo's rule for a new entry to an in-memory index (steals desc). */
 int oci_index_add(json_t *index, json_t *desc);
+/* The empty index skopeo starts a new layout with; NULL when out of memory. */
+json_t *oci_index_new(void);
+/* The index.json entry of a top-level manifest, tagged ref_name when not
+ * NULL; NULL when out of memory. */
+json_t *oci_descriptor_new(const char *media_type, const char *digest, size_t size, const char *ref_name);
 
 /* blobs.c — blob locations: BLOBDIR/ALG/HEX. */
 int oci_blob_open_root(const ferry_services *svc, ferry_ctx *ctx, const char *label, const char *layout_path,

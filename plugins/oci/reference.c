@@ -58,14 +58,19 @@ static int oci_ref_name_valid(const char *name)
 
 int oci_reference_parse(ferry_ctx *ctx, const char *reference, oci_reference *out)
 {
+    return oci_reference_parse_as(ctx, "oci", reference, out);
+}
+
+int oci_reference_parse_as(ferry_ctx *ctx, const char *transport, const char *reference, oci_reference *out)
+{
     const ferry_services *svc = oci_services();
     memset(out, 0, sizeof *out);
     out->index = -1;
     if (reference == NULL)
         reference = "";
-    out->label = plugin_util_printf("oci:%s", reference);
+    out->label = plugin_util_printf("%s:%s", transport, reference);
     if (out->label == NULL)
-        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "oci: out of memory");
+        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", transport);
 
     const char *colon = strchr(reference, ':');
     size_t path_len = colon != NULL ? (size_t)(colon - reference) : strlen(reference);
@@ -118,9 +123,14 @@ int oci_validate_reference(ferry_ctx *ctx, const char *reference)
 
 int oci_policy_identity(ferry_ctx *ctx, const char *reference, char *buf, size_t cap)
 {
+    return oci_policy_identity_as(ctx, "oci", reference, buf, cap);
+}
+
+int oci_policy_identity_as(ferry_ctx *ctx, const char *transport, const char *reference, char *buf, size_t cap)
+{
     const ferry_services *svc = oci_services();
     oci_reference ref;
-    int status = oci_reference_parse(ctx, reference, &ref);
+    int status = oci_reference_parse_as(ctx, transport, reference, &ref);
     if (status == FERRY_OK) {
         char *resolved = plugin_util_resolve_path(ref.path);
         if (resolved == NULL) {

@@ -1,0 +1,273 @@
+/* plugins/docker-archive/source.c — reading one image of a docker save
+ * archive. Everything is decided at open: the archive is indexed, the image
+ * chosen, its config hashed (and checked against a digest-named member) and
+ * each layer hashed once and checked against the config's DiffID, so a bad
+ * archive fails before anything is written. get_manifest then serves a
+ * Docker schema 2 manifest synthesised from those digests; get_blob serves
+ * member byte ranges. */
+#include "dockarch.h"
+
+#include "gojson.h" /* the core's Go-compatible encoder, shared by source */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct dockarch_blob {
+    char digest[PLUGIN_UTIL_DIGEST_MAX];
+    const dockarch_member *member;
+} dockarch_blob;
+
+typedef struct dockarch_source {
+    ferry_image_source base;
+    dockarch_reference ref;
+    dockarch_archive ar;
+    dockarch_blob config;
+    dockarch_blob *layers;
+    size_t n_layers;
+    char *manifest; /* the synthesised manifest */
+    size_t manifest_len;
+} dockarch_source;
+
+/* ---- a reader over bytes the source owns (the manifest) ---- */
+
+typedef struct dockarch_mem_reader {
+    ferry_reader base;
+    const char *data;
+    size_t len, pos;
+} dockarch_mem_reader;
+
+static int dockarch_mem_read(ferry_reader *reader, ferry_ctx *ctx, void *buf, size_t len, size_t *nread, int *eos)
+{
+    (void)ctx;
+    dockarch_mem_reader *r = (dockarch_mem_reader *)reader;
+    size_t n = r->len - r->pos < len ? r->len - r->pos : len;
+    memcpy(buf, r->data + r->pos, n);
+    r->pos += n;
+    *nread = n;
+    *eos = r->pos == r->len;
+    return FERRY_OK;
+}
+
+static void dockarch_mem_close(ferry_reader *reader)
+{
+    free(reader);
+}
+
+static int64_t dockarch_mem_size(ferry_reader *reader)
+{
+    return (int64_t)((dockarch_mem_reader *)reader)->len;
+}
+
+static const ferry_reader_ops dockarch_mem_reader_ops = {
+    .struct_size = sizeof(ferry_reader_ops),
+    .read = dockarch_mem_read,
+    .close = dockarch_mem_close,
+    .digest = NULL,
+    .size = dockarch_mem_size,
+};
+
+/* ---- the source ---- */
+
+static int dockarch_source_get_manifest(ferry_image_source *source, ferry_ctx *ctx, const char *instance_digest,
+                                        ferry_reader **out, char *media_type, size_t media_type_cap)
+{
+    dockarch_source *src = (dockarch_source *)source;
+    const ferry_services *svc = dockarch_services();
+    if (instance_digest != NULL)
+        return svc->set_error(ctx, FERRY_ERR_NOT_FOUND, "%s: no manifest list in a docker archive", src->ref.label);
+    dockarch_mem_reader *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", src->ref.label);
+    r->base.ops = &dockarch_mem_reader_ops;
+    r->data = src->manifest;
+    r->len = src->manifest_len;
+    if (media_type_cap > strlen(DOCKARCH_MT_MANIFEST))
+        memcpy(media_type, DOCKARCH_MT_MANIFEST, strlen(DOCKARCH_MT_MANIFEST) + 1);
+    *out = &r->base;
+    return FERRY_OK;
+}
+
+static int dockarch_source_get_blob(ferry_image_source *source, ferry_ctx *ctx, const ferry_blob_info *info,
+                                    ferry_reader **out)
+{
+    dockarch_source *src = (dockarch_source *)source;
+    const dockarch_member *m = NULL;
+    if (info->digest != NULL && strcmp(info->digest, src->config.digest) == 0)
+        m = src->config.member;
+    for (size_t i = 0; m == NULL && info->digest != NULL && i < src->n_layers; i++)
+        if (strcmp(info->digest, src->layers[i].digest) == 0)
+            m = src->layers[i].member;
+    if (m == NULL)
+        return dockarch_services()->set_error(ctx, FERRY_ERR_NOT_FOUND, "%s: blob %s not found in the archive",
+                                              src->ref.label, info->digest != NULL ? info->digest : "");
+    return dockarch_archive_reader(ctx, &src->ar, m, out);
+}
+
+static const char *dockarch_source_docker_reference(ferry_image_source *source)
+{
+    return ((dockarch_source *)source)->ref.name;
+}
+
+static void dockarch_source_close(ferry_image_source *source, ferry_ctx *ctx)
+{
+    (void)ctx;
+    dockarch_source *src = (dockarch_source *)source;
+    dockarch_archive_close(&src->ar);
+    dockarch_reference_free(&src->ref);
+    free(src->layers);
+    free(src->manifest);
+    free(src);
+}
+
+static const ferry_source_ops dockarch_source_ops = {
+    .struct_size = sizeof(ferry_source_ops),
+    .get_manifest = dockarch_source_get_manifest,
+    .get_blob = dockarch_source_get_blob,
+    .get_signatures = NULL,
+    .docker_reference = dockarch_source_docker_reference,
+    .close = dockarch_source_close,
+};
+
+/* When `name` is digest-named (HEX.json, HEX, blobs/sha256/HEX), the HEX it
+ * carries, else NULL. */
+static const char *dockarch_name_hex(const char *name, char *buf, size_t cap)
+{
+    const char *base = strrchr(name, '/');
+    base = base != NULL ? base + 1 : name;
+    size_t n = strcspn(base, ".");
+    if (n != 64 || (base[n] != '\0' && strcmp(base + n, ".json") != 0) || n >= cap)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!((base[i] >= '0' && base[i] <= '9') || (base[i] >= 'a' && base[i] <= 'f')))
+            return NULL;
+    memcpy(buf, base, n);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* Resolves Config and Layers of the chosen item and checks every digest. */
+static int dockarch_source_load(ferry_ctx *ctx, dockarch_source *src, json_t *item)
+{
+    const ferry_services *svc = dockarch_services();
+    const char *label = src->ref.label;
+    const char *config_name = json_string_value(json_object_get(item, "Config"));
+    src->config.member = dockarch_archive_find(&src->ar, config_name);
+    if (src->config.member == NULL)
+        return svc->set_error(ctx, FERRY_ERR_INVALID, "%s: manifest.json names config %s, which is not in the archive",
+                              label, config_name);
+    char *config = NULL;
+    int status = dockarch_archive_read(ctx, &src->ar, src->config.member, DOCKARCH_JSON_MAX, &config);
+    if (status != FERRY_OK)
+        return status;
+    ferry_hasher *h = svc->hasher_new("sha256");
+    if (h == NULL) {
+        free(config);
+        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", label);
+    }
+    svc->hasher_update(h, config, (size_t)src->config.member->size);
+    svc->hasher_final(h, src->config.digest, sizeof src->config.digest);
+    svc->hasher_free(h);
+    char hex[80];
+    if (dockarch_name_hex(config_name, hex, sizeof hex) != NULL && strcmp(hex, src->config.digest + 7) != 0) {
+        free(config);
+        return svc->set_error(ctx, FERRY_ERR_DIGEST_MISMATCH, "%s: config %s has digest %s", label, config_name,
+                              src->config.digest);
+    }
+    json_error_t err;
+    json_t *cfg = json_loadb(config, (size_t)src->config.member->size, 0, &err);
+    free(config);
+    json_t *diff_ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
+    json_t *layers = json_object_get(item, "Layers");
+    if (!json_is_array(diff_ids) || json_array_size(diff_ids) != json_array_size(layers)) {
+        json_decref(cfg);
+        return svc->set_error(ctx, FERRY_ERR_INVALID, "%s: config %s lists %zu DiffIDs for %zu layers", label,
+                              config_name, json_array_size(diff_ids), json_array_size(layers));
+    }
+    src->n_layers = json_array_size(layers);
+    src->layers = calloc(src->n_layers + 1, sizeof *src->layers);
+    if (src->layers == NULL) {
+        json_decref(cfg);
+        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", label);
+    }
+    for (size_t i = 0; status == FERRY_OK && i < src->n_layers; i++) {
+        const char *name = json_string_value(json_array_get(layers, i));
+        const char *diff_id = json_string_value(json_array_get(diff_ids, i));
+        dockarch_blob *b = &src->layers[i];
+        b->member = dockarch_archive_find(&src->ar, name);
+        if (b->member == NULL) {
+            status = svc->set_error(ctx, FERRY_ERR_INVALID,
+                                    "%s: manifest.json names layer %s, which is not in the archive", label, name);
+            break;
+        }
+        status = dockarch_archive_digest(ctx, &src->ar, b->member, b->digest, sizeof b->digest);
+        if (status == FERRY_OK && (diff_id == NULL || strcmp(diff_id, b->digest) != 0))
+            status = svc->set_error(ctx, FERRY_ERR_DIGEST_MISMATCH,
+                                    "%s: layer %s has digest %s, but the config's DiffID is %s", label, name,
+                                    b->digest, diff_id != NULL ? diff_id : "(none)");
+    }
+    json_decref(cfg);
+    return status;
+}
+
+/* The Docker schema 2 manifest, Go field order, compact. */
+static int dockarch_source_synthesise(ferry_ctx *ctx, dockarch_source *src)
+{
+    json_t *m = json_object();
+    json_t *config = json_object();
+    json_t *layers = json_array();
+    if (m != NULL && config != NULL && layers != NULL) {
+        json_object_set_new(m, "schemaVersion", json_integer(2));
+        json_object_set_new(m, "mediaType", json_string(DOCKARCH_MT_MANIFEST));
+        json_object_set_new(config, "mediaType", json_string(DOCKARCH_MT_CONFIG));
+        json_object_set_new(config, "size", json_integer(src->config.member->size));
+        json_object_set_new(config, "digest", json_string(src->config.digest));
+        for (size_t i = 0; i < src->n_layers; i++) {
+            json_t *l = json_object();
+            json_object_set_new(l, "mediaType", json_string(DOCKARCH_MT_LAYER));
+            json_object_set_new(l, "size", json_integer(src->layers[i].member->size));
+            json_object_set_new(l, "digest", json_string(src->layers[i].digest));
+            json_array_append_new(layers, l);
+        }
+        json_object_set(m, "config", config);
+        json_object_set(m, "layers", layers);
+        src->manifest = gojson_encode(m, 0);
+    }
+    json_decref(config);
+    json_decref(layers);
+    json_decref(m);
+    if (src->manifest == NULL)
+        return dockarch_services()->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", src->ref.label);
+    src->manifest_len = strlen(src->manifest);
+    return FERRY_OK;
+}
+
+int dockarch_open_source(ferry_ctx *ctx, const char *reference, ferry_image_source **out)
+{
+    const ferry_services *svc = dockarch_services();
+    *out = NULL;
+    dockarch_source *src = calloc(1, sizeof *src);
+    if (src == NULL)
+        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "docker-archive: out of memory");
+    src->base.ops = &dockarch_source_ops;
+    src->ar.fd = -1;
+    int status = dockarch_reference_parse(ctx, reference, &src->ref);
+    if (status == FERRY_OK)
+        status = dockarch_archive_open(ctx, src->ref.label, src->ref.path, &src->ar);
+    json_t *items = NULL, *item = NULL;
+    if (status == FERRY_OK)
+        status = dockarch_manifest_load(ctx, &src->ar, &items);
+    if (status == FERRY_OK)
+        status = dockarch_manifest_select(ctx, &src->ref, items, &item);
+    if (status == FERRY_OK)
+        status = dockarch_source_load(ctx, src, item);
+    if (status == FERRY_OK)
+        status = dockarch_source_synthesise(ctx, src);
+    json_decref(items);
+    if (status != FERRY_OK) {
+        dockarch_source_close(&src->base, ctx);
+        return status;
+    }
+    *out = &src->base;
+    return FERRY_OK;
+}
