@@ -222,6 +222,29 @@ def s_reg_reg(env):
                                      reg(env, f"mount-{tool}-{rnd}-{time.time_ns()}:latest"))
 
 
+def s_reg_darch(env):
+    src = reg(env, "big:latest")
+
+    def run(tool, rnd):
+        out = fresh(env, tool, rnd, "rda") + ".tar"
+        if os.path.exists(out):
+            os.unlink(out)
+        return env.cmd(tool, "copy", "-q", "--src-tls-verify=false", src, f"docker-archive:{out}:bench/big:latest")
+    return run
+
+
+def s_darch_oci(env):
+    big = env.big_layout()
+    archive = os.path.join(env.work, "fixtures", os.path.basename(big) + ".docker.tar")
+    if not os.path.exists(archive):
+        log(f"making the docker-archive fixture {archive}")
+        subprocess.run(env.cmd("skopeo", "copy", "-q", f"oci:{big}:big", f"docker-archive:{archive}.tmp:bench/big:latest"),
+                       check=True, env=env.tool_env("skopeo"))
+        os.rename(archive + ".tmp", archive)
+    return lambda tool, rnd: env.cmd(tool, "copy", "-q", f"docker-archive:{archive}",
+                                     f"oci:{fresh(env, tool, rnd, 'dao')}:big")
+
+
 def s_inspect_remote(env):
     src = reg(env, "big:latest", proxied=True)
     return lambda tool, rnd: env.cmd(tool, "inspect", "--tls-verify=false", src)
@@ -252,8 +275,8 @@ SCENARIOS = [
     ("small-remote", "copy of 12 small images over the latency proxy", {"docker"}, s_small_remote),
     ("inspect-local", "P8 inspect of a local image", set(), s_inspect_local),
     ("registry-storage", "P3 registry → containers-storage", {"docker", "containers-storage"}, None),
-    ("registry-docker-archive", "P4 registry → docker-archive", {"docker", "docker-archive"}, None),
-    ("docker-archive-oci", "P5 docker-archive → oci (gzip 465 MB)", {"docker-archive"}, None),
+    ("registry-docker-archive", "P4 registry → docker-archive", {"docker", "docker-archive"}, s_reg_darch),
+    ("docker-archive-oci", "P5 docker-archive → oci (gzip 465 MB)", {"docker-archive"}, s_darch_oci),
     ("oci-zstd", "P6 oci gzip → oci zstd", {"zstd"}, None),
     ("sync-remote", "P7 sync of 12 small images over the latency proxy", {"docker", "sync"}, None),
 ]
