@@ -71,6 +71,22 @@ static int plugin_util_append_component(char **res, const char *comp, size_t n)
     return 0;
 }
 
+int plugin_util_policy_path(const ferry_services *svc, ferry_ctx *ctx, const char *label, const char *path, char *buf,
+                            size_t cap)
+{
+    char *resolved = plugin_util_resolve_path(path);
+    if (resolved == NULL)
+        return plugin_util_errno_error(svc, ctx, errno, label, "resolving", path);
+    size_t n = strlen(resolved);
+    int status = FERRY_OK;
+    if (n >= cap)
+        status = svc->set_error(ctx, FERRY_ERR_TOO_LARGE, "%s: resolved path too long", label);
+    else
+        memcpy(buf, resolved, n + 1);
+    free(resolved);
+    return status;
+}
+
 char *plugin_util_resolve_path(const char *path)
 {
     if (path == NULL || path[0] == '\0') {

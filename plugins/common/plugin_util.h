@@ -42,6 +42,11 @@ const char *plugin_util_strerror(int err, char *buf, size_t cap);
  * NULL with errno set. */
 char *plugin_util_resolve_path(const char *path);
 
+/* policy_identity of path-based transports: the resolved path written into
+ * buf; errors name `label` (e.g. "dir:/x"). */
+int plugin_util_policy_path(const ferry_services *svc, ferry_ctx *ctx, const char *label, const char *path, char *buf,
+                            size_t cap);
+
 /* Splits a validated digest "ALG:HEX": copies ALG into alg (cap bytes) and
  * points *hex into digest. Returns 0, or -1 when the digest is not valid
  * according to svc->digest_is_valid (never use such a digest as a path). */

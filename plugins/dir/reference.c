@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 int dir_validate_reference(ferry_ctx *ctx, const char *reference)
@@ -20,15 +21,7 @@ int dir_policy_identity(ferry_ctx *ctx, const char *reference, char *buf, size_t
     int status = dir_validate_reference(ctx, reference);
     if (status != FERRY_OK)
         return status;
-    char *resolved = plugin_util_resolve_path(reference);
-    if (resolved == NULL)
-        return plugin_util_errno_error(svc, ctx, errno, "dir", "resolving", reference);
-    size_t n = strlen(resolved);
-    if (n >= cap) {
-        free(resolved);
-        return svc->set_error(ctx, FERRY_ERR_TOO_LARGE, "dir:%s: resolved path too long", reference);
-    }
-    memcpy(buf, resolved, n + 1);
-    free(resolved);
-    return FERRY_OK;
+    char label[512];
+    snprintf(label, sizeof(label), "dir:%.500s", reference);
+    return plugin_util_policy_path(svc, ctx, label, reference, buf, cap);
 }

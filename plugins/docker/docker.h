@@ -11,15 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "docker_name.h"
 #include "plugin_util.h"
 
 /* Limits on what a registry may make us hold in memory (CVE-2020-1702). */
 #define DOCKER_MANIFEST_MAX (4 * 1024 * 1024)
 #define DOCKER_SMALL_BODY_MAX (1024 * 1024) /* error and token bodies */
 #define DOCKER_TAGS_BODY_MAX (8 * 1024 * 1024) /* one page of a tag list */
-
-#define DOCKER_IO "docker.io"
-#define DOCKER_IO_API_HOST "registry-1.docker.io"
 
 #define DOCKER_MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
 #define DOCKER_MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
@@ -35,25 +33,13 @@
 /* module.c — the services table the core handed to ferry_module_init. */
 const ferry_services *docker_services(void);
 
-/* ---- reference.c: "//NAME[:TAG|@DIGEST]" as containers/image parses it ---- */
-
-typedef struct docker_reference {
-    char *label;     /* "docker:" + the reference as given, for messages */
-    char *domain;    /* "docker.io", "localhost:5000": credentials, certs.d, registries.conf */
-    char *api_host;  /* host[:port] the API is served on ("registry-1.docker.io" for docker.io) */
-    char *path;      /* repository, e.g. "library/busybox" */
-    char *tag;       /* NULL for digest references */
-    char *digest;    /* NULL for tag references */
-    char *canonical; /* "docker.io/library/busybox:latest" */
-    int name_only;   /* neither tag nor digest given (":latest" implied) */
-} docker_reference;
+/* ---- reference.c: "//NAME[:TAG|@DIGEST]" (parser: plugins/common/docker_name.c) ---- */
 
 /* Parses `text` (the part after "docker:"); on failure reports a one-line
  * FERRY_ERR_INVALID on ctx. Release with docker_reference_free. */
 int docker_reference_parse(ferry_ctx *ctx, const char *text, docker_reference *out);
 /* The same without reporting: 0 or -1 (for references read from blob infos). */
 int docker_reference_parse_quiet(const char *text, docker_reference *out);
-void docker_reference_free(docker_reference *ref);
 /* A registry alone ("host[:port]", for login): path "" and no tag. */
 int docker_reference_for_registry(ferry_ctx *ctx, const char *registry, docker_reference *out);
 int docker_validate_reference(ferry_ctx *ctx, const char *reference);

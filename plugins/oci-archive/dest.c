@@ -50,12 +50,10 @@ typedef struct ociarch_dest {
     size_t n_written, cap_written;
 } ociarch_dest;
 
-static const char *const ociarch_dest_types[] = {OCI_MEDIA_TYPE_MANIFEST, OCI_MEDIA_TYPE_INDEX, NULL};
-
 static const char *const *ociarch_dest_manifest_types(ferry_image_dest *dest)
 {
     (void)dest;
-    return ociarch_dest_types;
+    return oci_destination_manifest_types;
 }
 
 static int ociarch_dest_desired_layer_compression(ferry_image_dest *dest)
@@ -434,15 +432,8 @@ int ociarch_open_destination(ferry_ctx *ctx, const char *reference, ferry_image_
     dst->base.ops = &ociarch_dest_ops;
     dst->svc = svc;
     dst->fd = dst->parentfd = -1;
-    const char *accept = svc->get_option(ctx, "oci-accept-uncompressed-layers");
-    /* As for oci: (containers/image compresses uncompressed layers). */
-    dst->compression = accept != NULL && strcmp(accept, "true") == 0 ? FERRY_COMPRESSION_PRESERVE
-                                                                      : FERRY_COMPRESSION_COMPRESS;
-    int status = oci_reference_parse_as(ctx, OCIARCH_TRANSPORT, reference, &dst->ref);
-    if (status == FERRY_OK && dst->ref.index >= 0)
-        status = svc->set_error(ctx, FERRY_ERR_INVALID,
-                                "%s: a destination reference must not contain a manifest index (@%ld)",
-                                dst->ref.label, dst->ref.index);
+    dst->compression = oci_destination_compression(ctx);
+    int status = oci_destination_reference(ctx, OCIARCH_TRANSPORT, reference, &dst->ref);
     if (status == FERRY_OK)
         status = ociarch_dest_open_file(dst, ctx);
     if (status == FERRY_OK)

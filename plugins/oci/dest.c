@@ -50,12 +50,10 @@ typedef struct oci_dest {
     char stage_name[PLUGIN_UTIL_TMPNAME_MAX]; /* in rootfd; "" when staging is the new layout's blobs/ */
 } oci_dest;
 
-static const char *const oci_dest_types[] = {OCI_MEDIA_TYPE_MANIFEST, OCI_MEDIA_TYPE_INDEX, NULL};
-
 static const char *const *oci_dest_manifest_types(ferry_image_dest *dest)
 {
     (void)dest;
-    return oci_dest_types;
+    return oci_destination_manifest_types;
 }
 
 static int oci_dest_desired_layer_compression(ferry_image_dest *dest)
@@ -438,15 +436,8 @@ int oci_open_destination(ferry_ctx *ctx, const char *reference, ferry_image_dest
     dst->base.ops = &oci_dest_ops;
     dst->svc = svc;
     dst->layoutfd = dst->parentfd = dst->newfd = dst->rootfd = dst->stagefd = -1;
-    const char *accept = svc->get_option(ctx, "oci-accept-uncompressed-layers");
-    /* containers/image compresses uncompressed layers for oci by default. */
-    dst->compression = accept != NULL && strcmp(accept, "true") == 0 ? FERRY_COMPRESSION_PRESERVE
-                                                                      : FERRY_COMPRESSION_COMPRESS;
-    int status = oci_reference_parse(ctx, reference, &dst->ref);
-    if (status == FERRY_OK && dst->ref.index >= 0)
-        status = svc->set_error(ctx, FERRY_ERR_INVALID,
-                                "%s: a destination reference must not contain a manifest index (@%ld)",
-                                dst->ref.label, dst->ref.index);
+    dst->compression = oci_destination_compression(ctx);
+    int status = oci_destination_reference(ctx, "oci", reference, &dst->ref);
     if (status == FERRY_OK) {
         struct stat st;
         if (stat(dst->ref.path, &st) == 0)

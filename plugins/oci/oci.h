@@ -37,6 +37,13 @@ int oci_reference_parse(ferry_ctx *ctx, const char *reference, oci_reference *ou
 /* The same syntax for another transport of layouts (oci-archive): label and
  * messages start with "TRANSPORT:". */
 int oci_reference_parse_as(ferry_ctx *ctx, const char *transport, const char *reference, oci_reference *out);
+
+/* What oci: and oci-archive: destinations share: the reference (a name, never
+ * @N), the manifest types a layout stores, and the layer compression asked for
+ * by the "oci-accept-uncompressed-layers" option. */
+int oci_destination_reference(ferry_ctx *ctx, const char *transport, const char *reference, oci_reference *out);
+extern const char *const oci_destination_manifest_types[];
+int oci_destination_compression(ferry_ctx *ctx);
 void oci_reference_free(oci_reference *ref);
 int oci_validate_reference(ferry_ctx *ctx, const char *reference);
 int oci_policy_identity(ferry_ctx *ctx, const char *reference, char *buf, size_t cap);

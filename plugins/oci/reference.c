@@ -61,6 +61,25 @@ int oci_reference_parse(ferry_ctx *ctx, const char *reference, oci_reference *ou
     return oci_reference_parse_as(ctx, "oci", reference, out);
 }
 
+const char *const oci_destination_manifest_types[] = {OCI_MEDIA_TYPE_MANIFEST, OCI_MEDIA_TYPE_INDEX, NULL};
+
+int oci_destination_reference(ferry_ctx *ctx, const char *transport, const char *reference, oci_reference *out)
+{
+    int status = oci_reference_parse_as(ctx, transport, reference, out);
+    if (status == FERRY_OK && out->index >= 0)
+        status = oci_services()->set_error(ctx, FERRY_ERR_INVALID,
+                                           "%s: a destination reference must not contain a manifest index (@%ld)",
+                                           out->label, out->index);
+    return status;
+}
+
+int oci_destination_compression(ferry_ctx *ctx)
+{
+    /* containers/image compresses uncompressed layers for OCI layouts unless told not to. */
+    const char *accept = oci_services()->get_option(ctx, "oci-accept-uncompressed-layers");
+    return accept != NULL && strcmp(accept, "true") == 0 ? FERRY_COMPRESSION_PRESERVE : FERRY_COMPRESSION_COMPRESS;
+}
+
 int oci_reference_parse_as(ferry_ctx *ctx, const char *transport, const char *reference, oci_reference *out)
 {
     const ferry_services *svc = oci_services();
@@ -131,17 +150,8 @@ int oci_policy_identity_as(ferry_ctx *ctx, const char *transport, const char *re
     const ferry_services *svc = oci_services();
     oci_reference ref;
     int status = oci_reference_parse_as(ctx, transport, reference, &ref);
-    if (status == FERRY_OK) {
-        char *resolved = plugin_util_resolve_path(ref.path);
-        if (resolved == NULL) {
-            status = plugin_util_errno_error(svc, ctx, errno, ref.label, "resolving", ref.path);
-        } else if (strlen(resolved) >= cap) {
-            status = svc->set_error(ctx, FERRY_ERR_TOO_LARGE, "%s: resolved path too long", ref.label);
-        } else {
-            memcpy(buf, resolved, strlen(resolved) + 1);
-        }
-        free(resolved);
-    }
+    if (status == FERRY_OK)
+        status = plugin_util_policy_path(svc, ctx, ref.label, ref.path, buf, cap);
     oci_reference_free(&ref);
     return status;
 }
