@@ -176,3 +176,51 @@ int plugin_util_errno_error(const ferry_services *svc, ferry_ctx *ctx, int err, 
     return svc->set_error(ctx, status, "%s: %s %s: %s", label, action, path,
                           plugin_util_strerror(err, buf, sizeof buf));
 }
+
+/* ---- archive member names ---- */
+
+char *plugin_util_archive_path(const char *base, size_t base_len, const char *name)
+{
+    if (name == NULL || name[0] == '/') {
+        errno = EPERM;
+        return NULL;
+    }
+    size_t cap = (base != NULL ? base_len : 0) + strlen(name) + 2;
+    char *out = malloc(cap);
+    if (out == NULL)
+        return NULL;
+    size_t len = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        const char *p = pass == 0 ? base : name;
+        const char *stop = pass == 0 ? (base != NULL ? base + base_len : NULL) : name + strlen(name);
+        while (p != NULL && p < stop) {
+            const char *slash = memchr(p, '/', (size_t)(stop - p));
+            size_t n = slash != NULL ? (size_t)(slash - p) : (size_t)(stop - p);
+            if (n == 2 && p[0] == '.' && p[1] == '.') {
+                /* A link target may step back inside its own tree; names never. */
+                if (base == NULL || len == 0) {
+                    free(out);
+                    errno = EPERM;
+                    return NULL;
+                }
+                while (len > 0 && out[len - 1] != '/')
+                    len--;
+                if (len > 0)
+                    len--;
+            } else if (n > 0 && !(n == 1 && p[0] == '.')) {
+                if (len > 0)
+                    out[len++] = '/';
+                memcpy(out + len, p, n);
+                len += n;
+            }
+            p += n + (slash != NULL ? 1 : 0);
+        }
+    }
+    out[len] = '\0';
+    if (len == 0) { /* "." or "./": the archive's root, never a member */
+        free(out);
+        errno = EPERM;
+        return NULL;
+    }
+    return out;
+}

@@ -42,6 +42,13 @@ const char *plugin_util_strerror(int err, char *buf, size_t cap);
  * NULL with errno set. */
 char *plugin_util_resolve_path(const char *path);
 
+/* A tar member name or link target made canonical: "." and empty components
+ * dropped, ".." popped. `base` (base_len bytes; NULL for names and hard-link
+ * targets) is the directory of a symlink, whose target may step back inside
+ * the archive. NULL with errno EPERM when the result is absolute, climbs
+ * out or names the root; NULL with ENOMEM when memory ran out. malloc'd. */
+char *plugin_util_archive_path(const char *base, size_t base_len, const char *name);
+
 /* policy_identity of path-based transports: the resolved path written into
  * buf; errors name `label` (e.g. "dir:/x"). */
 int plugin_util_policy_path(const ferry_services *svc, ferry_ctx *ctx, const char *label, const char *path, char *buf,
@@ -99,6 +106,12 @@ int plugin_util_fsync_dir(int dirfd);
  * "LABEL: WHAT not found (PATH)" where PATH is dirpath/name. */
 int plugin_util_open_reader(const ferry_services *svc, ferry_ctx *ctx, int dirfd, const char *dirpath,
                             const char *name, const char *label, const char *what, ferry_reader **out);
+
+/* A reader over bytes [offset, offset + size) of fd, which stays the
+ * caller's and is only read with pread (so readers of one archive run in
+ * parallel). A file that ends early gives FERRY_ERR_IO naming path. */
+int plugin_util_range_reader(const ferry_services *svc, ferry_ctx *ctx, int fd, int64_t offset, int64_t size,
+                             const char *label, const char *path, ferry_reader **out);
 
 /* What plugin_util_receive_blob leaves behind: a complete, fsynced
  * temporary file in the directory it was given, and the blob's identity. */

@@ -111,3 +111,85 @@ int plugin_util_open_reader(const ferry_services *svc, ferry_ctx *ctx, int dirfd
     *out = &r->base;
     return FERRY_OK;
 }
+
+/* ---- a byte range of a shared file (archive members), read with pread ---- */
+
+typedef struct plugin_util_range_reader_t {
+    ferry_reader base;
+    const ferry_services *svc;
+    int fd; /* the caller's, shared: pread only */
+    int64_t offset, size, pos;
+    char *label;
+    char *path;
+} plugin_util_range_reader_t;
+
+static int plugin_util_range_read(ferry_reader *reader, ferry_ctx *ctx, void *buf, size_t len, size_t *nread, int *eos)
+{
+    plugin_util_range_reader_t *r = (plugin_util_range_reader_t *)reader;
+    *nread = 0;
+    *eos = 0;
+    int64_t left = r->size - r->pos;
+    if (left <= 0) {
+        *eos = 1;
+        return FERRY_OK;
+    }
+    if ((uint64_t)len > (uint64_t)left)
+        len = (size_t)left;
+    for (;;) {
+        ssize_t n = pread(r->fd, buf, len, (off_t)(r->offset + r->pos));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return plugin_util_errno_error(r->svc, ctx, errno, r->label, "reading", r->path);
+        if (n == 0) /* shrunk underneath us */
+            return r->svc->set_error(ctx, FERRY_ERR_IO, "%s: %s ends early (truncated)", r->label, r->path);
+        r->pos += n;
+        *nread = (size_t)n;
+        *eos = r->pos >= r->size;
+        return FERRY_OK;
+    }
+}
+
+static void plugin_util_range_close(ferry_reader *reader)
+{
+    plugin_util_range_reader_t *r = (plugin_util_range_reader_t *)reader;
+    free(r->label);
+    free(r->path);
+    free(r);
+}
+
+static int64_t plugin_util_range_size(ferry_reader *reader)
+{
+    return ((plugin_util_range_reader_t *)reader)->size;
+}
+
+static const ferry_reader_ops plugin_util_range_ops = {
+    .struct_size = sizeof(ferry_reader_ops),
+    .read = plugin_util_range_read,
+    .close = plugin_util_range_close,
+    .digest = NULL,
+    .size = plugin_util_range_size,
+};
+
+int plugin_util_range_reader(const ferry_services *svc, ferry_ctx *ctx, int fd, int64_t offset, int64_t size,
+                             const char *label, const char *path, ferry_reader **out)
+{
+    *out = NULL;
+    plugin_util_range_reader_t *r = calloc(1, sizeof *r);
+    if (r != NULL) {
+        r->label = strdup(label);
+        r->path = strdup(path);
+    }
+    if (r == NULL || r->label == NULL || r->path == NULL) {
+        if (r != NULL)
+            plugin_util_range_close(&r->base);
+        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", label);
+    }
+    r->base.ops = &plugin_util_range_ops;
+    r->svc = svc;
+    r->fd = fd;
+    r->offset = offset;
+    r->size = size;
+    *out = &r->base;
+    return FERRY_OK;
+}

@@ -64,51 +64,6 @@ static int64_t dockarch_tar_number(const unsigned char *f, size_t n)
     return v;
 }
 
-/* Lexically normalises `name` relative to directory `base` (NULL: root):
- * drops "." and empty components, pops "..". NULL when the result would be
- * absolute or leave the archive, or when out of memory (errno). */
-static char *dockarch_resolve(const char *base, size_t base_len, const char *name)
-{
-    if (name[0] == '/') {
-        errno = EPERM;
-        return NULL;
-    }
-    size_t cap = base_len + strlen(name) + 2;
-    char *out = malloc(cap);
-    if (out == NULL)
-        return NULL;
-    size_t len = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        const char *p = pass == 0 ? base : name;
-        const char *end = pass == 0 ? (base != NULL ? base + base_len : NULL) : name + strlen(name);
-        if (p == NULL)
-            continue;
-        while (p < end) {
-            const char *slash = memchr(p, '/', (size_t)(end - p));
-            size_t n = slash != NULL ? (size_t)(slash - p) : (size_t)(end - p);
-            if (n == 2 && p[0] == '.' && p[1] == '.') {
-                if (len == 0) {
-                    free(out);
-                    errno = EPERM;
-                    return NULL;
-                }
-                while (len > 0 && out[len - 1] != '/')
-                    len--;
-                if (len > 0)
-                    len--;
-            } else if (n > 0 && !(n == 1 && p[0] == '.')) {
-                if (len > 0)
-                    out[len++] = '/';
-                memcpy(out + len, p, n);
-                len += n;
-            }
-            p += n + (slash != NULL ? 1 : 0);
-        }
-    }
-    out[len] = '\0';
-    return out;
-}
-
 /* Pulls a pipe into an unlinked file in tmpdir so that it can be indexed. */
 static int dockarch_spool(ferry_ctx *ctx, const char *label, int in, int *out)
 {
@@ -288,7 +243,7 @@ static int dockarch_index(ferry_ctx *ctx, dockarch_archive *ar, int64_t file_siz
                  : type == '2'                             ? DOCKARCH_MEMBER_SYMLINK
                  : type == '1'                             ? DOCKARCH_MEMBER_HARDLINK
                                                            : DOCKARCH_MEMBER_OTHER;
-        m.name = dockarch_resolve(NULL, 0, raw_name);
+        m.name = plugin_util_archive_path(NULL, 0, raw_name);
         if (m.name == NULL && errno == EPERM) {
             status = svc->set_error(ctx, FERRY_ERR_INVALID, "%s: member \"%s\" points outside the archive",
                                     ar->label, raw_name);
@@ -297,9 +252,9 @@ static int dockarch_index(ferry_ctx *ctx, dockarch_archive *ar, int64_t file_siz
         if (m.name != NULL && m.type == DOCKARCH_MEMBER_SYMLINK) {
             /* A symlink's target is relative to the directory holding it. */
             const char *slash = strrchr(m.name, '/');
-            m.link = dockarch_resolve(m.name, slash != NULL ? (size_t)(slash - m.name) : 0, raw_link);
+            m.link = plugin_util_archive_path(m.name, slash != NULL ? (size_t)(slash - m.name) : 0, raw_link);
         } else if (m.name != NULL && m.type == DOCKARCH_MEMBER_HARDLINK) {
-            m.link = dockarch_resolve(NULL, 0, raw_link);
+            m.link = plugin_util_archive_path(NULL, 0, raw_link);
         }
         if (m.name != NULL && (m.type == DOCKARCH_MEMBER_SYMLINK || m.type == DOCKARCH_MEMBER_HARDLINK) &&
             m.link == NULL) {
@@ -391,7 +346,7 @@ void dockarch_archive_close(dockarch_archive *ar)
 
 const dockarch_member *dockarch_archive_find(const dockarch_archive *ar, const char *name)
 {
-    char *want = dockarch_resolve(NULL, 0, name);
+    char *want = plugin_util_archive_path(NULL, 0, name);
     if (want == NULL)
         return NULL;
     const dockarch_member *found = NULL;
@@ -470,61 +425,10 @@ out:
     return status;
 }
 
-typedef struct dockarch_member_reader {
-    ferry_reader base;
-    int fd; /* the archive's: not owned */
-    int64_t pos, end, size;
-    const char *label; /* the source's: readers close before it */
-} dockarch_member_reader;
-
-static int dockarch_member_read(ferry_reader *reader, ferry_ctx *ctx, void *buf, size_t len, size_t *nread,
-                                int *eos)
-{
-    dockarch_member_reader *r = (dockarch_member_reader *)reader;
-    size_t want = r->end - r->pos < (int64_t)len ? (size_t)(r->end - r->pos) : len;
-    size_t got = 0;
-    if (dockarch_pread_full(r->fd, buf, want, r->pos, &got) != 0)
-        return plugin_util_errno_error(dockarch_services(), ctx, errno, r->label, "reading", r->label);
-    if (got != want)
-        return dockarch_services()->set_error(ctx, FERRY_ERR_IO, "%s: archive shrank while reading", r->label);
-    r->pos += (int64_t)got;
-    *nread = got;
-    *eos = r->pos >= r->end;
-    return FERRY_OK;
-}
-
-static void dockarch_member_close(ferry_reader *reader)
-{
-    free(reader);
-}
-
-static int64_t dockarch_member_size(ferry_reader *reader)
-{
-    return ((dockarch_member_reader *)reader)->size;
-}
-
-static const ferry_reader_ops dockarch_member_reader_ops = {
-    .struct_size = sizeof(ferry_reader_ops),
-    .read = dockarch_member_read,
-    .close = dockarch_member_close,
-    .digest = NULL,
-    .size = dockarch_member_size,
-};
-
 int dockarch_archive_reader(ferry_ctx *ctx, const dockarch_archive *ar, const dockarch_member *m,
                             ferry_reader **out)
 {
-    dockarch_member_reader *r = calloc(1, sizeof *r);
-    if (r == NULL)
-        return dockarch_services()->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", ar->label);
-    r->base.ops = &dockarch_member_reader_ops;
-    r->fd = ar->fd;
-    r->pos = m->offset;
-    r->end = m->offset + m->size;
-    r->size = m->size;
-    r->label = ar->label;
-    *out = &r->base;
-    return FERRY_OK;
+    return plugin_util_range_reader(dockarch_services(), ctx, ar->fd, m->offset, m->size, ar->label, ar->label, out);
 }
 
 int dockarch_tar_header(unsigned char block[DOCKARCH_TAR_BLOCK], const char *name, int64_t size, char type,

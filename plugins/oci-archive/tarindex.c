@@ -23,50 +23,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Normalised copy of a member name or link target, resolved against `base`
- * (the directory of a symlink; NULL for member names and hard links); NULL
- * when it is absolute or climbs out of the archive. */
-static char *ociarch_normalise(const char *base, const char *name)
-{
-    if (name == NULL || name[0] == '/')
-        return NULL;
-    size_t cap = (base != NULL ? strlen(base) : 0) + strlen(name) + 2;
-    char *out = malloc(cap);
-    if (out == NULL)
-        return NULL;
-    size_t len = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        const char *p = pass == 0 ? base : name;
-        while (p != NULL && *p != '\0') {
-            const char *end = strchr(p, '/');
-            size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
-            if (n == 2 && p[0] == '.' && p[1] == '.') {
-                /* A symlink may step back inside its own tree; names never. */
-                if (base == NULL || len == 0) {
-                    free(out);
-                    return NULL;
-                }
-                while (len > 0 && out[len - 1] != '/')
-                    len--;
-                if (len > 0)
-                    len--;
-            } else if (n > 0 && !(n == 1 && p[0] == '.')) {
-                if (len > 0)
-                    out[len++] = '/';
-                memcpy(out + len, p, n);
-                len += n;
-            }
-            p = end != NULL ? end + 1 : p + n;
-        }
-    }
-    out[len] = '\0';
-    if (len == 0) { /* "." or "./": the archive root, never a member we serve */
-        free(out);
-        return NULL;
-    }
-    return out;
-}
-
 /* The directory part of a normalised name ("" at the top). */
 static char *ociarch_dirname(const char *name)
 {
@@ -139,7 +95,7 @@ static int ociarch_index_entry(const ferry_services *svc, ferry_ctx *ctx, const 
     if (raw == NULL)
         return svc->set_error(ctx, FERRY_ERR_INVALID, "%s: archive member without a usable name", label);
     errno = 0;
-    char *name = ociarch_normalise(NULL, raw);
+    char *name = plugin_util_archive_path(NULL, 0, raw);
     if (name == NULL) {
         /* The archive root itself ("./") is harmless; anything else is not. */
         if (strspn(raw, "./") == strlen(raw) && strstr(raw, "..") == NULL && raw[0] != '/' &&
@@ -157,8 +113,8 @@ static int ociarch_index_entry(const ferry_services *svc, ferry_ctx *ctx, const 
     int64_t pos = archive_read_header_position(a);
     if (hardlink != NULL || symlink != NULL) {
         char *dir = symlink != NULL ? ociarch_dirname(name) : NULL;
-        char *target = hardlink != NULL ? ociarch_normalise(NULL, hardlink)
-                                        : dir != NULL ? ociarch_normalise(dir[0] != '\0' ? dir : NULL, symlink)
+        char *target = hardlink != NULL ? plugin_util_archive_path(NULL, 0, hardlink)
+                                        : dir != NULL ? plugin_util_archive_path(dir[0] != '\0' ? dir : NULL, strlen(dir), symlink)
                                                       : NULL;
         /* A symlink to "." or a directory inside is harmless but useless. */
         if (target == NULL && (symlink == NULL || symlink[0] == '/' || strstr(symlink, "..") != NULL))
@@ -351,84 +307,10 @@ int ociarch_tar_find(const ferry_services *svc, ferry_ctx *ctx, const char *labe
 
 /* ---- member readers ---- */
 
-typedef struct ociarch_reader {
-    ferry_reader base;
-    const ferry_services *svc;
-    int fd; /* the archive's, shared: pread only */
-    int64_t offset, size, pos;
-    char *label;
-    char *path;
-} ociarch_reader;
-
-static int ociarch_reader_read(ferry_reader *reader, ferry_ctx *ctx, void *buf, size_t len, size_t *nread, int *eos)
-{
-    ociarch_reader *r = (ociarch_reader *)reader;
-    *nread = 0;
-    *eos = 0;
-    int64_t left = r->size - r->pos;
-    if (left <= 0) {
-        *eos = 1;
-        return FERRY_OK;
-    }
-    if ((uint64_t)len > (uint64_t)left)
-        len = (size_t)left;
-    for (;;) {
-        ssize_t n = pread(r->fd, buf, len, (off_t)(r->offset + r->pos));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return plugin_util_errno_error(r->svc, ctx, errno, r->label, "reading", r->path);
-        if (n == 0) /* shrunk underneath us */
-            return r->svc->set_error(ctx, FERRY_ERR_IO, "%s: %s: archive is truncated", r->label, r->path);
-        r->pos += n;
-        *nread = (size_t)n;
-        *eos = r->pos >= r->size;
-        return FERRY_OK;
-    }
-}
-
-static void ociarch_reader_close(ferry_reader *reader)
-{
-    ociarch_reader *r = (ociarch_reader *)reader;
-    free(r->label);
-    free(r->path);
-    free(r);
-}
-
-static int64_t ociarch_reader_size(ferry_reader *reader)
-{
-    return ((ociarch_reader *)reader)->size;
-}
-
-static const ferry_reader_ops ociarch_reader_ops = {
-    .struct_size = sizeof(ferry_reader_ops),
-    .read = ociarch_reader_read,
-    .close = ociarch_reader_close,
-    .digest = NULL,
-    .size = ociarch_reader_size,
-};
-
 int ociarch_tar_reader(const ferry_services *svc, ferry_ctx *ctx, const char *label, const ociarch_tar *tar,
                        const ociarch_member *m, ferry_reader **out)
 {
-    *out = NULL;
-    ociarch_reader *r = calloc(1, sizeof *r);
-    if (r != NULL) {
-        r->label = strdup(label);
-        r->path = strdup(tar->path);
-    }
-    if (r == NULL || r->label == NULL || r->path == NULL) {
-        if (r != NULL)
-            ociarch_reader_close(&r->base);
-        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", label);
-    }
-    r->base.ops = &ociarch_reader_ops;
-    r->svc = svc;
-    r->fd = tar->fd;
-    r->offset = m->offset;
-    r->size = m->size;
-    *out = &r->base;
-    return FERRY_OK;
+    return plugin_util_range_reader(svc, ctx, tar->fd, m->offset, m->size, label, tar->path, out);
 }
 
 int ociarch_tar_slurp(const ferry_services *svc, ferry_ctx *ctx, const char *label, const ociarch_tar *tar,
