@@ -78,9 +78,6 @@ const dockarch_member *dockarch_archive_find(const dockarch_archive *ar, const c
 /* Reads a whole member of at most max bytes (NUL-terminated copy). */
 int dockarch_archive_read(ferry_ctx *ctx, const dockarch_archive *ar, const dockarch_member *m, size_t max,
                           char **data);
-/* sha256 of a member's bytes. */
-int dockarch_archive_digest(ferry_ctx *ctx, const dockarch_archive *ar, const dockarch_member *m, char *out,
-                            size_t cap);
 /* A reader over a member's bytes (pread: readers are independent). */
 int dockarch_archive_reader(ferry_ctx *ctx, const dockarch_archive *ar, const dockarch_member *m,
                             ferry_reader **out);

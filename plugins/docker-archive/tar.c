@@ -391,40 +391,6 @@ int dockarch_archive_read(ferry_ctx *ctx, const dockarch_archive *ar, const dock
     return FERRY_OK;
 }
 
-int dockarch_archive_digest(ferry_ctx *ctx, const dockarch_archive *ar, const dockarch_member *m, char *out,
-                            size_t cap)
-{
-    const ferry_services *svc = dockarch_services();
-    ferry_hasher *hasher = svc->hasher_new("sha256");
-    char *buf = malloc(PLUGIN_UTIL_CHUNK);
-    int status = FERRY_OK;
-    if (hasher == NULL || buf == NULL) {
-        status = svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", ar->label);
-        goto out;
-    }
-    for (int64_t done = 0; done < m->size;) {
-        if (svc->cancelled(ctx)) {
-            status = svc->set_error(ctx, FERRY_ERR_CANCELLED, "%s: cancelled", ar->label);
-            goto out;
-        }
-        size_t want = m->size - done > PLUGIN_UTIL_CHUNK ? PLUGIN_UTIL_CHUNK : (size_t)(m->size - done);
-        size_t got;
-        if (dockarch_pread_full(ar->fd, buf, want, m->offset + done, &got) != 0 || got != want) {
-            status = svc->set_error(ctx, FERRY_ERR_IO, "%s: reading %s failed", ar->label, m->name);
-            goto out;
-        }
-        svc->hasher_update(hasher, buf, got);
-        done += (int64_t)got;
-    }
-    if (svc->hasher_final(hasher, out, cap) != FERRY_OK)
-        status = svc->set_error(ctx, FERRY_ERR_FAILED, "%s: hashing %s failed", ar->label, m->name);
-out:
-    if (hasher != NULL)
-        svc->hasher_free(hasher);
-    free(buf);
-    return status;
-}
-
 int dockarch_archive_reader(ferry_ctx *ctx, const dockarch_archive *ar, const dockarch_member *m,
                             ferry_reader **out)
 {

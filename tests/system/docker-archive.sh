@@ -125,7 +125,7 @@ bad "manifest.json naming a missing layer" "$W/missing.tar" "not in the archive"
 "$PYTHON3" -c 'import sys; b=bytearray(open(sys.argv[1],"rb").read()); b[600]^=1; open(sys.argv[2],"wb").write(b)' \
     "$T/layer0" "$B/$LAYER0"
 mkbad diffid
-bad "layer bytes not matching the DiffID" "$W/diffid.tar" "DiffID"
+bad "layer bytes not matching the DiffID" "$W/diffid.tar" "digest mismatch"
 
 # a failed write leaves neither the archive nor a temporary file
 run ferry copy -q "docker-archive:$W/diffid.tar" "docker-archive:$W/never.tar"
