@@ -137,12 +137,13 @@ int cmd_copy(ferry_app *app, const command *cmd, int argc, char **argv)
         goto out;
     }
     /* --additional-tag names more images in a location that holds several
-     * (docker-archive); anywhere else it would be silently meaningless. */
+     * (docker-archive, docker-daemon); anywhere else it would be silently
+     * meaningless. */
     const opt_value *extra = opt_get(&p, "additional-tag");
     if (extra->n_list > 0) {
         if (!(call.dst.transport->capabilities & FERRY_CAP_MULTI_IMAGE)) {
             snprintf(err, sizeof(err), "--additional-tag is only supported by destinations holding several images "
-                     "(docker-archive), not %s", call.dst.transport->name);
+                     "(docker-archive, docker-daemon), not %s", call.dst.transport->name);
             goto usage_error;
         }
         strbuf tags = STRBUF_INIT;

@@ -1,4 +1,5 @@
-/* core/copy/compress.c — gzip transforms over zlib. */
+/* core/copy/compress.c — gzip transforms: compression through gzpar's
+ * parallel block compressor, decompression over zlib's inflate. */
 #include "copy/compress.h"
 
 #include <stdio.h>
@@ -8,21 +9,21 @@
 
 struct transform {
     transform_kind kind;
-    z_stream z;
+    gzpar *gz;  /* compress */
+    z_stream z; /* decompress */
     int stream_end; /* decompress: current gzip member ended */
     int finished;
 };
 
-transform *transform_new(transform_kind kind)
+transform *transform_new(transform_kind kind, gzpar_pool *pool)
 {
     transform *t = calloc(1, sizeof(*t));
     if (t == NULL)
         return NULL;
     t->kind = kind;
-    int rc = kind == TRANSFORM_GZIP_COMPRESS
-                 ? deflateInit2(&t->z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY)
-                 : inflateInit2(&t->z, 16 + MAX_WBITS);
-    if (rc != Z_OK) {
+    int ok = kind == TRANSFORM_GZIP_COMPRESS ? (t->gz = gzpar_new(pool)) != NULL
+                                             : inflateInit2(&t->z, 16 + MAX_WBITS) == Z_OK;
+    if (!ok) {
         free(t);
         return NULL;
     }
@@ -34,7 +35,7 @@ void transform_free(transform *t)
     if (t == NULL)
         return;
     if (t->kind == TRANSFORM_GZIP_COMPRESS)
-        deflateEnd(&t->z);
+        gzpar_free(t->gz);
     else
         inflateEnd(&t->z);
     free(t);
@@ -43,19 +44,6 @@ void transform_free(transform *t)
 int compress_is_gzip(const uint8_t *data, size_t len)
 {
     return len >= 3 && data[0] == 0x1f && data[1] == 0x8b && data[2] == 0x08;
-}
-
-static int transform_deflate(transform *t, int finish, int *done, char *err, size_t errcap)
-{
-    int rc = deflate(&t->z, finish ? Z_FINISH : Z_NO_FLUSH);
-    if (rc == Z_STREAM_END) {
-        *done = 1;
-        return 0;
-    }
-    if (rc == Z_OK || rc == Z_BUF_ERROR)
-        return 0;
-    snprintf(err, errcap, "gzip compression failed (zlib error %d)", rc);
-    return -1;
 }
 
 static int transform_inflate(transform *t, int finish, int *done, char *err, size_t errcap)
@@ -95,12 +83,13 @@ int transform_run(transform *t, const uint8_t *in, size_t in_len, size_t *consum
                   size_t *produced, int finish, int *done, char *err, size_t errcap)
 {
     *done = 0;
+    if (t->kind == TRANSFORM_GZIP_COMPRESS)
+        return gzpar_run(t->gz, in, in_len, consumed, out, out_cap, produced, finish, done, err, errcap);
     t->z.next_in = (Bytef *)(uintptr_t)in;
     t->z.avail_in = (uInt)in_len;
     t->z.next_out = out;
     t->z.avail_out = (uInt)out_cap;
-    int rc = t->kind == TRANSFORM_GZIP_COMPRESS ? transform_deflate(t, finish, done, err, errcap)
-                                                 : transform_inflate(t, finish, done, err, errcap);
+    int rc = transform_inflate(t, finish, done, err, errcap);
     *consumed = in_len - t->z.avail_in;
     *produced = out_cap - t->z.avail_out;
     return rc;

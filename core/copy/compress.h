@@ -1,18 +1,22 @@
 /* core/copy/compress.h — streaming gzip compression and decompression used
  * when a destination wants layers in another form than the source has them.
- * Memory is fixed per stream (zlib state), whatever the data size. */
+ * Compression is parallel and reproducible (gzpar.h); decompression is one
+ * zlib stream. Memory is fixed per stream, whatever the data size. */
 #ifndef FERRY_CORE_COMPRESS_H
 #define FERRY_CORE_COMPRESS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "copy/gzpar.h"
+
 typedef struct transform transform;
 
 typedef enum transform_kind { TRANSFORM_GZIP_COMPRESS, TRANSFORM_GZIP_DECOMPRESS } transform_kind;
 
-/* NULL when out of memory. */
-transform *transform_new(transform_kind kind);
+/* NULL when out of memory. Compression runs its blocks on `pool` (may be
+ * NULL: on the caller's thread); decompression ignores it. */
+transform *transform_new(transform_kind kind, gzpar_pool *pool);
 void transform_free(transform *t);
 
 /* Feeds in[0..in_len) (may be 0) and writes up to out_cap bytes. *consumed and

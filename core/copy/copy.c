@@ -50,6 +50,7 @@ typedef struct copy_run {
     const copy_plan *plan;
     int status;
     char message[CTX_MESSAGE_MAX];
+    gzpar_pool *gz_pool; /* gzip workers shared by the layers being compressed; may be NULL */
 } copy_run;
 
 static void report_line(FILE *report, const char *fmt, const char *arg)
@@ -137,8 +138,11 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
                                   .has_transform = action != LAYER_KEEP || gunzip_for_dest,
                                   .transform = action == LAYER_COMPRESS ? TRANSFORM_GZIP_COMPRESS
                                                                         : TRANSFORM_GZIP_DECOMPRESS,
-                                  .expected_output_digest = run->supply_diff_ids || gunzip_for_dest ? job->diff_id
-                                                                                                    : NULL};
+                                  .expected_output_digest =
+                                      run->supply_diff_ids || gunzip_for_dest || action == LAYER_DECOMPRESS
+                                          ? job->diff_id
+                                          : NULL,
+                                  .compress_pool = run->gz_pool};
     ferry_reader *r = stream_pipeline_new(raw, &po);
     if (r == NULL)
         return ctx_fail(dctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", what);
@@ -531,8 +535,13 @@ static int copy_one_image(copy_run *run, const image_view *img, copy_options *op
     run->deliver_uncompressed = (dst->transport->capabilities & FERRY_CAP_NEEDS_UNCOMPRESSED) != 0;
     run->supply_diff_ids = (dst->transport->capabilities & FERRY_CAP_COMPUTES_DIFFIDS) != 0;
     run->needs_sizes = (dst->transport->capabilities & FERRY_CAP_NEEDS_BLOB_SIZE) != 0;
-    /* DiffIDs come from the config: only then must it arrive before the layers. */
-    run->config_fetched = run->supply_diff_ids || run->deliver_uncompressed;
+    /* DiffIDs come from the config: only then must it arrive before the layers.
+     * A gunzipped layer is checked against its DiffID too, since nothing else
+     * vouches for the bytes a destination stores uncompressed. */
+    int decompresses = 0;
+    for (size_t i = 0; i < plan.n_layers; i++)
+        decompresses |= plan.layers[i].action == LAYER_DECOMPRESS;
+    run->config_fetched = run->supply_diff_ids || run->deliver_uncompressed || decompresses;
     run->config_desc = &img->m->config;
     if (run->config_fetched) {
         rc = config_fetch(run, &img->m->config, &plan, sctx, &cfg);
@@ -633,6 +642,9 @@ int copy_image(const ferry_session *session, const copy_endpoint *src, const cop
     copy_run run = {.src = src, .dst = dst, .report = opts->report, .worker_session = *session};
     run.worker_session.aborted = &run.aborted;
     pthread_mutex_init(&run.lock, NULL);
+    /* Workers start only if a layer gets compressed; NULL (out of memory)
+     * compresses on the copying threads, with the same bytes. */
+    run.gz_pool = gzpar_pool_new(gzpar_default_threads());
     ferry_ctx sctx, dctx;
     ctx_init(&sctx, session, src->options);
     ctx_init(&dctx, session, dst->options);
@@ -691,6 +703,7 @@ out:
         run.source->ops->close(run.source, &sctx);
     signature_release(&sigs);
     fetched_image_release(&img);
+    gzpar_pool_free(run.gz_pool);
     pthread_mutex_destroy(&run.lock);
     return rc;
 }

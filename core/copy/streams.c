@@ -155,7 +155,8 @@ static int pipeline_verify(pipeline_reader *p, ferry_ctx *ctx)
 static int pipeline_verify_output(pipeline_reader *p, ferry_ctx *ctx)
 {
     if (p->expected_output_digest[0] && strcmp(p->out_digest, p->expected_output_digest) != 0)
-        return ctx_fail(ctx, FERRY_ERR_DIGEST_MISMATCH, "%s: uncompressed content hashes to %s, expected %s", p->what,
+        return ctx_fail(ctx, FERRY_ERR_DIGEST_MISMATCH,
+                        "%s: DiffID digest mismatch: uncompressed content hashes to %s, the config says %s", p->what,
                         p->out_digest, p->expected_output_digest);
     return FERRY_OK;
 }
@@ -287,7 +288,7 @@ ferry_reader *stream_pipeline_new(ferry_reader *source, const stream_pipeline_op
     if (p->in_hash == NULL)
         goto fail;
     if (opts->has_transform) {
-        p->xf = transform_new(opts->transform);
+        p->xf = transform_new(opts->transform, opts->compress_pool);
         p->out_hash = digest_hasher_new("sha256");
         p->inbuf = malloc(PIPELINE_INPUT_SIZE);
         if (p->xf == NULL || p->out_hash == NULL || p->inbuf == NULL)

@@ -28,6 +28,7 @@ typedef struct stream_pipeline_options {
     int has_transform;
     transform_kind transform;
     const char *expected_output_digest; /* e.g. a DiffID: verified before end of stream is reported; may be NULL */
+    gzpar_pool *compress_pool;          /* workers for TRANSFORM_GZIP_COMPRESS; NULL: the reader's thread */
 } stream_pipeline_options;
 
 /* Wraps `source` (ownership moves to the pipeline, which closes it). The

@@ -85,6 +85,66 @@ int plugin_util_create_temp(int dirfd, const char *prefix, char *name, size_t ca
     return -1;
 }
 
+int plugin_util_staged_open(int dirfd, const char *prefix, plugin_util_staged *st)
+{
+    st->tmpname[0] = '\0';
+    st->unnamed = 0;
+    if (access("/proc/self/fd", X_OK) == 0) {
+        int fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            st->unnamed = 1;
+            snprintf(st->tmpname, sizeof st->tmpname, "%s", prefix); /* kept for the name given at commit */
+            return fd;
+        }
+    }
+    return plugin_util_create_temp(dirfd, prefix, st->tmpname, sizeof st->tmpname);
+}
+
+/* Gives the unnamed file a PREFIX<random> name in dirfd (link needs a name
+ * rename can move; linkat with AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH). */
+static int plugin_util_staged_link(int fd, int dirfd, plugin_util_staged *st)
+{
+    char proc[64], prefix[PLUGIN_UTIL_TMPNAME_MAX];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    snprintf(prefix, sizeof prefix, "%s", st->tmpname);
+    for (int attempt = 0; attempt < 100; attempt++) {
+        if (plugin_util_random_name(prefix, st->tmpname, sizeof st->tmpname) != 0)
+            break;
+        if (linkat(AT_FDCWD, proc, dirfd, st->tmpname, AT_SYMLINK_FOLLOW) == 0) {
+            st->unnamed = 0;
+            return 0;
+        }
+        if (errno != EEXIST)
+            break;
+    }
+    int err = errno;
+    st->tmpname[0] = '\0';
+    errno = err;
+    return -1;
+}
+
+int plugin_util_staged_commit(int fd, int dirfd, plugin_util_staged *st, const char *name)
+{
+    if (fsync(fd) != 0)
+        return -1;
+    if (st->unnamed && plugin_util_staged_link(fd, dirfd, st) != 0)
+        return -1;
+    if (renameat(dirfd, st->tmpname, dirfd, name) != 0)
+        return -1;
+    st->tmpname[0] = '\0';
+    return plugin_util_fsync_dir(dirfd);
+}
+
+int plugin_util_staged_discard(int dirfd, plugin_util_staged *st)
+{
+    int rc = 0;
+    if (!st->unnamed && st->tmpname[0] != '\0')
+        rc = unlinkat(dirfd, st->tmpname, 0);
+    st->tmpname[0] = '\0';
+    st->unnamed = 0;
+    return rc;
+}
+
 int plugin_util_mkdtemp_at(int dirfd, const char *prefix, char *name, size_t cap)
 {
     for (int attempt = 0; attempt < 100; attempt++) {

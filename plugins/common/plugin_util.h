@@ -73,6 +73,24 @@ int plugin_util_open_dir(int dirfd, const char *path);
  * bytes). Returns the fd or -1. */
 int plugin_util_create_temp(int dirfd, const char *prefix, char *name, size_t cap);
 
+/* A file that appears in a directory under its final name only at commit,
+ * replacing what was there. While written it is unnamed (O_TMPFILE), so even
+ * SIGKILL leaves nothing behind; where the file system has no O_TMPFILE (or
+ * /proc is missing, which the link at commit needs) it is a named
+ * PREFIX<random> file that discard removes. The caller owns and closes the
+ * fd; dirfd stays the caller's too. */
+typedef struct plugin_util_staged {
+    int unnamed;
+    char tmpname[PLUGIN_UTIL_TMPNAME_MAX]; /* "" while unnamed or once gone */
+} plugin_util_staged;
+
+/* Returns the fd (opened for writing, mode 0644 minus umask) or -1. */
+int plugin_util_staged_open(int dirfd, const char *prefix, plugin_util_staged *st);
+/* fsync, link the unnamed file, rename it over dirfd/name, fsync dirfd. */
+int plugin_util_staged_commit(int fd, int dirfd, plugin_util_staged *st, const char *name);
+/* Removes the named temporary file, if any (before or after closing fd). */
+int plugin_util_staged_discard(int dirfd, plugin_util_staged *st);
+
 /* Creates a new directory dirfd/PREFIX<random> with mode 0755 minus umask.
  * Returns 0 or -1. */
 int plugin_util_mkdtemp_at(int dirfd, const char *prefix, char *name, size_t cap);

@@ -2,23 +2,17 @@
  * laid out as skopeo 1.9 writes it: HEX.tar layers in manifest order, the
  * HEX.json config, legacy ID/{layer.tar -> ../HEX.tar, VERSION, json}
  * directories, then manifest.json and repositories, byte for byte the JSON
- * containers/image produces. The tar goes to a temporary file next to PATH,
- * renamed over it at commit (removed by close otherwise); a pipe or
- * /dev/stdout is written straight through, and without commit it never gets
- * the manifest.json that makes an archive valid. */
+ * containers/image produces. The bytes go, strictly sequentially, into a
+ * sink: a file renamed into place or a pipe (docker-archive:), or the body of
+ * a POST /images/load (docker-daemon:). Without commit the archive never gets
+ * the manifest.json that makes it valid, and the sink is told to discard it. */
 #include "dockarch.h"
 
-#include "fsutil.h" /* the core's, shared by source: plugins/common/Makefile.inc */
-#include "gojson.h"
+#include "gojson.h" /* the core's Go-compatible encoder, shared by source */
 
-#include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 typedef struct dockarch_written {
     char digest[PLUGIN_UTIL_DIGEST_MAX];
@@ -27,13 +21,11 @@ typedef struct dockarch_written {
 
 typedef struct dockarch_dest {
     ferry_image_dest base;
-    dockarch_reference ref;
+    char *label;
     char **tags; /* normalised RepoTags: REF, then additional-tags */
     size_t n_tags;
-    int fd;
-    int dirfd;       /* directory of PATH, -1 when streaming */
-    char *base_name; /* PATH's last component */
-    char tmpname[PLUGIN_UTIL_TMPNAME_MAX];
+    const dockarch_sink_ops *sink;
+    void *sink_opaque;
     int broken; /* a member was cut short: only abort remains */
     dockarch_written *written;
     size_t n_written;
@@ -78,10 +70,10 @@ static int dockarch_dest_try_reuse(ferry_image_dest *dst, ferry_ctx *ctx, const 
 
 static int dockarch_dest_write(dockarch_dest *d, ferry_ctx *ctx, const void *data, size_t len)
 {
-    if (fs_write_all(d->fd, data, len) == 0)
-        return FERRY_OK;
-    d->broken = 1;
-    return plugin_util_errno_error(dockarch_services(), ctx, errno, d->ref.label, "writing", d->ref.path);
+    int status = d->sink->write(d->sink_opaque, ctx, data, len);
+    if (status != FERRY_OK)
+        d->broken = 1;
+    return status;
 }
 
 /* Header, data, padding of one member held in memory. */
@@ -90,7 +82,7 @@ static int dockarch_dest_member(dockarch_dest *d, ferry_ctx *ctx, const char *na
 {
     unsigned char block[DOCKARCH_TAR_BLOCK];
     if (dockarch_tar_header(block, name, (int64_t)len, type, link) != 0)
-        return dockarch_services()->set_error(ctx, FERRY_ERR_INVALID, "%s: member name %s too long", d->ref.label,
+        return dockarch_services()->set_error(ctx, FERRY_ERR_INVALID, "%s: member name %s too long", d->label,
                                               name);
     int status = dockarch_dest_write(d, ctx, block, sizeof block);
     if (status == FERRY_OK && len > 0)
@@ -106,7 +98,7 @@ static int dockarch_dest_put_blob(ferry_image_dest *dst, ferry_ctx *ctx, ferry_r
 {
     dockarch_dest *d = (dockarch_dest *)dst;
     const ferry_services *svc = dockarch_services();
-    const char *label = d->ref.label;
+    const char *label = d->label;
     if (d->broken)
         return svc->set_error(ctx, FERRY_ERR_FAILED, "%s: the archive is incomplete after an earlier error", label);
     /* NEEDS_BLOB_SIZE: the core guarantees both. */
@@ -182,10 +174,10 @@ static int dockarch_dest_put_manifest(ferry_image_dest *dst, ferry_ctx *ctx, con
     const ferry_services *svc = dockarch_services();
     if (instance_digest != NULL || (media_type != NULL && strcmp(media_type, DOCKARCH_MT_MANIFEST) != 0))
         return svc->set_error(ctx, FERRY_ERR_UNSUPPORTED, "%s: only Docker schema 2 image manifests can be stored",
-                              d->ref.label);
+                              d->label);
     char *copy = malloc(len + 1);
     if (copy == NULL)
-        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", d->ref.label);
+        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", d->label);
     memcpy(copy, data, len);
     copy[len] = '\0';
     free(d->manifest);
@@ -245,7 +237,7 @@ static int dockarch_dest_legacy(dockarch_dest *d, ferry_ctx *ctx, json_t *layers
     const ferry_services *svc = dockarch_services();
     json_t *cfg = json_loadb(d->config, d->config_len, 0, NULL);
     if (cfg == NULL)
-        return svc->set_error(ctx, FERRY_ERR_INVALID, "%s: the image config is not JSON", d->ref.label);
+        return svc->set_error(ctx, FERRY_ERR_INVALID, "%s: the image config is not JSON", d->label);
     char chain[PLUGIN_UTIL_DIGEST_MAX] = "", parent[PLUGIN_UTIL_DIGEST_MAX] = "", id[PLUGIN_UTIL_DIGEST_MAX] = "";
     int status = FERRY_OK;
     size_t n = json_array_size(layers);
@@ -258,7 +250,7 @@ static int dockarch_dest_legacy(dockarch_dest *d, ferry_ctx *ctx, json_t *layers
             char hex[PLUGIN_UTIL_DIGEST_MAX];
             if (joined == NULL || dockarch_sha256_hex(joined, strlen(joined), hex, sizeof hex) != 0) {
                 free(joined);
-                status = svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", d->ref.label);
+                status = svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", d->label);
                 break;
             }
             free(joined);
@@ -268,7 +260,7 @@ static int dockarch_dest_legacy(dockarch_dest *d, ferry_ctx *ctx, json_t *layers
         char *pre = dockarch_legacy_json(cfg, i == n - 1, par, NULL, chain);
         if (pre == NULL || dockarch_sha256_hex(pre, strlen(pre), id, sizeof id) != 0) {
             free(pre);
-            status = svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", d->ref.label);
+            status = svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", d->label);
             break;
         }
         free(pre);
@@ -276,7 +268,7 @@ static int dockarch_dest_legacy(dockarch_dest *d, ferry_ctx *ctx, json_t *layers
         char name[2 * PLUGIN_UTIL_DIGEST_MAX], target[2 * PLUGIN_UTIL_DIGEST_MAX];
         snprintf(name, sizeof name, "%s/layer.tar", id);
         snprintf(target, sizeof target, "../%s.tar", digest + 7);
-        status = json == NULL ? svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", d->ref.label)
+        status = json == NULL ? svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", d->label)
                               : dockarch_dest_member(d, ctx, name, NULL, 0, '2', target);
         snprintf(name, sizeof name, "%s/VERSION", id);
         if (status == FERRY_OK)
@@ -332,7 +324,7 @@ static int dockarch_dest_commit(ferry_image_dest *dst, ferry_ctx *ctx)
 {
     dockarch_dest *d = (dockarch_dest *)dst;
     const ferry_services *svc = dockarch_services();
-    const char *label = d->ref.label;
+    const char *label = d->label;
     if (d->broken || d->manifest == NULL || d->config == NULL)
         return svc->set_error(ctx, FERRY_ERR_FAILED, "%s: commit without a complete image", label);
     json_t *m = json_loadb(d->manifest, d->manifest_len, 0, NULL);
@@ -387,12 +379,8 @@ static int dockarch_dest_commit(ferry_image_dest *dst, ferry_ctx *ctx)
     json_decref(repo_tags);
     json_decref(list);
     json_decref(m);
-    if (status == FERRY_OK && d->dirfd >= 0) {
-        if (fsync(d->fd) != 0 || renameat(d->dirfd, d->tmpname, d->dirfd, d->base_name) != 0)
-            status = plugin_util_errno_error(svc, ctx, errno, label, "writing", d->ref.path);
-        else
-            plugin_util_fsync_dir(d->dirfd);
-    }
+    if (status == FERRY_OK)
+        status = d->sink->finish(d->sink_opaque, ctx);
     if (status != FERRY_OK)
         d->broken = 1;
     else
@@ -402,23 +390,14 @@ static int dockarch_dest_commit(ferry_image_dest *dst, ferry_ctx *ctx)
 
 static void dockarch_dest_close(ferry_image_dest *dst, ferry_ctx *ctx)
 {
-    (void)ctx;
     dockarch_dest *d = (dockarch_dest *)dst;
-    if (d->fd >= 0)
-        close(d->fd);
-    if (d->dirfd >= 0) {
-        if (!d->committed && d->tmpname[0] != '\0')
-            unlinkat(d->dirfd, d->tmpname, 0);
-        close(d->dirfd);
-    }
-    for (size_t i = 0; i < d->n_tags; i++)
-        free(d->tags[i]);
-    free(d->tags);
+    if (d->sink != NULL)
+        d->sink->close(d->sink_opaque, ctx, d->committed);
+    dockarch_tags_free(d->tags, d->n_tags);
     free(d->written);
     free(d->config);
     free(d->manifest);
-    free(d->base_name);
-    dockarch_reference_free(&d->ref);
+    free(d->label);
     free(d);
 }
 
@@ -434,99 +413,26 @@ static const ferry_dest_ops dockarch_dest_ops = {
     .close = dockarch_dest_close,
 };
 
-/* RepoTags: REF, then each additional tag, normalised, without repeats. */
-static int dockarch_dest_tags(dockarch_dest *d, ferry_ctx *ctx)
-{
-    const ferry_services *svc = dockarch_services();
-    const char *extra = svc->get_option(ctx, "additional-tags");
-    size_t max = 2 + (extra != NULL ? strlen(extra) : 0);
-    d->tags = calloc(max, sizeof *d->tags);
-    if (d->tags == NULL)
-        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", d->ref.label);
-    if (d->ref.name != NULL && (d->tags[d->n_tags] = strdup(d->ref.name)) != NULL)
-        d->n_tags++;
-    for (const char *p = extra; p != NULL && *p != '\0';) {
-        size_t n = strcspn(p, "\n");
-        char *one = strndup(p, n), *norm = NULL;
-        char why[256];
-        p += n + (p[n] == '\n');
-        if (one == NULL)
-            return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", d->ref.label);
-        if (n == 0) {
-            free(one);
-            continue;
-        }
-        int rc = dockarch_normalize_tagged(one, &norm, why, sizeof why);
-        free(one);
-        if (rc != 0)
-            return svc->set_error(ctx, FERRY_ERR_INVALID, "%s: --additional-tag: %s", d->ref.label, why);
-        int dup = 0;
-        for (size_t i = 0; i < d->n_tags && !dup; i++)
-            dup = strcmp(d->tags[i], norm) == 0;
-        if (dup)
-            free(norm);
-        else
-            d->tags[d->n_tags++] = norm;
-    }
-    return FERRY_OK;
-}
-
-/* A pipe, a character device or /dev/stdout is written in place. */
-static int dockarch_dest_open_output(dockarch_dest *d, ferry_ctx *ctx)
-{
-    const ferry_services *svc = dockarch_services();
-    const char *path = d->ref.path;
-    struct stat st;
-    if (strcmp(path, "/dev/stdout") == 0 || (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))) {
-        d->fd = strcmp(path, "/dev/stdout") == 0 ? dup(STDOUT_FILENO) : open(path, O_WRONLY | O_CLOEXEC);
-        if (d->fd < 0)
-            return plugin_util_errno_error(svc, ctx, errno, d->ref.label, "opening", path);
-        return FERRY_OK;
-    }
-    char *copy1 = strdup(path), *copy2 = strdup(path);
-    if (copy1 == NULL || copy2 == NULL) {
-        free(copy1);
-        free(copy2);
-        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", d->ref.label);
-    }
-    d->base_name = strdup(basename(copy1));
-    const char *dir = dirname(copy2);
-    d->dirfd = plugin_util_open_dir(AT_FDCWD, dir);
-    int err = errno;
-    int status = FERRY_OK;
-    if (d->base_name == NULL)
-        status = svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", d->ref.label);
-    else if (d->dirfd < 0)
-        status = plugin_util_errno_error(svc, ctx, err, d->ref.label, "opening directory", dir);
-    else if ((d->fd = plugin_util_create_temp(d->dirfd, ".ferry-docker-archive-", d->tmpname, sizeof d->tmpname)) < 0)
-        status = plugin_util_errno_error(svc, ctx, errno, d->ref.label, "creating a temporary file in", dir);
-    free(copy1);
-    free(copy2);
-    return status;
-}
-
-int dockarch_open_destination(ferry_ctx *ctx, const char *reference, ferry_image_dest **out)
+int dockarch_dest_open(ferry_ctx *ctx, const char *label, char **tags, size_t n_tags, const dockarch_sink_ops *ops,
+                       void *opaque, ferry_image_dest **out)
 {
     const ferry_services *svc = dockarch_services();
     *out = NULL;
     dockarch_dest *d = calloc(1, sizeof *d);
-    if (d == NULL)
-        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "docker-archive: out of memory");
-    d->base.ops = &dockarch_dest_ops;
-    d->fd = -1;
-    d->dirfd = -1;
-    int status = dockarch_reference_parse(ctx, reference, &d->ref);
-    if (status == FERRY_OK && d->ref.index >= 0)
-        status = svc->set_error(ctx, FERRY_ERR_INVALID, "%s: a destination reference must not contain an index @%ld",
-                                d->ref.label, d->ref.index);
-    if (status == FERRY_OK)
-        status = dockarch_dest_tags(d, ctx);
-    if (status == FERRY_OK)
-        status = dockarch_dest_open_output(d, ctx);
-    if (status != FERRY_OK) {
-        dockarch_dest_close(&d->base, ctx);
-        return status;
+    char *copy = strdup(label);
+    if (d == NULL || copy == NULL) {
+        free(d);
+        free(copy);
+        dockarch_tags_free(tags, n_tags);
+        ops->close(opaque, ctx, 0);
+        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", label);
     }
+    d->base.ops = &dockarch_dest_ops;
+    d->label = copy;
+    d->tags = tags;
+    d->n_tags = n_tags;
+    d->sink = ops;
+    d->sink_opaque = opaque;
     *out = &d->base;
     return FERRY_OK;
 }

@@ -1,7 +1,7 @@
 /* plugins/docker-archive/index.c — manifest.json, the archive's table of
  * images ([{Config, RepoTags, Layers}]): loading it, choosing the image a
  * reference names (as containers/image does: a RepoTag equal after
- * normalisation, @N, or the only image), and list_tags. */
+ * normalisation, @N, or the only image), and listing the images' tags. */
 #include "dockarch.h"
 
 #include <stdio.h>
@@ -48,23 +48,24 @@ int dockarch_manifest_load(ferry_ctx *ctx, const dockarch_archive *ar, json_t **
     return FERRY_OK;
 }
 
-int dockarch_manifest_select(ferry_ctx *ctx, const dockarch_reference *ref, json_t *items, json_t **item)
+int dockarch_manifest_select(ferry_ctx *ctx, const char *label, const char *name, long index, json_t *items,
+                             json_t **item)
 {
     const ferry_services *svc = dockarch_services();
     size_t n = json_array_size(items);
     *item = NULL;
-    if (ref->index >= 0) {
-        if ((size_t)ref->index >= n)
+    if (index >= 0) {
+        if ((size_t)index >= n)
             return svc->set_error(ctx, FERRY_ERR_NOT_FOUND, "%s: invalid index @%ld, the archive contains %zu images",
-                                  ref->label, ref->index, n);
-        *item = json_array_get(items, (size_t)ref->index);
+                                  label, index, n);
+        *item = json_array_get(items, (size_t)index);
         return FERRY_OK;
     }
-    if (ref->name == NULL) {
+    if (name == NULL) {
         if (n != 1)
-            return svc->set_error(ctx, FERRY_ERR_INVALID,
-                                  "%s: the archive contains %zu images; choose one with :NAME:TAG or :@INDEX",
-                                  ref->label, n);
+            return svc->set_error(ctx, n == 0 ? FERRY_ERR_NOT_FOUND : FERRY_ERR_INVALID,
+                                  "%s: the archive contains %zu images; choose one with :NAME:TAG or :@INDEX", label,
+                                  n);
         *item = json_array_get(items, 0);
         return FERRY_OK;
     }
@@ -75,7 +76,7 @@ int dockarch_manifest_select(ferry_ctx *ctx, const dockarch_reference *ref, json
             char why[128];
             if (dockarch_normalize_tagged(json_string_value(json_array_get(tags, j)), &norm, why, sizeof why) != 0)
                 continue; /* containers/image skips unparsable tags too */
-            int match = strcmp(norm, ref->name) == 0;
+            int match = strcmp(norm, name) == 0;
             free(norm);
             if (match) {
                 *item = json_array_get(items, i);
@@ -83,23 +84,12 @@ int dockarch_manifest_select(ferry_ctx *ctx, const dockarch_reference *ref, json
             }
         }
     }
-    return svc->set_error(ctx, FERRY_ERR_NOT_FOUND, "%s: no image tagged %s in the archive", ref->label, ref->name);
+    return svc->set_error(ctx, FERRY_ERR_NOT_FOUND, "%s: no image tagged %s in the archive", label, name);
 }
 
-int dockarch_list_tags(ferry_ctx *ctx, const char *reference, int (*emit)(void *opaque, const char *tag),
-                       void *opaque)
+int dockarch_manifest_tags(json_t *items, int (*emit)(void *opaque, const char *tag), void *opaque)
 {
-    dockarch_reference ref;
-    int status = dockarch_reference_parse(ctx, reference, &ref);
-    dockarch_archive ar;
-    json_t *items = NULL;
-    if (status == FERRY_OK)
-        status = dockarch_archive_open(ctx, ref.label, ref.path, &ar);
-    if (status != FERRY_OK) {
-        dockarch_reference_free(&ref);
-        return status;
-    }
-    status = dockarch_manifest_load(ctx, &ar, &items);
+    int status = FERRY_OK;
     for (size_t i = 0; status == FERRY_OK && i < json_array_size(items); i++) {
         json_t *tags = json_object_get(json_array_get(items, i), "RepoTags");
         size_t emitted = 0;
@@ -118,8 +108,5 @@ int dockarch_list_tags(ferry_ctx *ctx, const char *reference, int (*emit)(void *
             status = emit(opaque, at);
         }
     }
-    json_decref(items);
-    dockarch_archive_close(&ar);
-    dockarch_reference_free(&ref);
     return status;
 }

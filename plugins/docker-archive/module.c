@@ -1,7 +1,7 @@
 /* plugins/docker-archive/module.c — module descriptor and entry point of the
  * docker-archive: transport. The services pointer is the module's only
  * state: set once in ferry_module_init, read-only afterwards. */
-#include "dockarch.h"
+#include "archive.h"
 
 static const ferry_services *dockarch_svc;
 

@@ -5,9 +5,7 @@
  * reference, normalised (docker.io, library/, :latest added) and required to
  * carry a tag rather than a digest; "@N" is a non-negative index into
  * manifest.json. The policy identity is the resolved archive path. */
-#include "dockarch.h"
-
-#include "docker_name.h"
+#include "archive.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -15,32 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* One repository path component: [a-z0-9]+ joined by '.', '_', "__" or '-'+. */
-/* The name as docker save writes it: canonical "host/repo:tag" (docker.io
- * and "library/" filled in), parsed by the shared docker reference grammar. */
-int dockarch_normalize_tagged(const char *in, char **out, char *why, size_t cap)
-{
-    *out = NULL;
-    char *text = plugin_util_printf("//%s", in);
-    if (text == NULL) {
-        snprintf(why, cap, "out of memory");
-        return -1;
-    }
-    docker_reference ref;
-    int status = docker_reference_parse_into(dockarch_services(), text, &ref, why, cap);
-    free(text);
-    if (status == FERRY_OK && ref.digest != NULL) {
-        snprintf(why, cap, "reference does not include a tag (digest references are not supported): %s", in);
-        status = FERRY_ERR_INVALID;
-    }
-    if (status == FERRY_OK && (*out = strdup(ref.canonical)) == NULL) {
-        snprintf(why, cap, "out of memory");
-        status = FERRY_ERR_NO_MEMORY;
-    }
-    docker_reference_free(&ref);
-    return status == FERRY_OK ? 0 : -1;
-}
 
 int dockarch_reference_parse(ferry_ctx *ctx, const char *reference, dockarch_reference *out)
 {

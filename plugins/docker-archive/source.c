@@ -1,10 +1,12 @@
-/* plugins/docker-archive/source.c — reading one image of a docker save
- * archive. Everything is decided at open: the archive is indexed, the image
- * chosen, its config hashed (and checked against a digest-named member) and
- * each layer hashed once and checked against the config's DiffID, so a bad
- * archive fails before anything is written. get_manifest then serves a
- * Docker schema 2 manifest synthesised from those digests; get_blob serves
- * member byte ranges. */
+/* plugins/docker-archive/source.c — one image of an indexed docker save
+ * archive as an image source (docker-archive: files, and the docker-daemon:
+ * module's spooled `docker save` streams). Everything is decided at open: the
+ * image is chosen, its config hashed (and checked against a digest-named
+ * member), each layer's digest taken from the config's DiffIDs (layers are
+ * served uncompressed; the core verifies the bytes against that digest while
+ * streaming) and a gzip-compressed layer member measured once decompressed.
+ * get_manifest then serves a Docker schema 2 manifest synthesised from those
+ * digests; get_blob serves member byte ranges, inflated when gzip. */
 #include "dockarch.h"
 
 #include "gojson.h" /* the core's Go-compatible encoder, shared by source */
@@ -16,11 +18,14 @@
 typedef struct dockarch_blob {
     char digest[PLUGIN_UTIL_DIGEST_MAX];
     const dockarch_member *member;
+    int gzip;     /* served decompressed */
+    int64_t size; /* as served */
 } dockarch_blob;
 
 typedef struct dockarch_source {
     ferry_image_source base;
-    dockarch_reference ref;
+    char *label;
+    char *docker_ref;
     dockarch_archive ar;
     dockarch_blob config;
     dockarch_blob *layers;
@@ -75,10 +80,10 @@ static int dockarch_source_get_manifest(ferry_image_source *source, ferry_ctx *c
     dockarch_source *src = (dockarch_source *)source;
     const ferry_services *svc = dockarch_services();
     if (instance_digest != NULL)
-        return svc->set_error(ctx, FERRY_ERR_NOT_FOUND, "%s: no manifest list in a docker archive", src->ref.label);
+        return svc->set_error(ctx, FERRY_ERR_NOT_FOUND, "%s: no manifest list in a docker archive", src->label);
     dockarch_mem_reader *r = calloc(1, sizeof *r);
     if (r == NULL)
-        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", src->ref.label);
+        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", src->label);
     r->base.ops = &dockarch_mem_reader_ops;
     r->data = src->manifest;
     r->len = src->manifest_len;
@@ -92,21 +97,24 @@ static int dockarch_source_get_blob(ferry_image_source *source, ferry_ctx *ctx, 
                                     ferry_reader **out)
 {
     dockarch_source *src = (dockarch_source *)source;
-    const dockarch_member *m = NULL;
+    const dockarch_blob *b = NULL;
     if (info->digest != NULL && strcmp(info->digest, src->config.digest) == 0)
-        m = src->config.member;
-    for (size_t i = 0; m == NULL && info->digest != NULL && i < src->n_layers; i++)
+        b = &src->config;
+    for (size_t i = 0; b == NULL && info->digest != NULL && i < src->n_layers; i++)
         if (strcmp(info->digest, src->layers[i].digest) == 0)
-            m = src->layers[i].member;
-    if (m == NULL)
+            b = &src->layers[i];
+    if (b == NULL)
         return dockarch_services()->set_error(ctx, FERRY_ERR_NOT_FOUND, "%s: blob %s not found in the archive",
-                                              src->ref.label, info->digest != NULL ? info->digest : "");
-    return dockarch_archive_reader(ctx, &src->ar, m, out);
+                                              src->label, info->digest != NULL ? info->digest : "");
+    if (b->gzip)
+        return dockarch_gunzip_reader(ctx, &src->ar, b->member, b->size, out);
+    return plugin_util_range_reader(dockarch_services(), ctx, src->ar.fd, b->member->offset, b->member->size,
+                                    src->label, src->ar.label, out);
 }
 
 static const char *dockarch_source_docker_reference(ferry_image_source *source)
 {
-    return ((dockarch_source *)source)->ref.name;
+    return ((dockarch_source *)source)->docker_ref;
 }
 
 static void dockarch_source_close(ferry_image_source *source, ferry_ctx *ctx)
@@ -114,7 +122,8 @@ static void dockarch_source_close(ferry_image_source *source, ferry_ctx *ctx)
     (void)ctx;
     dockarch_source *src = (dockarch_source *)source;
     dockarch_archive_close(&src->ar);
-    dockarch_reference_free(&src->ref);
+    free(src->label);
+    free(src->docker_ref);
     free(src->layers);
     free(src->manifest);
     free(src);
@@ -150,7 +159,7 @@ static const char *dockarch_name_hex(const char *name, char *buf, size_t cap)
 static int dockarch_source_load(ferry_ctx *ctx, dockarch_source *src, json_t *item)
 {
     const ferry_services *svc = dockarch_services();
-    const char *label = src->ref.label;
+    const char *label = src->label;
     const char *config_name = json_string_value(json_object_get(item, "Config"));
     src->config.member = dockarch_archive_find(&src->ar, config_name);
     if (src->config.member == NULL)
@@ -200,14 +209,23 @@ static int dockarch_source_load(ferry_ctx *ctx, dockarch_source *src, json_t *it
                                     "%s: manifest.json names layer %s, which is not in the archive", label, name);
             break;
         }
-        /* Layers are stored uncompressed, so a layer's digest is its DiffID.
+        /* Layers are served uncompressed, so a layer's digest is its DiffID.
          * The core verifies the bytes against it while streaming: reading the
          * layer here too would hash the whole archive twice. */
-        if (diff_id == NULL || !svc->digest_is_valid(diff_id))
+        if (diff_id == NULL || !svc->digest_is_valid(diff_id)) {
             status = svc->set_error(ctx, FERRY_ERR_INVALID, "%s: config %s has no valid DiffID for layer %s", label,
                                     config_name, name);
-        else
-            snprintf(b->digest, sizeof b->digest, "%s", diff_id);
+            break;
+        }
+        snprintf(b->digest, sizeof b->digest, "%s", diff_id);
+        b->size = b->member->size;
+        const char *other = NULL;
+        int kind = dockarch_member_compression(&src->ar, b->member, &other);
+        if (kind == DOCKARCH_OTHER_COMPRESSION)
+            status = svc->set_error(ctx, FERRY_ERR_UNSUPPORTED, "%s: layer %s is %s-compressed, which is not supported",
+                                    label, name, other);
+        else if (kind == DOCKARCH_GZIP && (status = dockarch_gunzip_size(ctx, &src->ar, b->member, &b->size)) == FERRY_OK)
+            b->gzip = 1;
     }
     json_decref(cfg);
     return status;
@@ -228,7 +246,7 @@ static int dockarch_source_synthesise(ferry_ctx *ctx, dockarch_source *src)
         for (size_t i = 0; i < src->n_layers; i++) {
             json_t *l = json_object();
             json_object_set_new(l, "mediaType", json_string(DOCKARCH_MT_LAYER));
-            json_object_set_new(l, "size", json_integer(src->layers[i].member->size));
+            json_object_set_new(l, "size", json_integer(src->layers[i].size));
             json_object_set_new(l, "digest", json_string(src->layers[i].digest));
             json_array_append_new(layers, l);
         }
@@ -240,28 +258,35 @@ static int dockarch_source_synthesise(ferry_ctx *ctx, dockarch_source *src)
     json_decref(layers);
     json_decref(m);
     if (src->manifest == NULL)
-        return dockarch_services()->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", src->ref.label);
+        return dockarch_services()->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", src->label);
     src->manifest_len = strlen(src->manifest);
     return FERRY_OK;
 }
 
-int dockarch_open_source(ferry_ctx *ctx, const char *reference, ferry_image_source **out)
+int dockarch_source_open(ferry_ctx *ctx, const char *label, dockarch_archive *ar, const char *name, long index,
+                         const char *docker_ref, ferry_image_source **out)
 {
     const ferry_services *svc = dockarch_services();
     *out = NULL;
     dockarch_source *src = calloc(1, sizeof *src);
-    if (src == NULL)
-        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "docker-archive: out of memory");
+    if (src == NULL) {
+        dockarch_archive_close(ar);
+        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", label);
+    }
     src->base.ops = &dockarch_source_ops;
-    src->ar.fd = -1;
-    int status = dockarch_reference_parse(ctx, reference, &src->ref);
-    if (status == FERRY_OK)
-        status = dockarch_archive_open(ctx, src->ref.label, src->ref.path, &src->ar);
+    src->ar = *ar; /* taken over */
+    memset(ar, 0, sizeof *ar);
+    ar->fd = -1;
+    src->label = strdup(label);
+    src->docker_ref = docker_ref != NULL ? strdup(docker_ref) : NULL;
+    int status = src->label == NULL || (docker_ref != NULL && src->docker_ref == NULL)
+                     ? svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", label)
+                     : FERRY_OK;
     json_t *items = NULL, *item = NULL;
     if (status == FERRY_OK)
         status = dockarch_manifest_load(ctx, &src->ar, &items);
     if (status == FERRY_OK)
-        status = dockarch_manifest_select(ctx, &src->ref, items, &item);
+        status = dockarch_manifest_select(ctx, label, name, index, items, &item);
     if (status == FERRY_OK)
         status = dockarch_source_load(ctx, src, item);
     if (status == FERRY_OK)

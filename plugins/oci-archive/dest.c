@@ -6,11 +6,14 @@
  * for a new layout with that REF (the oci module's index code) — and the
  * end of the archive.
  *
- * A regular file (or a new one) is written to a temporary file next to PATH
- * and renamed over it at commit, replacing any previous archive as skopeo
- * does; close without commit removes the temporary file. Any other existing
- * PATH (a pipe, /dev/stdout) is written straight through: an aborted stream
- * has no index.json and is rejected by every reader. */
+ * A regular file (or a new one) is written to an unnamed file (O_TMPFILE)
+ * in PATH's directory, given a temporary name at commit and renamed over
+ * PATH, replacing any previous archive as skopeo does: a copy killed before
+ * commit, even by SIGKILL, leaves PATH as it was and no stray file. Where
+ * the file system has no O_TMPFILE a named temporary file is used instead,
+ * removed by close without commit (plugin_util_staged_*). Any other
+ * existing PATH (a pipe, /dev/stdout) is written straight through: an
+ * aborted stream has no index.json and is rejected by every reader. */
 #include "ociarch.h"
 
 #include "fsutil.h" /* the core's, shared by source: plugins/common/Makefile.inc */
@@ -20,10 +23,13 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#define OCIARCH_TEMP_PREFIX ".ferry-oci-archive-"
 
 /* A blob already in the archive (try_reuse_blob, repeated blobs). */
 typedef struct ociarch_written {
@@ -40,7 +46,7 @@ typedef struct ociarch_dest {
     int fd;
     int parentfd;                            /* -1 when streaming straight to PATH */
     char *name;                              /* PATH's last component, in parentfd */
-    char tmpname[PLUGIN_UTIL_TMPNAME_MAX];   /* "" once renamed or removed */
+    plugin_util_staged staged;               /* the file renamed over PATH at commit (parentfd >= 0) */
     int broken;                              /* a member was cut short: nothing more may be written */
     int has_sha512_dir;
     int committed;
@@ -271,14 +277,9 @@ static int ociarch_dest_commit(ferry_image_dest *dest, ferry_ctx *ctx)
         dst->committed = 1;
         return FERRY_OK; /* a stream: it ends here */
     }
-    if (fsync(dst->fd) != 0)
-        return plugin_util_errno_error(svc, ctx, errno, dst->ref.label, "writing", dst->ref.path);
-    if (renameat(dst->parentfd, dst->tmpname, dst->parentfd, dst->name) != 0)
+    if (plugin_util_staged_commit(dst->fd, dst->parentfd, &dst->staged, dst->name) != 0)
         return plugin_util_errno_error(svc, ctx, errno, dst->ref.label, "creating", dst->ref.path);
-    dst->tmpname[0] = '\0';
     dst->committed = 1;
-    if (plugin_util_fsync_dir(dst->parentfd) != 0)
-        return plugin_util_errno_error(svc, ctx, errno, dst->ref.label, "syncing the directory of", dst->ref.path);
     return FERRY_OK;
 }
 
@@ -292,9 +293,9 @@ static void ociarch_dest_close(ferry_image_dest *dest, ferry_ctx *ctx)
         archive_write_free(dst->ar);
     if (dst->fd >= 0)
         close(dst->fd);
-    if (dst->parentfd >= 0 && dst->tmpname[0] != '\0' && unlinkat(dst->parentfd, dst->tmpname, 0) != 0)
-        dst->svc->log(ctx, FERRY_LOG_WARNING, "%s: could not remove the temporary file %s", dst->ref.label,
-                      dst->tmpname);
+    if (dst->parentfd >= 0 && plugin_util_staged_discard(dst->parentfd, &dst->staged) != 0)
+        dst->svc->log(ctx, FERRY_LOG_WARNING, "%s: could not remove a temporary file next to %s", dst->ref.label,
+                      dst->ref.path);
     if (dst->parentfd >= 0)
         close(dst->parentfd);
     json_decref(dst->pending);
@@ -316,7 +317,9 @@ static const ferry_dest_ops ociarch_dest_ops = {
     .close = ociarch_dest_close,
 };
 
-/* The temporary file next to `path`, renamed over it at commit. */
+/* The file the archive is written to in `path`'s directory: unnamed when
+ * the file system allows, else a temporary name; renamed over `path` at
+ * commit. */
 static int ociarch_dest_open_temp(ociarch_dest *dst, ferry_ctx *ctx, const char *path)
 {
     const ferry_services *svc = dst->svc;
@@ -332,11 +335,8 @@ static int ociarch_dest_open_temp(ociarch_dest *dst, ferry_ctx *ctx, const char 
         status = svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", label);
     else if ((dst->parentfd = plugin_util_open_dir(AT_FDCWD, parent)) < 0)
         status = plugin_util_errno_error(svc, ctx, errno, label, "opening the directory", parent);
-    else if ((dst->fd = plugin_util_create_temp(dst->parentfd, ".ferry-oci-archive-", dst->tmpname,
-                                                sizeof dst->tmpname)) < 0) {
-        dst->tmpname[0] = '\0';
+    else if ((dst->fd = plugin_util_staged_open(dst->parentfd, OCIARCH_TEMP_PREFIX, &dst->staged)) < 0)
         status = plugin_util_errno_error(svc, ctx, errno, label, "creating a temporary file in", parent);
-    }
     free(parent);
     return status;
 }

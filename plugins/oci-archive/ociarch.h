@@ -6,6 +6,7 @@
 #define FERRY_PLUGIN_OCIARCH_H
 
 #include "../oci/oci.h"
+#include "tarindex.h"
 
 #include <stdint.h>
 
@@ -15,30 +16,26 @@
 /* Bounds the member table against a hostile archive. */
 #define OCIARCH_MAX_MEMBERS (1024 * 1024)
 
-/* ---- tarindex.c: a seekable uncompressed tar, indexed in place ---- */
+/* ---- tarindex.c: the archive indexed in place (plugins/common/tarindex.h) ---- */
 
-typedef struct ociarch_member {
-    char *name;     /* normalised: no "./", no "//", never absolute or with ".." */
-    int64_t offset; /* of the data in the file */
-    int64_t size;
-    int regular;    /* 0: a link or anything else, never served */
-} ociarch_member;
+typedef plugin_tar_member ociarch_member;
 
 typedef struct ociarch_tar {
-    int fd;
+    int fd;     /* the file itself, or an unnamed decompressed copy */
     char *path; /* for messages */
-    ociarch_member *members; /* sorted by name; the last of duplicates wins */
-    size_t count;
+    plugin_tar_index index;
 } ociarch_tar;
 
 /* Opens PATH and indexes its members with one pass over the headers (a
- * pipe is first spooled to an anonymous file in tmpdir). Every member name
+ * pipe, and an archive compressed with gzip, bzip2, xz or zstd, is first
+ * copied, decompressed, to an unnamed file in tmpdir). Every member name
  * and link target is checked; anything escaping the archive is refused. */
 int ociarch_tar_open(const ferry_services *svc, ferry_ctx *ctx, const char *label, const char *path,
                      ociarch_tar *tar);
 void ociarch_tar_close(ociarch_tar *tar);
 /* The regular member NAME: FERRY_ERR_NOT_FOUND when absent, INVALID when
- * it is a link or not a file; `what` words the message. */
+ * it is a link or not a file (links are never followed); `what` words the
+ * message. */
 int ociarch_tar_find(const ferry_services *svc, ferry_ctx *ctx, const char *label, const ociarch_tar *tar,
                      const char *name, const char *what, const ociarch_member **out);
 /* A reader over a member's bytes (pread: readers may run in parallel). */

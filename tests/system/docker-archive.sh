@@ -3,7 +3,9 @@
 # round trips through docker save archives, interoperability with Debian's
 # skopeo both ways (archives written byte-identical, same config digest and
 # DiffIDs), inspect and list-tags, /dev/stdout and /dev/stdin streams, and
-# broken archives refused with one line and nothing left behind.
+# broken archives refused with one line and nothing left behind, layers
+# stored gzip-compressed served decompressed. Archives of a real `docker
+# save` and `docker load` of ferry's archives: tests/system/docker-daemon.sh.
 . "${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/system/lib.sh"
 need_python
 
@@ -93,6 +95,45 @@ empty_dir "the spooled copy of the pipe is gone" "$TMP"
 # drained pipe a second time (MULTI_IMAGE sources should get no RepoTags).
 cat "$W/a.tar" | timeout 300 ferry --tmpdir "$TMP" inspect --no-tags docker-archive:/dev/stdin >/dev/null 2>"$T/err"
 is "inspect from a pipe" "$?" 0
+
+# ---- layers stored gzip-compressed (older docker and podman, hand-made
+# archives): served decompressed, as skopeo does, so that each layer's digest
+# is its DiffID. The first layer is two concatenated gzip members.
+G="$T/gz"
+mkdir -p "$G"
+(cd "$G" && tar xf "$W/a.tar")
+first=1
+for f in "$G"/*.tar; do
+    if [ "$first" = 1 ]; then
+        half=$(($(stat -c %s "$f") / 2))
+        { head -c "$half" "$f" | gzip -n; tail -c +"$((half + 1))" "$f" | gzip -n; } >"$f.gz"
+        first=0
+    else
+        gzip -n -c "$f" >"$f.gz"
+    fi
+    mv -f "$f.gz" "$f"
+done
+(cd "$G" && tar --format=ustar -cf "$W/gz.tar" -- *)
+run_ok "read an archive with gzip-compressed layers" ferry copy -q "docker-archive:$W/gz.tar" "oci:$W/gz:t"
+is "gzip layers: same config digest and DiffIDs" "$(config_and_diffids "oci:$W/gz:t")" "$WANT"
+run_ok "inspect --raw of the gzip archive" ferry inspect --raw "docker-archive:$W/gz.tar"
+is "gzip layers are listed decompressed: digest = DiffID, tar media type" \
+    "$("$PYTHON3" -c 'import json,sys; m=json.load(sys.stdin); print(*[l["digest"] for l in m["layers"]], *sorted({l["mediaType"] for l in m["layers"]}))' <"$T/out")" \
+    "${WANT#* } application/vnd.docker.image.rootfs.diff.tar"
+run_ok "the gzip archive copies to dir" ferry copy -q "docker-archive:$W/gz.tar" "dir:$W/gz-dir"
+check "the dir copy is complete and its layers match the DiffIDs" checkimage verify dir "$W/gz-dir" --diffids --compression none
+if [ "$HAVE_SKOPEO" = 1 ]; then
+    run_ok "skopeo reads the gzip archive (setup)" skopeo copy -q "docker-archive:$W/gz.tar" "oci:$W/gz:s"
+    is "ferry and skopeo agree on the gzip archive" "$(config_and_diffids "oci:$W/gz:t")" \
+        "$(config_and_diffids "oci:$W/gz:s")"
+fi
+GZ0=$(ls "$G"/*.tar | head -n 1)
+"$PYTHON3" -c 'import sys; b=bytearray(open(sys.argv[1],"rb").read()); b[len(b)//3]^=0xff; open(sys.argv[1],"wb").write(b)' "$GZ0"
+(cd "$G" && tar --format=ustar -cf "$W/gzbad.tar" -- *)
+run ferry copy -q "docker-archive:$W/gzbad.tar" "oci:$W/gzbad:t"
+is "a corrupt gzip layer: exit 1" "$RC" 1
+stderr_one_line "a corrupt gzip layer: one line naming the archive" "$W/gzbad.tar"
+absent "a corrupt gzip layer: nothing written" "$W/gzbad"
 
 # ---- bad inputs: exit 1, one line naming the file, nothing at the destination
 B="$T/bad"

@@ -3,8 +3,9 @@
 # oci ↔ oci-archive ↔ dir with identical digests, archives and index.json
 # byte-identical to what skopeo writes, interop with skopeo both ways, inspect
 # identical to skopeo's, pipes and /dev/stdout, archives read in place (no
-# temporary copy), and hostile or broken archives refused with one line and
-# nothing left at the destination.
+# temporary copy), archives compressed with gzip, bzip2, xz or zstd read like
+# skopeo reads them (unpacked once into --tmpdir), and hostile or broken
+# archives refused with one line and nothing left at the destination.
 . "${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/system/lib.sh"
 need_python
 
@@ -144,6 +145,52 @@ if [ "$HAVE_SKOPEO" = 1 ]; then
         skip "(skopeo read it without --tmpdir)" "comparison not meaningful here"; fi
 fi
 
+# ------------------------------------------------ compressed archives
+# skopeo reads an oci-archive through DecompressStream (gzip, bzip2, xz,
+# zstd). ferry unpacks such an archive once into an unnamed file in
+# --tmpdir, indexes that, and gives the same image as the plain tar.
+mkdir -p "$T/lay" && tar -C "$T/lay" -xf "$A"
+tar -C "$T/lay" -czf "$W/tarczf.tar.gz" .
+run_ok "an archive made with tar czf is read" ferry --tmpdir "$TMP" copy -q "oci-archive:$W/tarczf.tar.gz:t1" "oci:$W/czf:x"
+is "tar czf archive: same manifest digest" "$(checkimage refs "$W/czf" | cut -d' ' -f2)" "$DIGEST"
+run ferry inspect --raw "oci-archive:$A:t1"
+cp "$T/out" "$T/plain.raw"
+run ferry inspect --config --raw "oci-archive:$A:t1"
+cp "$T/out" "$T/plain.config"
+for c in gzip bzip2 xz zstd; do
+    if ! command -v "$c" >/dev/null; then skip "$c-compressed archive" "$c not installed"; continue; fi
+    Z="$W/a.tar.$c"
+    "$c" -q -c "$A" >"$Z" || { not_ok "$c compresses the archive"; continue; }
+    run_ok "$c: copy from the compressed archive" ferry --tmpdir "$TMP" copy -q "oci-archive:$Z:t1" "oci:$W/z-$c:x"
+    is "$c: same manifest digest as the plain tar" "$(checkimage refs "$W/z-$c" | cut -d' ' -f2)" "$DIGEST"
+    run_ok "$c: the copied image verifies" checkimage verify oci "$W/z-$c:x" --diffids
+    run ferry --tmpdir "$TMP" inspect --raw "oci-archive:$Z:t1"
+    same_file "$c: inspect --raw as from the plain tar" "$T/out" "$T/plain.raw"
+    run ferry --tmpdir "$TMP" inspect --config --raw "oci-archive:$Z:t1"
+    same_file "$c: same config as from the plain tar" "$T/out" "$T/plain.config"
+    cat "$Z" | timeout -k 10 "$FERRY_TEST_TIMEOUT" ferry --tmpdir "$TMP" copy -q oci-archive:/dev/stdin:t1 \
+        "oci:$W/zp-$c:x" 2>"$T/err"
+    is "$c: from a pipe, same manifest digest" "$?:$(checkimage refs "$W/zp-$c" | cut -d' ' -f2)" "0:$DIGEST"
+    run_ok "$c: to another oci-archive" ferry --tmpdir "$TMP" copy -q "oci-archive:$Z:t1" "oci-archive:$W/z-$c.tar:t1"
+    same_file "$c: the new archive is the plain one, byte for byte" "$W/z-$c.tar" "$A"
+    empty_dir "$c: the unpacked copy is gone from --tmpdir" "$TMP"
+    if [ "$HAVE_SKOPEO" = 1 ]; then
+        run skopeo copy -q "oci-archive:$Z:t1" "oci:$W/zs-$c:x"
+        is "$c: skopeo reads it to the same manifest digest" "$RC:$(checkimage refs "$W/zs-$c" | cut -d' ' -f2)" \
+            "0:$DIGEST"
+        run ferry --tmpdir "$TMP" inspect "oci-archive:$Z:t1"
+        cp "$T/out" "$T/ferry.inspect"
+        run skopeo inspect "oci-archive:$Z:t1"
+        same_file "$c: inspect identical to skopeo's" "$T/ferry.inspect" "$T/out"
+    fi
+done
+# Unpacking needs --tmpdir: without one, one line naming it and exit 1
+# (not 2: the image is there, the scratch space is not).
+run ferry --tmpdir "$T/no-tmpdir" copy -q "oci-archive:$W/tarczf.tar.gz:t1" "oci:$W/czf-notmp:x"
+is "a compressed archive with a missing --tmpdir: exit 1" "$RC" 1
+stderr_one_line "a missing --tmpdir: one line naming it" "$T/no-tmpdir"
+absent "a missing --tmpdir: nothing at the destination" "$W/czf-notmp"
+
 # ------------------------------------------------ skopeo interop
 if [ "$HAVE_SKOPEO" = 1 ]; then
     run_ok "skopeo writes an archive" skopeo copy -q "oci:$S:img" "oci-archive:$W/sk.tar:t1"
@@ -253,8 +300,20 @@ head -c $(( $(stat -c %s "$B/good.tar") / 2 )) "$B/good.tar" >"$B/truncated.tar"
 bad_read "truncated" "$B/truncated.tar" ":t" 1
 head -c 100 "$B/good.tar" >"$B/header-only.tar"
 bad_read "truncated-header" "$B/header-only.tar" ":t" 1
-gzip -c "$B/good.tar" >"$B/good.tar.gz"
-bad_read "compressed" "$B/good.tar.gz" ":t" 1
+# Compressions skopeo does not read either (lz4), compression twice, and a
+# compressed stream cut short.
+if command -v lz4 >/dev/null; then
+    lz4 -q -c "$B/good.tar" >"$B/good.tar.lz4"
+    bad_read "compressed-lz4" "$B/good.tar.lz4" ":t" 1
+    run ferry copy -q "oci-archive:$B/good.tar.lz4:t" "oci:$W/lz4:t"
+    stderr_one_line "lz4: the message names the compression" lz4
+else
+    skip "an lz4-compressed archive is refused" "lz4 not installed"
+fi
+gzip -n -c "$B/good.tar" | gzip -n -c >"$B/twice.tar.gz.gz"
+bad_read "compressed-twice" "$B/twice.tar.gz.gz" ":t" 1
+gzip -n -c "$B/good.tar" | head -c $(( $(stat -c %s "$B/good.tar") / 4 )) >"$B/cut.tar.gz"
+bad_read "compressed-cut" "$B/cut.tar.gz" ":t" 1
 printf 'not a tar archive at all\n' >"$B/garbage.tar"
 bad_read "garbage" "$B/garbage.tar" ":t" 1
 tar -C "$L" -cf "$B/no-index.tar" oci-layout blobs
