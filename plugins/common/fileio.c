@@ -1,6 +1,7 @@
 /* plugins/common/fileio.c — crash-safe file primitives: directories created
- * on demand, uniquely named temporary files and directories, atomic
- * replace-or-keep writes, bounded whole-file reads and symlink-safe recursive
+ * on demand, uniquely named temporary files and directories, locked staging
+ * directories (whose leftovers from killed writers are swept), files renamed
+ * into place at commit, atomic replace-or-keep writes, bounded whole-file reads and symlink-safe recursive
  * removal. All take a directory fd so callers stay anchored to the directory
  * they opened even if paths change underneath. */
 #include "plugin_util.h"
@@ -14,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -323,6 +326,54 @@ int plugin_util_remove_tree_at(int dirfd, const char *name)
     if (unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
         rc = -1;
     return rc;
+}
+
+/* Removes the unlocked, old PREFIX* directories of dirfd (best effort:
+ * a sweep that fails only leaves garbage, as before). */
+static void plugin_util_sweep_staging(int dirfd, const char *prefix)
+{
+    int scanfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = scanfd >= 0 ? fdopendir(scanfd) : NULL;
+    if (d == NULL) {
+        if (scanfd >= 0)
+            close(scanfd);
+        return;
+    }
+    size_t plen = strlen(prefix);
+    time_t now = time(NULL);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, prefix, plen) != 0)
+            continue;
+        struct stat st;
+        if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode) ||
+            now - st.st_mtime < PLUGIN_UTIL_STALE_SECONDS)
+            continue;
+        int fd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+            plugin_util_remove_tree_at(dirfd, de->d_name);
+        close(fd);
+    }
+    closedir(d);
+}
+
+int plugin_util_staging_dir(int dirfd, const char *prefix, char *name, size_t cap)
+{
+    plugin_util_sweep_staging(dirfd, prefix);
+    if (plugin_util_mkdtemp_at(dirfd, prefix, name, cap) != 0)
+        return -1;
+    int fd = plugin_util_open_dir(dirfd, name);
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+        return fd;
+    int err = errno;
+    if (fd >= 0)
+        close(fd);
+    unlinkat(dirfd, name, AT_REMOVEDIR);
+    name[0] = '\0';
+    errno = err;
+    return -1;
 }
 
 int plugin_util_fsync_dir(int dirfd)

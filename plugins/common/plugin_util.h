@@ -95,6 +95,15 @@ int plugin_util_staged_discard(int dirfd, plugin_util_staged *st);
  * Returns 0 or -1. */
 int plugin_util_mkdtemp_at(int dirfd, const char *prefix, char *name, size_t cap);
 
+/* A private staging directory dirfd/PREFIX<random>, returned open (fd, or
+ * -1 with errno) and flock()ed for as long as that fd stays open, so that
+ * other writers can tell it is in use. First removes the PREFIX* directories
+ * in dirfd that a killed writer left behind: unlocked and untouched for
+ * PLUGIN_UTIL_STALE_SECONDS (the age spares a directory between its mkdir
+ * and its lock). */
+#define PLUGIN_UTIL_STALE_SECONDS 60
+int plugin_util_staging_dir(int dirfd, const char *prefix, char *name, size_t cap);
+
 /* Writes dirfd/name through a temporary file, fsync and rename, so that
  * readers see the old content or the new one. With replace == 0 an existing
  * file is kept (content-addressed data: it is already right). The directory

@@ -400,20 +400,16 @@ int dir_open_destination(ferry_ctx *ctx, const char *reference, ferry_image_dest
         status = dir_check_target(dst, ctx, &exists, &mode);
     if (status == FERRY_OK)
         status = dir_dest_choose_holder(dst, ctx, exists);
-    if (status == FERRY_OK &&
-        plugin_util_mkdtemp_at(dst->holderfd, ".ferry-dir-", dst->staging_name, sizeof dst->staging_name) != 0) {
-        dst->staging_name[0] = '\0';
+    if (status == FERRY_OK && (dst->stagingfd = plugin_util_staging_dir(dst->holderfd, ".ferry-dir-", dst->staging_name,
+                                                                        sizeof dst->staging_name)) < 0)
         status = plugin_util_errno_error(svc, ctx, errno, dst->label, "creating a staging directory in",
                                          dst->in_place ? dst->target : dst->parent);
-    }
     if (status == FERRY_OK) {
         const char *in = dst->in_place ? dst->target : dst->parent;
         dst->staging_path = plugin_util_printf("%s/%s", strcmp(in, "/") == 0 ? "" : in, dst->staging_name);
         if (dst->staging_path == NULL)
             status = svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", dst->label);
     }
-    if (status == FERRY_OK && (dst->stagingfd = plugin_util_open_dir(dst->holderfd, dst->staging_name)) < 0)
-        status = plugin_util_errno_error(svc, ctx, errno, dst->label, "opening", dst->staging_path);
     if (status != FERRY_OK) {
         dir_dest_close(&dst->base, ctx);
         return status;

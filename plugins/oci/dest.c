@@ -207,17 +207,13 @@ static int oci_dest_open_blob_root(oci_dest *dst, ferry_ctx *ctx, const char *la
                                     &dst->rootfd, &dst->rootpath);
     if (status != FERRY_OK)
         return status;
-    if (plugin_util_mkdtemp_at(dst->rootfd, ".ferry-staging-", dst->stage_name, sizeof dst->stage_name) != 0) {
-        dst->stage_name[0] = '\0';
+    dst->stagefd = plugin_util_staging_dir(dst->rootfd, ".ferry-staging-", dst->stage_name, sizeof dst->stage_name);
+    if (dst->stagefd < 0)
         return plugin_util_errno_error(svc, ctx, errno, dst->ref.label, "creating a staging directory in",
                                        dst->rootpath);
-    }
     dst->stagepath = plugin_util_printf("%s/%s", dst->rootpath, dst->stage_name);
     if (dst->stagepath == NULL)
         return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", dst->ref.label);
-    dst->stagefd = plugin_util_open_dir(dst->rootfd, dst->stage_name);
-    if (dst->stagefd < 0)
-        return plugin_util_errno_error(svc, ctx, errno, dst->ref.label, "opening", dst->stagepath);
     return FERRY_OK;
 }
 
@@ -397,11 +393,9 @@ static int oci_dest_open_new(oci_dest *dst, ferry_ctx *ctx)
         status = plugin_util_errno_error(svc, ctx, errno, label, "creating", parent);
     else if ((dst->parentfd = plugin_util_open_dir(AT_FDCWD, parent)) < 0)
         status = plugin_util_errno_error(svc, ctx, errno, label, "opening", parent);
-    else if (plugin_util_mkdtemp_at(dst->parentfd, ".ferry-oci-", dst->new_name, sizeof dst->new_name) != 0) {
-        dst->new_name[0] = '\0';
-        status = plugin_util_errno_error(svc, ctx, errno, label, "creating a staging directory in", parent);
-    } else if ((dst->newfd = plugin_util_open_dir(dst->parentfd, dst->new_name)) < 0 ||
-               mkdirat(dst->newfd, OCI_BLOBS_DIR, 0755) != 0) {
+    else if ((dst->newfd = plugin_util_staging_dir(dst->parentfd, ".ferry-oci-", dst->new_name,
+                                                   sizeof dst->new_name)) < 0 ||
+             mkdirat(dst->newfd, OCI_BLOBS_DIR, 0755) != 0) {
         status = plugin_util_errno_error(svc, ctx, errno, label, "creating a staging directory in", parent);
     }
     char *stage = status == FERRY_OK ? plugin_util_printf("%s/%s", parent, dst->new_name) : NULL;

@@ -3,7 +3,8 @@
 # ferry processes adding different tags all survive in index.json (skopeo
 # loses entries here), re-tagging keeps every other entry, existing blobs are
 # reused and never rewritten, copies inside one layout, and interruption
-# (SIGTERM, SIGKILL) never leaves a half image that index.json refers to.
+# (SIGTERM, SIGKILL) never leaves a half image that index.json refers to, and
+# the staging directories a killed writer leaves are swept by the next one.
 . "${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/system/lib.sh"
 need_python
 
@@ -148,5 +149,46 @@ run checkimage verify oci "$K:keep" --diffids
 is "after kill -9 the other image is complete" "$RC" 0
 run_ok "a copy after kill -9 succeeds (no stale lock)" ferry copy -q "oci:$T/img/src3:img" "oci:$K:after"
 is "... and index.json has keep and after" "$(tag_digest "$K" keep) $(tag_digest "$K" after)" "${DIG[2]} ${DIG[3]}"
+
+# ------------------------------------------------ leftovers of killed writers
+# A killed writer leaves its staging directory; the next writer removes it
+# once nobody holds its lock and it is a minute old (the age spares a
+# directory between its creation and its lock).
+age() { touch -d '2 minutes ago' "$@"; }
+staged() { find "$1" -maxdepth 1 -name "$2" -type d | LC_ALL=C sort; }
+st=$(interrupt KILL "oci:$K:big2")
+left=$(staged "$K/blobs" '.ferry-staging-*')
+if [ -n "$left" ]; then ok "kill -9 mid-copy leaves a staging directory in blobs/"; else
+    not_ok "kill -9 mid-copy leaves a staging directory in blobs/" "none (killed before staging, exit $st)"; fi
+mkdir "$K/blobs/.ferry-staging-held" "$K/blobs/.ferry-staging-young"
+age $left "$K/blobs/.ferry-staging-held"
+flock "$K/blobs/.ferry-staging-held" sleep 30 &
+holder=$!
+for i in $(seq 1 50); do flock -n "$K/blobs/.ferry-staging-held" true || break; sleep 0.1; done
+run_ok "a copy after the kill" ferry copy -q "oci:$T/img/src3:img" "oci:$K:after2"
+is "the killed writer's old staging directory was removed; a locked and a young one stay" \
+    "$(staged "$K/blobs" '.ferry-staging-*')" "$K/blobs/.ferry-staging-held
+$K/blobs/.ferry-staging-young"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+rmdir "$K/blobs/.ferry-staging-held" "$K/blobs/.ferry-staging-young"
+run checkimage verify oci "$K:after2" --diffids
+is "the layout is sound after the sweep" "$RC" 0
+
+st=$(interrupt KILL "dir:$W/killed-dir")
+left=$(staged "$W" '.ferry-dir-*')
+if [ -n "$left" ]; then ok "kill -9 mid-copy to dir: leaves a staging directory"; else
+    not_ok "kill -9 mid-copy to dir: leaves a staging directory" "none (exit $st)"; fi
+age $left
+run_ok "a copy to dir: in the same directory after the kill" ferry copy -q "oci:$T/img/src3:img" "dir:$W/after-kill"
+is "the dir: leftover was removed" "$(staged "$W" '.ferry-dir-*')" ""
+st=$(interrupt KILL "oci:$W/killed-new")
+left=$(staged "$W" '.ferry-oci-*')
+if [ -n "$left" ]; then ok "kill -9 mid-copy to a new layout leaves its staging layout"; else
+    not_ok "kill -9 mid-copy to a new layout leaves its staging layout" "none (exit $st)"; fi
+age $left
+run_ok "a copy to a new layout in the same directory" ferry copy -q "oci:$T/img/src3:img" "oci:$W/new-after-kill:x"
+is "the staging layout was removed" "$(staged "$W" '.ferry-oci-*')" ""
+absent "the killed copy's layout never appeared" "$W/killed-new"
 
 finish
