@@ -46,6 +46,24 @@ int compress_is_gzip(const uint8_t *data, size_t len)
     return len >= 3 && data[0] == 0x1f && data[1] == 0x8b && data[2] == 0x08;
 }
 
+const char *compress_detect(const uint8_t *data, size_t len)
+{
+    static const struct {
+        const char *name;
+        size_t len;
+        uint8_t magic[COMPRESS_DETECT_BYTES];
+    } formats[] = {
+        {"gzip", 3, {0x1f, 0x8b, 0x08}},
+        {"bzip2", 3, {'B', 'Z', 'h'}},
+        {"xz", 6, {0xfd, '7', 'z', 'X', 'Z', 0x00}},
+        {"zstd", 4, {0x28, 0xb5, 0x2f, 0xfd}},
+    };
+    for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+        if (len >= formats[i].len && memcmp(data, formats[i].magic, formats[i].len) == 0)
+            return formats[i].name;
+    return NULL;
+}
+
 static int transform_inflate(transform *t, int finish, int *done, char *err, size_t errcap)
 {
     /* Concatenated gzip members are one stream (gzip(1) and pigz write them). */

@@ -29,4 +29,12 @@ int transform_run(transform *t, const uint8_t *in, size_t in_len, size_t *consum
 /* 1 when the bytes start like a gzip stream. */
 int compress_is_gzip(const uint8_t *data, size_t len);
 
+/* How many leading bytes compress_detect looks at. */
+#define COMPRESS_DETECT_BYTES 6
+
+/* The compression a stream's first bytes announce, by the magic numbers
+ * containers/image checks: "gzip", "bzip2", "xz" or "zstd"; NULL when none
+ * matches (the bytes are taken as uncompressed). */
+const char *compress_detect(const uint8_t *data, size_t len);
+
 #endif

@@ -1,13 +1,18 @@
 /* core/copy/copy.c — the copy pipeline. Each blob is streamed once from the
  * source plugin through the core's verifying pipeline into the destination
  * plugin; the manifest goes last and only a successful commit makes the image
- * visible. */
+ * visible. A layer labelled gzip is classified by its first bytes before its
+ * pipeline is chosen, as containers/image does: plain bytes under a gzip label
+ * (docker-archive sources serve them so) are compressed for destinations that
+ * want compression and never gunzipped, and the manifest is re-serialised
+ * whenever a layer's digest or type changed. */
 #include "copy/copy.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "copy/compress.h"
 #include "copy/plan.h"
 #include "copy/spool.h"
 #include "copy/streams.h"
@@ -29,6 +34,7 @@ typedef struct blob_job {
     const char *urls[9]; /* foreign-layer URLs handed to the destination */
     char out_digest[DIGEST_MAX_LEN];
     int64_t out_size;
+    const char *out_media_type; /* the plan's, or plan_layer_uncompressed's */
 } blob_job;
 
 typedef struct copy_run {
@@ -48,6 +54,8 @@ typedef struct copy_run {
     int config_fetched;
     const manifest_descriptor *config_desc;
     const copy_plan *plan;
+    const manifest *m; /* the image being copied */
+    char frozen[CTX_MESSAGE_MAX / 2]; /* why no layer may change, or "" */
     int status;
     char message[CTX_MESSAGE_MAX];
     gzpar_pool *gz_pool; /* gzip workers shared by the layers being compressed; may be NULL */
@@ -83,16 +91,43 @@ static const char *const *layer_urls(const manifest_descriptor *d, blob_job *job
     return job->urls;
 }
 
+/* Reads the first bytes of a layer labelled gzip (replacing *raw with a reader
+ * that replays them): when they are not compressed, the layer is re-planned
+ * (gzipped for a destination that desires compression, else passed through)
+ * and not gunzipped for a NEEDS_UNCOMPRESSED destination either. */
+static int copy_sniff_layer(copy_run *run, const blob_job *job, const char *what, ferry_reader **raw,
+                            layer_plan *lp, int *gunzip_for_dest, ferry_ctx *dctx)
+{
+    uint8_t head[COMPRESS_DETECT_BYTES];
+    size_t got = 0;
+    int rc = stream_peek(*raw, dctx, what, head, sizeof(head), &got, raw);
+    if (rc != FERRY_OK)
+        return rc;
+    const char *found = compress_detect(head, got);
+    if (found != NULL && strcmp(found, "gzip") != 0 && (lp->action == LAYER_DECOMPRESS || *gunzip_for_dest))
+        return ctx_fail(dctx, FERRY_ERR_UNSUPPORTED, "%s is labelled gzip but its content is %s-compressed, "
+                        "which ferry cannot decompress", what, found);
+    if (found != NULL)
+        return FERRY_OK;
+    *gunzip_for_dest = 0;
+    if (!lp->sniff)
+        return FERRY_OK;
+    char err[512];
+    if (plan_layer_uncompressed(run->plan, run->m, (size_t)job->index, lp, err, sizeof(err)) != 0)
+        return ctx_fail(dctx, FERRY_ERR_UNSUPPORTED, "%s", err);
+    return FERRY_OK;
+}
+
 /* Streams one blob from source to destination; fills the job's results. */
 static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *dctx)
 {
     const manifest_descriptor *d = job->desc;
-    layer_action action = job->plan->action;
+    layer_plan lp = *job->plan;
     const char *const *urls = layer_urls(d, job);
     ferry_blob_info dst_info = {.struct_size = sizeof(dst_info),
-                                .digest = action == LAYER_KEEP ? d->digest : NULL,
-                                .size = action == LAYER_KEEP ? d->size : -1,
-                                .media_type = job->plan->media_type,
+                                .digest = lp.action == LAYER_KEEP ? d->digest : NULL,
+                                .size = lp.action == LAYER_KEEP ? d->size : -1,
+                                .media_type = lp.media_type,
                                 .kind = FERRY_BLOB_LAYER,
                                 .layer_index = job->index,
                                 .uncompressed_digest = run->supply_diff_ids ? job->diff_id : NULL,
@@ -100,11 +135,16 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
                                 .urls = urls};
     /* A destination that stores layers unpacked gets them gunzipped while the
      * manifest keeps describing the compressed blob. */
-    int gunzip_for_dest = run->deliver_uncompressed && action == LAYER_KEEP &&
+    int gunzip_for_dest = run->deliver_uncompressed && lp.action == LAYER_KEEP &&
                           manifest_layer_compression(d->media_type) == LAYER_COMPRESSION_GZIP;
+    /* The bytes the destination ends up with unpacked are checked against the
+     * DiffID: nothing else vouches for them. Planned, so that a layer that
+     * turns out to be plain already is checked too. */
+    int check_diff_id = run->supply_diff_ids || gunzip_for_dest || lp.action == LAYER_DECOMPRESS;
+    job->out_media_type = lp.media_type;
     if (run->supply_diff_ids && job->diff_id == NULL)
         return ctx_fail(dctx, FERRY_ERR_INVALID, "layer %s: the config has no DiffID for it", d->digest);
-    if (action == LAYER_KEEP && run->dest->ops->try_reuse_blob != NULL) {
+    if (lp.action == LAYER_KEEP && run->dest->ops->try_reuse_blob != NULL) {
         int64_t size = -1;
         int rc = run->dest->ops->try_reuse_blob(run->dest, dctx, &dst_info, &size);
         if (rc == FERRY_OK) {
@@ -132,6 +172,30 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
     }
     char what[DIGEST_MAX_LEN + 16];
     snprintf(what, sizeof(what), "blob %s", d->digest);
+    if (lp.sniff || gunzip_for_dest) {
+        rc = copy_sniff_layer(run, job, what, &raw, &lp, &gunzip_for_dest, dctx);
+        /* Changes the plan could not foresee are refused like foreseen ones. */
+        if (rc == FERRY_OK && job->plan->sniff && lp.action != LAYER_KEEP && run->frozen[0] != '\0')
+            rc = ctx_fail(dctx, FERRY_ERR_UNSUPPORTED, "%s (layer %s %s)", run->frozen, d->digest,
+                          lp.action == LAYER_COMPRESS ? "is labelled gzip but not compressed, and the destination "
+                                                        "compresses layers"
+                                                      : "would be decompressed");
+        if (rc != FERRY_OK) {
+            ferry_reader_close(raw);
+            return rc;
+        }
+        job->out_media_type = lp.media_type;
+        dst_info.digest = lp.action == LAYER_KEEP ? d->digest : NULL;
+        dst_info.size = lp.action == LAYER_KEEP ? d->size : -1;
+        dst_info.media_type = lp.media_type;
+    }
+    layer_action action = lp.action;
+    /* Gzip output is not the DiffID's bytes; its input is (plain, digest d->digest). */
+    if (action == LAYER_COMPRESS && check_diff_id && job->diff_id != NULL && strcmp(job->diff_id, d->digest) != 0) {
+        ferry_reader_close(raw);
+        return ctx_fail(dctx, FERRY_ERR_DIGEST_MISMATCH, "%s: DiffID mismatch: the layer is uncompressed, the config "
+                        "says %s", what, job->diff_id);
+    }
     stream_pipeline_options po = {.what = what,
                                   .expected_digest = d->digest,
                                   .expected_size = d->size,
@@ -139,9 +203,7 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
                                   .transform = action == LAYER_COMPRESS ? TRANSFORM_GZIP_COMPRESS
                                                                         : TRANSFORM_GZIP_DECOMPRESS,
                                   .expected_output_digest =
-                                      run->supply_diff_ids || gunzip_for_dest || action == LAYER_DECOMPRESS
-                                          ? job->diff_id
-                                          : NULL,
+                                      check_diff_id && action != LAYER_COMPRESS ? job->diff_id : NULL,
                                   .compress_pool = run->gz_pool};
     ferry_reader *r = stream_pipeline_new(raw, &po);
     if (r == NULL)
@@ -270,6 +332,7 @@ static int copy_layers(copy_run *run, long parallel, ferry_ctx *ctx)
         if (job->duplicate_of >= 0) {
             memcpy(job->out_digest, run->jobs[job->duplicate_of].out_digest, sizeof(job->out_digest));
             job->out_size = run->jobs[job->duplicate_of].out_size;
+            job->out_media_type = run->jobs[job->duplicate_of].out_media_type;
         }
     }
     return FERRY_OK;
@@ -402,12 +465,29 @@ static void signature_release(signature_set *s)
     free(s->lens);
 }
 
+static int same_string(const char *a, const char *b)
+{
+    return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* 1 when a layer was stored under another digest or type than the source
+ * lists (the plan cannot know all: sniffed layers decide as they stream). */
+static int copy_layers_changed(const manifest *m, const blob_job *jobs)
+{
+    for (size_t i = 0; i < m->n_layers; i++)
+        if (strcmp(jobs[i].out_digest, m->layers[i].digest) != 0 ||
+            !same_string(jobs[i].out_media_type, m->layers[i].media_type))
+            return 1;
+    return 0;
+}
+
 /* Builds the output manifest: the source bytes when nothing changes (digest
  * preserved), else a re-serialization with the new descriptors. */
 static char *copy_output_manifest(const image_view *img, const copy_plan *plan, const blob_job *jobs,
                                   const char *config_digest, int64_t config_size, size_t *len)
 {
-    if (!plan->manifest_changes && strcmp(config_digest, img->m->config.digest) == 0) {
+    if (!plan->manifest_changes && !copy_layers_changed(img->m, jobs) &&
+        strcmp(config_digest, img->m->config.digest) == 0) {
         char *same = malloc(img->len + 1);
         if (same != NULL) {
             memcpy(same, img->data, img->len);
@@ -427,7 +507,7 @@ static char *copy_output_manifest(const image_view *img, const copy_plan *plan, 
         view.layers[i] = img->m->layers[i];
         view.layers[i].digest = (char *)jobs[i].out_digest;
         view.layers[i].size = jobs[i].out_size;
-        view.layers[i].media_type = (char *)plan->layers[i].media_type;
+        view.layers[i].media_type = (char *)jobs[i].out_media_type;
     }
     char *out = manifest_serialize(&view, plan->out_kind, len);
     free(view.layers);
@@ -532,6 +612,19 @@ static int copy_one_image(copy_run *run, const image_view *img, copy_options *op
         rc = copy_signatures_check(dst, run, sigs, &plan, dctx);
     if (rc != FERRY_OK)
         goto out;
+    /* The same refusals, for a change only a sniffed layer's bytes reveal. */
+    run->frozen[0] = '\0';
+    if (opts->preserve_digests)
+        snprintf(run->frozen, sizeof(run->frozen), "--preserve-digests: the copy would change the manifest digest");
+    else if (img->instance_digest != NULL)
+        snprintf(run->frozen, sizeof(run->frozen),
+                 "copying to %s would change instance %s of the list; converting manifest lists is not supported "
+                 "by ferry yet", dst->text, img->instance_digest);
+    else if (sigs->n > 0)
+        snprintf(run->frozen, sizeof(run->frozen),
+                 "can not copy signatures to %s: the copy changes the manifest, which would invalidate them "
+                 "(use --remove-signatures)", dst->text);
+    run->m = img->m;
     run->deliver_uncompressed = (dst->transport->capabilities & FERRY_CAP_NEEDS_UNCOMPRESSED) != 0;
     run->supply_diff_ids = (dst->transport->capabilities & FERRY_CAP_COMPUTES_DIFFIDS) != 0;
     run->needs_sizes = (dst->transport->capabilities & FERRY_CAP_NEEDS_BLOB_SIZE) != 0;

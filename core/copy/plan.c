@@ -77,6 +77,10 @@ static int plan_layer(const manifest_descriptor *layer, manifest_kind out_kind, 
         snprintf(err, errcap, "layer %s: decompressing zstd layers is not supported yet", layer->digest);
         return -1;
     }
+    /* Whether a gzip label is true decides between gunzip and pass-through,
+     * or between keep and gzip (docker-archive labels plain tars gzip). */
+    lp->sniff = have == LAYER_COMPRESSION_GZIP &&
+                (lp->action == LAYER_DECOMPRESS || desired == FERRY_COMPRESSION_COMPRESS);
     if (!converting && lp->action == LAYER_KEEP) {
         lp->media_type = layer->media_type;
         return 0;
@@ -105,6 +109,8 @@ int plan_copy(const manifest *src, const plan_request *req, copy_plan *out, char
     if (plan_choose_format(src, req, &out->out_kind, err, errcap) != 0)
         return -1;
     int converting = out->out_kind != src->kind;
+    out->converting = converting;
+    out->desired_compression = req->desired_compression;
     out->config_media_type = src->config.media_type;
     if (converting) {
         const char *cmt = src->config.media_type ? src->config.media_type : "";
@@ -122,21 +128,42 @@ int plan_copy(const manifest *src, const plan_request *req, copy_plan *out, char
         snprintf(err, errcap, "out of memory");
         return -1;
     }
-    int any_action = 0;
+    int any_change = 0;
     for (size_t i = 0; i < src->n_layers; i++) {
         if (plan_layer(&src->layers[i], out->out_kind, converting, req->desired_compression, &out->layers[i], err,
                        errcap) != 0) {
             plan_release(out);
             return -1;
         }
-        any_action |= out->layers[i].action != LAYER_KEEP;
+        /* A sniffed layer's change is known only once its bytes are seen. */
+        any_change |= out->layers[i].action != LAYER_KEEP && !out->layers[i].sniff;
     }
-    out->manifest_changes = converting || any_action;
+    out->manifest_changes = converting || any_change;
     if (out->manifest_changes && req->preserve_digests) {
         snprintf(err, errcap, "--preserve-digests: the copy would change the manifest digest (%s)",
                  converting ? "the destination needs a manifest format conversion"
                             : "the destination needs layers compressed differently");
         plan_release(out);
+        return -1;
+    }
+    return 0;
+}
+
+int plan_layer_uncompressed(const copy_plan *plan, const manifest *src, size_t i, layer_plan *out, char *err,
+                            size_t errcap)
+{
+    const manifest_descriptor *layer = &src->layers[i];
+    out->sniff = 0;
+    out->action = plan->desired_compression == FERRY_COMPRESSION_COMPRESS ? LAYER_COMPRESS : LAYER_KEEP;
+    if (!plan->converting) {
+        out->media_type = layer->media_type;
+        return 0;
+    }
+    char why[256];
+    out->media_type = manifest_layer_media_type(plan->out_kind, layer->media_type,
+                                                manifest_layer_compression(layer->media_type), why, sizeof(why));
+    if (out->media_type == NULL) {
+        snprintf(err, errcap, "layer %s: %s", layer->digest, why);
         return -1;
     }
     return 0;

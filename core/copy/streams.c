@@ -114,6 +114,84 @@ int stream_read_all(ferry_reader *r, ferry_ctx *ctx, size_t limit, const char *w
     return FERRY_OK;
 }
 
+/* ---- prefix reader: replays the bytes stream_peek took ---- */
+
+typedef struct prefix_reader {
+    ferry_reader base;
+    ferry_reader *source;
+    size_t len, pos;
+    int source_eos; /* the source ended within the prefix */
+    uint8_t prefix[];
+} prefix_reader;
+
+static int prefix_read(ferry_reader *r, ferry_ctx *ctx, void *buf, size_t len, size_t *nread, int *eos)
+{
+    prefix_reader *p = (prefix_reader *)r;
+    if (p->pos == p->len && !p->source_eos)
+        return ferry_reader_read(p->source, ctx, buf, len, nread, eos);
+    size_t n = p->len - p->pos < len ? p->len - p->pos : len;
+    memcpy(buf, p->prefix + p->pos, n);
+    p->pos += n;
+    *nread = n;
+    /* Ending with the last replayed byte saves a call into a finished source. */
+    *eos = p->source_eos && p->pos == p->len;
+    return FERRY_OK;
+}
+
+static void prefix_close(ferry_reader *r)
+{
+    prefix_reader *p = (prefix_reader *)r;
+    ferry_reader_close(p->source);
+    free(p);
+}
+
+static const char *prefix_digest(ferry_reader *r)
+{
+    return ferry_reader_digest(((prefix_reader *)r)->source);
+}
+
+static int64_t prefix_size(ferry_reader *r)
+{
+    return ferry_reader_size(((prefix_reader *)r)->source);
+}
+
+static const ferry_reader_ops prefix_ops = {
+    .struct_size = sizeof(ferry_reader_ops),
+    .read = prefix_read,
+    .close = prefix_close,
+    .digest = prefix_digest,
+    .size = prefix_size,
+};
+
+int stream_peek(ferry_reader *source, ferry_ctx *ctx, const char *what, void *buf, size_t len, size_t *got,
+                ferry_reader **out)
+{
+    *out = NULL;
+    *got = 0;
+    prefix_reader *p = calloc(1, sizeof(*p) + len);
+    if (p == NULL) {
+        ferry_reader_close(source);
+        return ctx_fail(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", what);
+    }
+    p->base.ops = &prefix_ops;
+    p->source = source;
+    while (p->len < len && !p->source_eos) {
+        size_t n = 0;
+        int rc = ferry_reader_read(source, ctx, p->prefix + p->len, len - p->len, &n, &p->source_eos);
+        if (rc == FERRY_OK && n == 0 && !p->source_eos)
+            rc = ctx_fail(ctx, FERRY_ERR_IO, "%s: source returned no data before end of stream", what);
+        if (rc != FERRY_OK) {
+            prefix_close(&p->base);
+            return ctx_status_message(ctx, rc, what);
+        }
+        p->len += n;
+    }
+    memcpy(buf, p->prefix, p->len);
+    *got = p->len;
+    *out = &p->base;
+    return FERRY_OK;
+}
+
 /* ---- blob pipeline ---- */
 
 typedef struct pipeline_reader {

@@ -21,6 +21,15 @@ ferry_reader *stream_memory_reader(const void *data, size_t len, const char *dig
  * the object in messages. Does not close the reader. */
 int stream_read_all(ferry_reader *r, ferry_ctx *ctx, size_t limit, const char *what, char **out, size_t *len);
 
+/* Reads the first `len` bytes of `source` (fewer only when the stream is
+ * shorter) into `buf`, setting *got, and returns in *out a reader that
+ * delivers those bytes again, then the rest of `source`: a stream can be
+ * classified by its first bytes before it is consumed. Ownership of `source`
+ * moves to *out, whose size op reports the source's size; on failure `source`
+ * is closed and the status returned with a message naming `what` in ctx. */
+int stream_peek(ferry_reader *source, ferry_ctx *ctx, const char *what, void *buf, size_t len, size_t *got,
+                ferry_reader **out);
+
 typedef struct stream_pipeline_options {
     const char *what;            /* e.g. "blob sha256:…" for messages */
     const char *expected_digest; /* verified at end of stream; NULL: not checked */

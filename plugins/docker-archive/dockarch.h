@@ -23,7 +23,10 @@
 
 #define DOCKARCH_MT_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
 #define DOCKARCH_MT_CONFIG "application/vnd.docker.container.image.v1+json"
-#define DOCKARCH_MT_LAYER "application/vnd.docker.image.rootfs.diff.tar"
+/* The type containers/image gives every layer of a docker archive, though the
+ * bytes it serves are plain tars: the copy pipeline goes by the bytes. Kept
+ * for skopeo's manifest digests. */
+#define DOCKARCH_MT_LAYER "application/vnd.docker.image.rootfs.diff.tar.gzip"
 #define DOCKARCH_MANIFEST_FILE "manifest.json"
 #define DOCKARCH_REPOSITORIES_FILE "repositories"
 /* manifest.json and configs are held in memory: bound them. */

@@ -5,8 +5,11 @@
  * member), each layer's digest taken from the config's DiffIDs (layers are
  * served uncompressed; the core verifies the bytes against that digest while
  * streaming) and a gzip-compressed layer member measured once decompressed.
- * get_manifest then serves a Docker schema 2 manifest synthesised from those
- * digests; get_blob serves member byte ranges, inflated when gzip. */
+ * get_manifest then serves the Docker schema 2 manifest containers/image
+ * synthesises — those digests and sizes, every layer labelled
+ * `…diff.tar.gzip` although served plain (the core detects that from the
+ * bytes) — so manifest digests are skopeo's; get_blob serves member byte
+ * ranges, inflated when gzip. */
 #include "dockarch.h"
 
 #include "gojson.h" /* the core's Go-compatible encoder, shared by source */

@@ -1,9 +1,10 @@
 #!/bin/bash
 # tests/system/copy.sh — `ferry copy` between dir: and oci: (TAP): tags and
 # @INDEX, --format conversions, --preserve-digests, --digestfile, -q,
-# --dest-compress / --dest-decompress, --image-parallel-copies, shared blob
-# directories, lists (current platform), destinations that already exist, and
-# bounded memory on large layers. Every result is checked by an independent
+# --dest-compress / --dest-decompress, layers labelled gzip but stored plain
+# (handled by their bytes, as skopeo does), --image-parallel-copies, shared
+# blob directories, lists (current platform), destinations that already
+# exist, and bounded memory on large layers. Every result is checked by an independent
 # checker (tests/fixtures/checkimage.py): blobs present, digests and sizes right.
 . "${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/system/lib.sh"
 need_python
@@ -206,6 +207,76 @@ unchanged "unrelated files left alone" "$W/precious" "$T/snap.precious"
 mkdir -p "$W/empty-dest"
 run_ok "empty existing directory as dir: destination" ferry copy -q "dir:$D" "dir:$W/empty-dest"
 verify dir "$W/empty-dest"
+
+# ------------------------------------------------ layers labelled gzip, stored plain
+# containers/image goes by a layer's bytes, not its label (docker-archive
+# sources serve such layers): gzipped for oci:, kept as they are, label too,
+# for dir:, never gunzipped. A dir: and an oci: source, each with plain layers
+# relabelled gzip.
+PG="$T/img/plain-gzip-dir"
+PGO="$T/img/plain-gzip-oci"
+{
+    mkimage --compression none --layers 2 --layer-size 48K,8K --seed 21 "$PG" >/dev/null &&
+        mkimage --layout oci --manifest oci --compression none --layers 2 --layer-size 48K,8K --seed 22 \
+            --tag p "$PGO" >/dev/null
+} || { echo "Bail out! mkimage failed"; exit 1; }
+"$PYTHON3" - "$PG" "$PGO" <<'PYEOF' || { echo "Bail out! relabelling failed"; exit 1; }
+import hashlib, json, sys
+d, o = sys.argv[1], sys.argv[2]
+m = json.load(open(d + "/manifest.json"))
+for l in m["layers"]:
+    l["mediaType"] += ".gzip"
+open(d + "/manifest.json", "w").write(json.dumps(m, indent=3))
+idx = json.load(open(o + "/index.json"))
+desc = idx["manifests"][0]
+m = json.load(open(o + "/blobs/sha256/" + desc["digest"][7:]))
+for l in m["layers"]:
+    l["mediaType"] += "+gzip"
+b = json.dumps(m).encode()
+desc["digest"], desc["size"] = "sha256:" + hashlib.sha256(b).hexdigest(), len(b)
+open(o + "/blobs/sha256/" + desc["digest"][7:], "wb").write(b)
+open(o + "/index.json", "w").write(json.dumps(idx))
+PYEOF
+cd_ids() { # KIND SPEC: config digest and DiffIDs
+    echo "$(checkimage verify "$1" "$2" --print config) $(checkimage verify "$1" "$2" --print diffids | tr '\n' ' ')"
+}
+PG_DIGEST=$(manifest_digest dir "$PG")
+for src in "dir:$PG" "oci:$PGO:p"; do
+    n=${src%%:*}
+    run_ok "$n: plain layers labelled gzip to oci:" ferry copy -q "$src" "oci:$W/pg-$n-oci:t"
+    check "$n: ... are gzipped (by bytes and label), DiffIDs kept" \
+        checkimage verify oci "$W/pg-$n-oci:t" --diffids --compression gzip
+    run_ok "$n: plain layers labelled gzip to dir:" ferry copy -q "$src" "dir:$W/pg-$n-dir"
+    is "$n: ... are stored as they are" "$(gzip_layer_count "$W/pg-$n-dir")" 0
+    run_ok "$n: plain layers labelled gzip to dir: --dest-decompress" \
+        ferry copy -q --dest-decompress "$src" "dir:$W/pg-$n-dec"
+    is "$n: ... are not gunzipped, manifest unchanged" "$(manifest_digest dir "$W/pg-$n-dec")" \
+        "$(manifest_digest dir "$W/pg-$n-dir")"
+    run_ok "$n: ... --preserve-digests to dir: --dest-decompress (no change)" \
+        ferry copy -q --preserve-digests --dest-decompress "$src" "dir:$W/pg-$n-pd"
+    check "$n: ... to dir: complete, DiffIDs match" checkimage verify dir "$W/pg-$n-dec" --diffids
+    if [ "$HAVE_SKOPEO" = 1 ]; then
+        run_ok "$n: skopeo copies it to oci: and dir: (setup)" \
+            sh -c 'skopeo copy -q "$1" "oci:$2-oci:t" && skopeo copy -q "$1" "dir:$2-dir"' - "$src" "$W/pg-$n-s"
+        is "$n: to oci: skopeo's config digest and DiffIDs" "$(cd_ids oci "$W/pg-$n-oci:t")" \
+            "$(cd_ids oci "$W/pg-$n-s-oci:t")"
+        is "$n: to oci: skopeo's layer media types" "$(checkimage verify oci "$W/pg-$n-oci:t" --print layer-types)" \
+            "$(checkimage verify oci "$W/pg-$n-s-oci:t" --print layer-types)"
+        is "$n: to dir: skopeo's manifest digest" "$(manifest_digest dir "$W/pg-$n-dir")" \
+            "$(manifest_digest dir "$W/pg-$n-s-dir")"
+    else
+        skip "$n: same as skopeo" "skopeo not installed"
+    fi
+done
+is "dir: to dir: keeps the source's manifest digest" "$(manifest_digest dir "$W/pg-dir-dir")" "$PG_DIGEST"
+is "oci: to oci: to dir: keeps the layers' labels" "$(checkimage verify dir "$W/pg-oci-dir" --print layer-types | sort -u)" \
+    "application/vnd.oci.image.layer.v1.tar+gzip"
+# A real gzip layer still gets decompressed, and --preserve-digests refuses
+# that once the layer's bytes show it (the plan cannot know it beforehand).
+run ferry copy -q --preserve-digests --dest-decompress "dir:$D" "dir:$W/pd-real-gzip"
+is "--preserve-digests refuses decompressing a real gzip layer: exit 1" "$RC" 1
+stderr_one_line "... in one line naming the layer" "--preserve-digests" "would be decompressed"
+absent "... nothing written" "$W/pd-real-gzip"
 
 # ------------------------------------------------ memory stays bounded on large layers
 BIG="$T/img/big"

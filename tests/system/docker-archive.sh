@@ -2,9 +2,11 @@
 # tests/system/docker-archive.sh — the docker-archive: transport (TAP):
 # round trips through docker save archives, interoperability with Debian's
 # skopeo both ways (archives written byte-identical, same config digest and
-# DiffIDs), inspect and list-tags, /dev/stdout and /dev/stdin streams, and
-# broken archives refused with one line and nothing left behind, layers
-# stored gzip-compressed served decompressed. Archives of a real `docker
+# DiffIDs), inspect (also --raw) and list-tags byte for byte as skopeo,
+# skopeo's digests when copying to dir: (plain layers kept under the gzip
+# label skopeo gives them) and its compressed layers to oci:, /dev/stdout and
+# /dev/stdin streams, broken archives refused with one line and nothing left
+# behind, layers stored gzip-compressed served decompressed. Archives of a real `docker
 # save` and `docker load` of ferry's archives: tests/system/docker-daemon.sh.
 . "${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/system/lib.sh"
 need_python
@@ -58,16 +60,46 @@ if [ "$HAVE_SKOPEO" = 1 ]; then
     is "same config digest and DiffIDs from skopeo's archive" "$(config_and_diffids "oci:$W/fs:t")" "$WANT"
     run_ok "skopeo reads ferry's archive" skopeo copy -q "docker-archive:$W/a.tar" "oci:$W/sf:t"
     is "skopeo gets the same config digest and DiffIDs" "$(config_and_diffids "oci:$W/sf:t")" "$WANT"
-    run ferry inspect "docker-archive:$W/a.tar"
+    # skopeo labels the plain layers it serves ".tar.gzip" (digest = DiffID):
+    # so does ferry, hence the same manifest, Digest and LayersData.
+    for arg in "" --raw; do
+        run ferry inspect $arg "docker-archive:$W/a.tar"
+        cp "$T/out" "$T/fi.json"
+        run skopeo inspect $arg "docker-archive:$W/a.tar"
+        same_file "inspect ${arg:+$arg }matches skopeo byte for byte" "$T/fi.json" "$T/out"
+    done
+    run ferry inspect --raw "docker-archive:$W/s.tar:repo/a:tag1"
     cp "$T/out" "$T/fi.json"
-    run skopeo inspect "docker-archive:$W/a.tar"
-    # The manifest digest differs on purpose: skopeo labels the plain layers
-    # ".tar.gzip"; ferry says ".tar" because its core trusts media types.
-    # RepoTags: skopeo leaves it empty for archives (MULTI_IMAGE); the core
-    # does not apply that rule yet, so it is left out here.
-    filt='import json,sys; d=json.load(sys.stdin); [d.pop(k, None) for k in ("Digest", "LayersData", "RepoTags")]; print(json.dumps(d, sort_keys=True))'
-    is "inspect matches skopeo (but for the digest)" "$("$PYTHON3" -c "$filt" <"$T/fi.json")" \
-        "$("$PYTHON3" -c "$filt" <"$T/out")"
+    run skopeo inspect --raw "docker-archive:$W/s.tar:repo/a:tag1"
+    same_file "inspect --raw of skopeo's archive matches skopeo" "$T/fi.json" "$T/out"
+    # To dir: both keep the plain bytes and the gzip label: the same manifest.
+    run_ok "copy docker-archive to dir" ferry copy -q "docker-archive:$W/a.tar" "dir:$W/a-dir"
+    run_ok "skopeo copies docker-archive to dir (setup)" skopeo copy -q "docker-archive:$W/a.tar" "dir:$W/a-sdir"
+    same_file "docker-archive to dir: skopeo's manifest digest" "$W/a-dir/manifest.json" "$W/a-sdir/manifest.json"
+    check "docker-archive to dir: layers stored plain, matching the DiffIDs" \
+        checkimage verify dir "$W/a-dir" --diffids
+    is "docker-archive to dir: every layer stored uncompressed" \
+        "$(gzip_layer_count "$W/a-dir")" 0
+    # To oci: the layers are gzipped (oci: desires compression), as skopeo
+    # does; the compressed bytes differ (another compressor), the config and
+    # DiffIDs do not.
+    run_ok "copy docker-archive to oci" ferry copy -q "docker-archive:$W/a.tar" "oci:$W/a-oci:t"
+    check "docker-archive to oci: layers gzipped, matching the DiffIDs" \
+        checkimage verify oci "$W/a-oci:t" --diffids --compression gzip
+    run_ok "skopeo copies docker-archive to oci (setup)" skopeo copy -q "docker-archive:$W/a.tar" "oci:$W/a-oci:s"
+    is "docker-archive to oci: skopeo's config digest and DiffIDs" "$(config_and_diffids "oci:$W/a-oci:t")" \
+        "$(config_and_diffids "oci:$W/a-oci:s")"
+    is "docker-archive to oci: skopeo's layer media types" "$(checkimage verify oci "$W/a-oci:t" --print layer-types)" \
+        "$(checkimage verify oci "$W/a-oci:s" --print layer-types)"
+    # docker-archive to docker-archive: nothing to decompress, nothing changes.
+    run_ok "copy docker-archive to docker-archive" ferry copy -q "docker-archive:$W/s.tar:repo/a:tag1" \
+        "docker-archive:$W/aa.tar:repo/a:tag1"
+    same_file "docker-archive to docker-archive: the same archive as skopeo's" "$W/aa.tar" "$W/s.tar"
+    run_ok "--preserve-digests docker-archive to docker-archive (nothing changes)" \
+        ferry copy -q --preserve-digests "docker-archive:$W/a.tar" "docker-archive:$W/pd.tar"
+    run_ok "--preserve-digests docker-archive to dir --dest-decompress (nothing to decompress)" \
+        ferry copy -q --preserve-digests --dest-decompress "docker-archive:$W/a.tar" "dir:$W/pd-dir"
+    same_file "... keeps skopeo's manifest" "$W/pd-dir/manifest.json" "$W/a-sdir/manifest.json"
     run ferry list-tags "docker-archive:$W/s.tar"
     cp "$T/out" "$T/fl"
     run skopeo list-tags "docker-archive:$W/s.tar"
@@ -117,15 +149,27 @@ done
 run_ok "read an archive with gzip-compressed layers" ferry copy -q "docker-archive:$W/gz.tar" "oci:$W/gz:t"
 is "gzip layers: same config digest and DiffIDs" "$(config_and_diffids "oci:$W/gz:t")" "$WANT"
 run_ok "inspect --raw of the gzip archive" ferry inspect --raw "docker-archive:$W/gz.tar"
-is "gzip layers are listed decompressed: digest = DiffID, tar media type" \
+cp "$T/out" "$T/gz-raw.json"
+# As in containers/image: served decompressed, so digest = DiffID, and every
+# layer labelled ".tar.gzip" all the same (was ".tar" before ferry matched
+# skopeo's manifest digests).
+is "gzip layers are listed decompressed: digest = DiffID, skopeo's media type" \
     "$("$PYTHON3" -c 'import json,sys; m=json.load(sys.stdin); print(*[l["digest"] for l in m["layers"]], *sorted({l["mediaType"] for l in m["layers"]}))' <"$T/out")" \
-    "${WANT#* } application/vnd.docker.image.rootfs.diff.tar"
+    "${WANT#* } application/vnd.docker.image.rootfs.diff.tar.gzip"
 run_ok "the gzip archive copies to dir" ferry copy -q "docker-archive:$W/gz.tar" "dir:$W/gz-dir"
-check "the dir copy is complete and its layers match the DiffIDs" checkimage verify dir "$W/gz-dir" --diffids --compression none
+# --compression none would also want the ".tar" label: the layers are checked
+# for plain bytes separately.
+check "the dir copy is complete and its layers match the DiffIDs" checkimage verify dir "$W/gz-dir" --diffids
+is "the dir copy stores the layers decompressed" \
+    "$(gzip_layer_count "$W/gz-dir")" 0
 if [ "$HAVE_SKOPEO" = 1 ]; then
     run_ok "skopeo reads the gzip archive (setup)" skopeo copy -q "docker-archive:$W/gz.tar" "oci:$W/gz:s"
     is "ferry and skopeo agree on the gzip archive" "$(config_and_diffids "oci:$W/gz:t")" \
         "$(config_and_diffids "oci:$W/gz:s")"
+    run skopeo inspect --raw "docker-archive:$W/gz.tar"
+    same_file "inspect --raw of the gzip archive matches skopeo byte for byte" "$T/gz-raw.json" "$T/out"
+    run_ok "skopeo copies the gzip archive to dir (setup)" skopeo copy -q "docker-archive:$W/gz.tar" "dir:$W/gz-sdir"
+    same_file "the gzip archive to dir: skopeo's manifest digest" "$W/gz-dir/manifest.json" "$W/gz-sdir/manifest.json"
 fi
 GZ0=$(ls "$G"/*.tar | head -n 1)
 "$PYTHON3" -c 'import sys; b=bytearray(open(sys.argv[1],"rb").read()); b[len(b)//3]^=0xff; open(sys.argv[1],"wb").write(b)' "$GZ0"

@@ -2,7 +2,8 @@
 # tests/system/docker-copy.sh — the docker:// transport against a real
 # docker-registry over plain HTTP (TAP): push/pull round trips oci -> docker
 # -> oci keeping every digest (OCI and Docker manifests, an index with --all,
-# a 0-byte blob, a legitimate 3.9 MB manifest, push by digest), interop with
+# a 0-byte blob, a legitimate 3.9 MB manifest, push by digest), a
+# docker-archive pushed with its plain layers gzipped as skopeo does, interop with
 # Debian's skopeo both ways, `inspect` (RepoTags, --no-tags, --raw, --config)
 # and `list-tags` byte for byte against skopeo, `delete` (and a registry
 # that forbids deletes), plain HTTP refused while TLS verification is on.
@@ -157,6 +158,37 @@ stderr_one_line "... with one line naming the registry" "$R"
 run ferry copy -q "oci:$O:v1" "docker://$R/ferry/plain:v1"
 is "pushing to a plain-HTTP registry with verification on fails" "$RC" 1
 is "... and pushes nothing" "$(http_status "http://$R/v2/ferry/plain/manifests/v1" HEAD)" 404
+
+# ------------------------------------------------ docker-archive to docker://
+# The archive's layers are plain tars labelled gzip (as containers/image
+# labels them): the push gzips them, since registries get compressed layers.
+layer_types() { "$PYTHON3" -c 'import json,sys; print(*[l["mediaType"] for l in json.load(sys.stdin)["layers"]])'; }
+config_ids() {
+    "$PYTHON3" -c 'import hashlib,json,sys; b=sys.stdin.buffer.read(); print("sha256:"+hashlib.sha256(b).hexdigest(), *json.loads(b)["rootfs"]["diff_ids"])'
+}
+run_ok "docker-archive: write one (setup)" ferry copy -q "oci:$O:v1" "docker-archive:$W/da.tar:ferry/da:1"
+run_ok "push docker-archive to docker://" ferry copy -q --dest-tls-verify=false "docker-archive:$W/da.tar" \
+    "docker://$R/ferry/da:1"
+run_ok "... pull it back to dir:" ferry copy -q --src-tls-verify=false "docker://$R/ferry/da:1" "dir:$W/da-back"
+check "... its layers were gzipped (bytes and label), DiffIDs kept" \
+    checkimage verify dir "$W/da-back" --diffids --compression gzip
+is "... the config digest and DiffIDs of the archive" "$(ferry inspect --config --raw $NOTLS "docker://$R/ferry/da:1" | config_ids)" \
+    "$(ferry inspect --config --raw "docker-archive:$W/da.tar" | config_ids)"
+if [ "$HAVE_SKOPEO" = 1 ]; then
+    run_ok "skopeo pushes the same archive (setup)" skopeo copy -q --dest-tls-verify=false "docker-archive:$W/da.tar" \
+        "docker://$R/skopeo/da:1"
+    is "... same config digest and DiffIDs as skopeo's push" \
+        "$(ferry inspect --config --raw $NOTLS "docker://$R/ferry/da:1" | config_ids)" \
+        "$(skopeo inspect --config --raw $NOTLS "docker://$R/skopeo/da:1" | config_ids)"
+    is "... same layer media types as skopeo's push" "$(ferry inspect --raw $NOTLS "docker://$R/ferry/da:1" | layer_types)" \
+        "$(skopeo inspect --raw $NOTLS "docker://$R/skopeo/da:1" | layer_types)"
+else
+    skip "docker-archive to docker://: same as skopeo" "skopeo not installed"
+fi
+run ferry copy -q --preserve-digests --dest-tls-verify=false "docker-archive:$W/da.tar" "docker://$R/ferry/da:pd"
+is "--preserve-digests refuses gzipping the archive's layers: exit 1" "$RC" 1
+stderr_one_line "... in one line" "--preserve-digests" "not compressed"
+is "... and tags nothing" "$(http_status "http://$R/v2/ferry/da/manifests/pd" HEAD)" 404
 
 # ------------------------------------------------ interop with skopeo
 if [ "$HAVE_SKOPEO" = 1 ]; then

@@ -100,11 +100,19 @@ is "every --additional-tag is tagged too" \
 run_ok "inspect docker-daemon:" ferry inspect --daemon-host "$SOCK" docker-daemon:ferry/test:v1
 cp "$T/out" "$T/fi.json"
 if [ "$HAVE_SKOPEO" = 1 ]; then
+    # Both label the plain layers ".tar.gzip" (see docker-archive.sh): the
+    # same manifest, Digest and LayersData.
     run skopeo inspect --daemon-host "$SOCK" docker-daemon:ferry/test:v1
-    # Digest: skopeo labels the plain layers ".tar.gzip" (see docker-archive.sh).
-    filt='import json,sys; d=json.load(sys.stdin); [d.pop(k, None) for k in ("Digest", "LayersData")]; print(json.dumps(d, sort_keys=True))'
-    is "inspect matches skopeo (but for the digest)" "$("$PYTHON3" -c "$filt" <"$T/fi.json")" \
-        "$("$PYTHON3" -c "$filt" <"$T/out")"
+    same_file "inspect matches skopeo byte for byte" "$T/fi.json" "$T/out"
+    run ferry inspect --raw --daemon-host "$SOCK" docker-daemon:ferry/test:v1
+    cp "$T/out" "$T/fr.json"
+    run skopeo inspect --raw --daemon-host "$SOCK" docker-daemon:ferry/test:v1
+    same_file "inspect --raw matches skopeo byte for byte" "$T/fr.json" "$T/out"
+    run_ok "copy docker-daemon to dir" ferry copy -q --src-daemon-host "$SOCK" docker-daemon:ferry/test:v1 "dir:$W/dd-f"
+    run_ok "skopeo copies docker-daemon to dir (setup)" skopeo copy -q --src-daemon-host "$SOCK" \
+        docker-daemon:ferry/test:v1 "dir:$W/dd-s"
+    same_file "docker-daemon to dir: skopeo's manifest digest" "$W/dd-f/manifest.json" "$W/dd-s/manifest.json"
+    check "docker-daemon to dir: layers match the DiffIDs" checkimage verify dir "$W/dd-f" --diffids
 else
     skip "inspect matches skopeo" "skopeo not installed"
 fi
@@ -118,10 +126,14 @@ run_ok "copy docker-daemon to oci" ferry copy -q --src-daemon-host "$SOCK" docke
 GOT_OCI=$(cd_of ferry "oci:$W/back:t")
 is "the copy to oci keeps the DiffIDs" "${GOT_OCI#* }" "$WANT_DIFF"
 check "the copy is a valid OCI image with matching DiffIDs" checkimage verify oci "$W/back:t" --diffids
+# The plain layers (labelled gzip) are gzipped for oci:, as skopeo does.
+check "the copy to oci has gzipped layers" checkimage verify oci "$W/back:t" --compression gzip
 if [ "$HAVE_SKOPEO" = 1 ]; then
     run_ok "skopeo copies docker-daemon to oci (setup)" skopeo copy -q --src-daemon-host "$SOCK" \
         docker-daemon:ferry/test:v1 "oci:$W/back:s"
     is "ferry converts the config to OCI as skopeo does" "$GOT_OCI" "$(cd_of skopeo "oci:$W/back:s")"
+    is "... and the layer media types" "$(checkimage verify oci "$W/back:t" --print layer-types)" \
+        "$(checkimage verify oci "$W/back:s" --print layer-types)"
 fi
 run_ok "copy by image ID" ferry copy -q --src-daemon-host "$SOCK" "docker-daemon:$WANT_ID" "dir:$W/byid"
 is "by ID: same config digest and DiffIDs" "$(cd_of ferry "dir:$W/byid")" "$WANT"

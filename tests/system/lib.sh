@@ -174,6 +174,15 @@ for _tool in mkimage checkimage; do
 done
 unset _tool
 
+# gzip_layer_count DIR: how many layer files of the dir: image at DIR start
+# with the gzip magic (a label says nothing about the bytes); "no layers"
+# when none can be listed, so that a broken image never counts as 0.
+gzip_layer_count() {
+    local f layers
+    layers=$(checkimage verify dir "$1" --print layers 2>/dev/null) && [ -n "$layers" ] || { echo "no layers"; return; }
+    for f in $layers; do head -c 2 "$1/${f#sha256:}" | od -An -tx1; done | grep -c '1f 8b' || true
+}
+
 # sha256 FILE: "sha256:HEX" of a file.
 sha256() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
 

@@ -1,5 +1,6 @@
 /* tests/unit/test-plan.c — the copy planner: format choice, conversions,
- * compression changes, --preserve-digests. */
+ * compression changes, --preserve-digests, and layers labelled gzip whose
+ * bytes decide (sniff, plan_layer_uncompressed). */
 #include <string.h>
 
 #include <ferry/transport.h>
@@ -24,7 +25,7 @@ static manifest *load(const char *kind_type, const char *config_type, const char
 
 int main(void)
 {
-    tap_plan(19);
+    tap_plan(31);
     static const char *const oci_only[] = {MEDIA_TYPE_OCI_MANIFEST, MEDIA_TYPE_OCI_INDEX, NULL};
     char err[512];
     copy_plan plan;
@@ -63,6 +64,45 @@ int main(void)
     tap_ok(plan_copy(docker, &decompress, &plan, err, sizeof(err)) == 0 && plan.layers[0].action == LAYER_DECOMPRESS,
            "--dest-decompress gunzips");
     tap_is_str(plan.layers[0].media_type, MEDIA_TYPE_DOCKER_LAYER_TAR, "docker uncompressed layer type");
+    /* Decompressing depends on the bytes really being gzip: not a certain change. */
+    tap_ok(plan.layers[0].sniff && !plan.manifest_changes, "gunzip of a gzip label waits for the bytes");
+    layer_plan lp;
+    tap_ok(plan_layer_uncompressed(&plan, docker, 0, &lp, err, sizeof(err)) == 0 && lp.action == LAYER_KEEP &&
+               !lp.sniff,
+           "plain bytes under a gzip label: passed through, not gunzipped");
+    tap_is_str(lp.media_type, MEDIA_TYPE_DOCKER_LAYER_GZIP, "... keeping the source's label");
+    plan_release(&plan);
+    decompress.preserve_digests = 1;
+    tap_ok(plan_copy(docker, &decompress, &plan, err, sizeof(err)) == 0 && plan.layers[0].sniff,
+           "--preserve-digests with a gzip label to gunzip: decided by the bytes (copy.c refuses real gzip)");
+    plan_release(&plan);
+
+    /* A gzip label for a compressing destination: kept, unless the bytes are plain. */
+    plan_request docker_compress = {.forced_format = MANIFEST_UNKNOWN,
+                                    .desired_compression = FERRY_COMPRESSION_COMPRESS,
+                                    .preserve_digests = 1};
+    tap_ok(plan_copy(docker, &docker_compress, &plan, err, sizeof(err)) == 0 && plan.layers[0].action == LAYER_KEEP &&
+               plan.layers[0].sniff && !plan.manifest_changes,
+           "gzip label to a compressing destination: kept, bytes checked");
+    tap_ok(plan_layer_uncompressed(&plan, docker, 0, &lp, err, sizeof(err)) == 0 && lp.action == LAYER_COMPRESS,
+           "... plain bytes get gzipped");
+    tap_is_str(lp.media_type, MEDIA_TYPE_DOCKER_LAYER_GZIP, "... under the same label");
+    plan_release(&plan);
+    plan_request oci_compress = {.forced_format = MANIFEST_UNKNOWN, .dest_types = oci_only,
+                                 .desired_compression = FERRY_COMPRESSION_COMPRESS};
+    tap_ok(plan_copy(docker, &oci_compress, &plan, err, sizeof(err)) == 0 && plan.layers[0].sniff &&
+               plan.manifest_changes,
+           "docker-archive-like image to oci:: converted, layer bytes checked");
+    tap_ok(plan_layer_uncompressed(&plan, docker, 0, &lp, err, sizeof(err)) == 0 && lp.action == LAYER_COMPRESS,
+           "... plain bytes get gzipped");
+    tap_is_str(lp.media_type, MEDIA_TYPE_OCI_LAYER_GZIP, "... labelled tar+gzip");
+    plan_release(&plan);
+    plan_request oci_preserve = {.forced_format = MANIFEST_UNKNOWN, .dest_types = oci_only};
+    tap_ok(plan_copy(docker, &oci_preserve, &plan, err, sizeof(err)) == 0 && !plan.layers[0].sniff,
+           "a destination preserving compression needs no look at the bytes");
+    plan_release(&plan);
+    tap_ok(plan_copy(oci_tar, &compress, &plan, err, sizeof(err)) == 0 && !plan.layers[0].sniff,
+           "a plain label is not sniffed");
     plan_release(&plan);
 
     plan_request to_v2s2 = {.forced_format = MANIFEST_DOCKER_V2S2};
