@@ -1,19 +1,72 @@
 /* core/copy/compress.c — gzip transforms: compression through gzpar's
- * parallel block compressor, decompression over zlib's inflate. */
+ * parallel block compressor, decompression over ISA-L's igzip inflate when
+ * built with it (two to three times zlib's speed: it is most of the CPU of a
+ * pull into docker-archive:), else zlib's. Both verify each member's CRC-32
+ * and length and read concatenated members as one stream. */
 #include "copy/compress.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
+#ifdef HAVE_ISAL
+#include <isa-l/igzip_lib.h>
+#endif
+
 struct transform {
     transform_kind kind;
-    gzpar *gz;  /* compress */
+    gzpar *gz; /* compress */
+#ifdef HAVE_ISAL
+    struct inflate_state *isal; /* decompress; heap: the state is ~70 KiB */
+    struct isal_gzip_header header; /* decompress: fields not kept (no buffers) */
+    int in_header;                  /* decompress: reading a member's header */
+#else
     z_stream z; /* decompress */
+#endif
     int stream_end; /* decompress: current gzip member ended */
-    int finished;
 };
+
+#ifdef HAVE_ISAL
+/* Each member's header is read with isal_read_gzip_header into our own
+ * zeroed header record, then igzip inflates the body and checks the trailer
+ * (ISAL_GZIP_NO_HDR_VER). Letting isal_inflate read the header itself
+ * (ISAL_GZIP) fails in libisal 2.30 when a header with a file name is split
+ * across calls: it reads its own uninitialised record and then rejects good
+ * data as an invalid block. */
+static void member_begin(transform *t)
+{
+    t->isal->crc_flag = ISAL_GZIP_NO_HDR_VER;
+    isal_gzip_header_init(&t->header);
+    t->in_header = 1;
+}
+
+static int inflate_begin(transform *t)
+{
+    t->isal = calloc(1, sizeof(*t->isal)); /* zeroed: igzip reads fields init leaves unset */
+    if (t->isal == NULL)
+        return 0;
+    isal_inflate_init(t->isal);
+    member_begin(t);
+    return 1;
+}
+
+static void inflate_end(transform *t)
+{
+    free(t->isal);
+}
+#else
+static int inflate_begin(transform *t)
+{
+    return inflateInit2(&t->z, 16 + MAX_WBITS) == Z_OK;
+}
+
+static void inflate_end(transform *t)
+{
+    inflateEnd(&t->z);
+}
+#endif
 
 transform *transform_new(transform_kind kind, gzpar_pool *pool)
 {
@@ -21,8 +74,7 @@ transform *transform_new(transform_kind kind, gzpar_pool *pool)
     if (t == NULL)
         return NULL;
     t->kind = kind;
-    int ok = kind == TRANSFORM_GZIP_COMPRESS ? (t->gz = gzpar_new(pool)) != NULL
-                                             : inflateInit2(&t->z, 16 + MAX_WBITS) == Z_OK;
+    int ok = kind == TRANSFORM_GZIP_COMPRESS ? (t->gz = gzpar_new(pool)) != NULL : inflate_begin(t);
     if (!ok) {
         free(t);
         return NULL;
@@ -37,7 +89,7 @@ void transform_free(transform *t)
     if (t->kind == TRANSFORM_GZIP_COMPRESS)
         gzpar_free(t->gz);
     else
-        inflateEnd(&t->z);
+        inflate_end(t);
     free(t);
 }
 
@@ -64,7 +116,8 @@ const char *compress_detect(const uint8_t *data, size_t len)
     return NULL;
 }
 
-static int transform_inflate(transform *t, int finish, int *done, char *err, size_t errcap)
+#ifndef HAVE_ISAL
+static int zlib_inflate_step(transform *t, int finish, int *done, char *err, size_t errcap)
 {
     /* Concatenated gzip members are one stream (gzip(1) and pigz write them). */
     if (t->stream_end && t->z.avail_in > 0) {
@@ -96,6 +149,85 @@ static int transform_inflate(transform *t, int finish, int *done, char *err, siz
     snprintf(err, errcap, "gzip data is corrupt: %s", t->z.msg ? t->z.msg : "inflate failed");
     return -1;
 }
+#endif
+
+#ifdef HAVE_ISAL
+/* Runs igzip over in[0..in_len) into out[0..out_cap); same contract as
+ * transform_run's decompressing half. */
+static int transform_inflate(transform *t, const uint8_t *in, size_t in_len, size_t *consumed, uint8_t *out,
+                             size_t out_cap, size_t *produced, int finish, int *done, char *err, size_t errcap)
+{
+    struct inflate_state *st = t->isal;
+    /* igzip counts in 32 bits: larger buffers are fed in parts. */
+    st->next_in = (uint8_t *)(uintptr_t)in;
+    st->avail_in = in_len > UINT32_MAX ? UINT32_MAX : (uint32_t)in_len;
+    st->next_out = out;
+    st->avail_out = out_cap > UINT32_MAX ? UINT32_MAX : (uint32_t)out_cap;
+    uint32_t in_given = st->avail_in, out_given = st->avail_out;
+    int rc = ISAL_DECOMP_OK;
+    /* Concatenated gzip members are one stream (gzip(1) and pigz write them). */
+    if (t->stream_end && st->avail_in > 0) {
+        isal_inflate_reset(st);
+        member_begin(t);
+        st->next_in = (uint8_t *)(uintptr_t)in;
+        st->avail_in = in_given;
+        st->next_out = out;
+        st->avail_out = out_given;
+        t->stream_end = 0;
+    }
+    if (t->in_header) {
+        rc = isal_read_gzip_header(st, &t->header);
+        if (rc == ISAL_DECOMP_OK)
+            t->in_header = 0;
+        else if (rc == ISAL_END_INPUT)
+            rc = ISAL_DECOMP_OK; /* the rest of the header comes with the next input */
+    }
+    if (!t->stream_end && !t->in_header) {
+        rc = isal_inflate(st);
+        if (rc == ISAL_DECOMP_OK || rc == ISAL_END_INPUT || rc == ISAL_OUT_OVERFLOW)
+            rc = ISAL_DECOMP_OK;
+        t->stream_end = st->block_state == ISAL_BLOCK_FINISH;
+    }
+    *consumed = in_given - st->avail_in;
+    *produced = out_given - st->avail_out;
+    if (rc != ISAL_DECOMP_OK) {
+        snprintf(err, errcap, "gzip data is corrupt: %s",
+                 rc == ISAL_INCORRECT_CHECKSUM   ? "CRC or length check failed"
+                 : rc == ISAL_INVALID_WRAPPER    ? "not a gzip header"
+                 : rc == ISAL_UNSUPPORTED_METHOD ? "unknown compression method"
+                                                 : "invalid deflate data");
+        return -1;
+    }
+    if (t->stream_end) {
+        *done = finish && *consumed == in_len;
+        return 0;
+    }
+    /* Output room left and nothing more to read: the member never ended. */
+    if (finish && *consumed == in_len && st->avail_out > 0) {
+        snprintf(err, errcap, "gzip data is truncated");
+        return -1;
+    }
+    return 0;
+}
+#else
+/* Runs zlib over in[0..in_len) into out[0..out_cap); same contract as
+ * transform_run's decompressing half. */
+static int transform_inflate(transform *t, const uint8_t *in, size_t in_len, size_t *consumed, uint8_t *out,
+                             size_t out_cap, size_t *produced, int finish, int *done, char *err, size_t errcap)
+{
+    t->z.next_in = (Bytef *)(uintptr_t)in;
+    t->z.avail_in = in_len > UINT_MAX ? UINT_MAX : (uInt)in_len;
+    t->z.next_out = out;
+    t->z.avail_out = out_cap > UINT_MAX ? UINT_MAX : (uInt)out_cap;
+    uInt in_given = t->z.avail_in, out_given = t->z.avail_out;
+    int rc = zlib_inflate_step(t, finish, done, err, errcap);
+    *consumed = in_given - t->z.avail_in;
+    *produced = out_given - t->z.avail_out;
+    if (rc == 0 && *done && *consumed != in_len)
+        *done = 0;
+    return rc;
+}
+#endif
 
 int transform_run(transform *t, const uint8_t *in, size_t in_len, size_t *consumed, uint8_t *out, size_t out_cap,
                   size_t *produced, int finish, int *done, char *err, size_t errcap)
@@ -103,12 +235,5 @@ int transform_run(transform *t, const uint8_t *in, size_t in_len, size_t *consum
     *done = 0;
     if (t->kind == TRANSFORM_GZIP_COMPRESS)
         return gzpar_run(t->gz, in, in_len, consumed, out, out_cap, produced, finish, done, err, errcap);
-    t->z.next_in = (Bytef *)(uintptr_t)in;
-    t->z.avail_in = (uInt)in_len;
-    t->z.next_out = out;
-    t->z.avail_out = (uInt)out_cap;
-    int rc = transform_inflate(t, finish, done, err, errcap);
-    *consumed = in_len - t->z.avail_in;
-    *produced = out_cap - t->z.avail_out;
-    return rc;
+    return transform_inflate(t, in, in_len, consumed, out, out_cap, produced, finish, done, err, errcap);
 }

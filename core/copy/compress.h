@@ -1,7 +1,9 @@
 /* core/copy/compress.h — streaming gzip compression and decompression used
  * when a destination wants layers in another form than the source has them.
  * Compression is parallel and reproducible (gzpar.h); decompression is one
- * zlib stream. Memory is fixed per stream, whatever the data size. */
+ * inflate stream (ISA-L igzip, or zlib when built without ISA-L), reading
+ * concatenated gzip members as one. Memory is fixed per stream, whatever the
+ * data size. */
 #ifndef FERRY_CORE_COMPRESS_H
 #define FERRY_CORE_COMPRESS_H
 

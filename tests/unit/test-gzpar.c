@@ -16,26 +16,10 @@
 #include "copy/streams.h"
 #include "image/digest.h"
 #include "plugin/context.h"
+#include "bytes.h"
 #include "tap.h"
 
 #define B GZPAR_BLOCK_SIZE
-
-typedef struct bytes {
-    uint8_t *data;
-    size_t len, cap;
-} bytes;
-
-static void bytes_add(bytes *b, const uint8_t *p, size_t n)
-{
-    if (b->len + n > b->cap) {
-        b->cap = (b->len + n) * 2 + 64;
-        b->data = realloc(b->data, b->cap);
-        if (b->data == NULL)
-            abort();
-    }
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-}
 
 static uint32_t next_rand(uint64_t *s)
 {
