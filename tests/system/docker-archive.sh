@@ -1,6 +1,8 @@
 #!/bin/bash
 # tests/system/docker-archive.sh — the docker-archive: transport (TAP):
-# round trips through docker save archives, interoperability with Debian's
+# round trips through docker save archives (and oci -> docker-archive ->
+# oci-archive -> dir -> docker-archive -> oci, each hop against skopeo's copy
+# of the same hop), interoperability with Debian's
 # skopeo both ways (archives written byte-identical, same config digest and
 # DiffIDs), inspect (also --raw) and list-tags byte for byte as skopeo,
 # skopeo's digests when copying to dir: (plain layers kept under the gzip
@@ -111,6 +113,28 @@ if [ "$HAVE_SKOPEO" = 1 ]; then
 else
     skip "skopeo interoperability" "skopeo not installed"
 fi
+
+# ---- round trip oci -> docker-archive -> oci-archive -> dir -> docker-archive -> oci
+# Each hop keeps the DiffIDs, and gives the config digest skopeo's copy of the
+# same hop gives (docker-archive -> oci-archive converts the config to OCI, the
+# hop back converts it to Docker's again).
+DIFFIDS=${WANT#* }
+rt=("oci:$O:v1" "docker-archive:$W/rt1.tar:repo/rt:v1" "oci-archive:$W/rt2.tar:v1" "dir:$W/rt3"
+    "docker-archive:$W/rt4.tar:repo/rt:v1" "oci:$W/rt5:v1")
+for ((i = 1; i < ${#rt[@]}; i++)); do
+    from=${rt[i - 1]} to=${rt[i]}
+    hop="${from%%:*} -> ${to%%:*}"
+    run_ok "round trip $i: $hop" ferry copy -q "$from" "$to"
+    got=$(config_and_diffids "$to")
+    is "round trip $i: $hop keeps the DiffIDs" "${got#* }" "$DIFFIDS"
+    if [ "$HAVE_SKOPEO" = 1 ]; then
+        sk_to=${to/"$W/rt"/"$W/sk-rt"}
+        run_ok "round trip $i: skopeo copies $hop (setup)" skopeo copy -q "$from" "$sk_to"
+        is "round trip $i: $hop gives skopeo's config digest" "$got" "$(config_and_diffids "$sk_to")"
+    fi
+done
+is "round trip: back in docker-archive with the first archive's config digest" \
+    "$(config_and_diffids "${rt[4]}")" "$(config_and_diffids "${rt[1]}")"
 
 # ---- streams
 timeout 300 ferry copy "oci:$O:v1" docker-archive:/dev/stdout:repo/a:tag1 >"$W/stdout.tar" 2>"$T/err"
