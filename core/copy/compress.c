@@ -1,8 +1,9 @@
 /* core/copy/compress.c — gzip transforms: compression through gzpar's
  * parallel block compressor, decompression over ISA-L's igzip inflate when
- * built with it (two to three times zlib's speed: it is most of the CPU of a
- * pull into docker-archive:), else zlib's. Both verify each member's CRC-32
- * and length and read concatenated members as one stream. */
+ * built with it, else zlib's. Inflating is most of the CPU of a pull into
+ * docker-archive:, and igzip cut that pull's user CPU from 1.70 s to 1.25 s
+ * (doc/performance.md). Both verify each member's CRC-32 and length and read
+ * concatenated members as one stream. */
 #include "copy/compress.h"
 
 #include <limits.h>

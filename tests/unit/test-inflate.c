@@ -1,9 +1,11 @@
 /* tests/unit/test-inflate.c — the decompressing transform (ISA-L igzip, or
  * zlib when built without it): gzip made by zlib comes back byte for byte
  * however input and output are chunked, concatenated members (one with a
- * file name in its header) read as one stream, an empty member, and every
- * damage refused: truncation, a bad CRC-32 or ISIZE, garbage after a member,
- * a flipped byte inside the deflate data, a header that is not gzip. */
+ * file name in its header) read as one stream, an empty member, headers
+ * with every optional field split at every point, and every damage refused:
+ * truncation, a bad CRC-32, ISIZE or header CRC, a reserved flag, garbage
+ * after a member, a flipped byte inside the deflate data, a header that is
+ * not gzip. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
