@@ -159,6 +159,12 @@ static int transform_inflate(transform *t, const uint8_t *in, size_t in_len, siz
                              size_t out_cap, size_t *produced, int finish, int *done, char *err, size_t errcap)
 {
     struct inflate_state *st = t->isal;
+    /* Concatenated gzip members are one stream (gzip(1) and pigz write them). */
+    if (t->stream_end && in_len > 0) {
+        isal_inflate_reset(st);
+        member_begin(t);
+        t->stream_end = 0;
+    }
     /* igzip counts in 32 bits: larger buffers are fed in parts. */
     st->next_in = (uint8_t *)(uintptr_t)in;
     st->avail_in = in_len > UINT32_MAX ? UINT32_MAX : (uint32_t)in_len;
@@ -166,16 +172,6 @@ static int transform_inflate(transform *t, const uint8_t *in, size_t in_len, siz
     st->avail_out = out_cap > UINT32_MAX ? UINT32_MAX : (uint32_t)out_cap;
     uint32_t in_given = st->avail_in, out_given = st->avail_out;
     int rc = ISAL_DECOMP_OK;
-    /* Concatenated gzip members are one stream (gzip(1) and pigz write them). */
-    if (t->stream_end && st->avail_in > 0) {
-        isal_inflate_reset(st);
-        member_begin(t);
-        st->next_in = (uint8_t *)(uintptr_t)in;
-        st->avail_in = in_given;
-        st->next_out = out;
-        st->avail_out = out_given;
-        t->stream_end = 0;
-    }
     if (t->in_header) {
         rc = isal_read_gzip_header(st, &t->header);
         if (rc == ISAL_DECOMP_OK)
