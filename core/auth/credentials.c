@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "util/fsutil.h"
+#include "shared/fsutil.h"
 
 #define HELPER_OUTPUT_MAX (1024 * 1024)
 

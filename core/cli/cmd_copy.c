@@ -6,8 +6,8 @@
 
 #include "cli/commands.h"
 #include "copy/plan.h"
-#include "util/fsutil.h"
-#include "util/strbuf.h"
+#include "shared/fsutil.h"
+#include "shared/strbuf.h"
 
 static const opt_spec copy_option_specs[] = {
     {"additional-tag", 0, OPT_LIST, "strings", "additional tags (supports docker-archive)"},

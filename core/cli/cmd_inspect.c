@@ -10,8 +10,8 @@
 #include "image/reference.h"
 #include "image/oci_config.h"
 #include "inspect/inspect.h"
-#include "util/gojson.h"
-#include "util/strbuf.h"
+#include "shared/gojson.h"
+#include "shared/strbuf.h"
 
 static const opt_spec inspect_option_specs[] = {
     {"config", 0, OPT_BOOL, NULL, "output configuration"},

@@ -8,7 +8,7 @@
 
 #include "cli/commands.h"
 #include "image/reference.h"
-#include "util/gojson.h"
+#include "shared/gojson.h"
 
 typedef struct repo_call {
     copy_endpoint ep;

@@ -17,7 +17,7 @@
 #include "copy/spool.h"
 #include "copy/streams.h"
 #include "image/oci_config.h"
-#include "util/gojson.h"
+#include "shared/gojson.h"
 
 #define SOURCE_OPS_V1_0 (offsetof(ferry_source_ops, close) + sizeof(void *))
 #define DEST_OPS_V1_0 (offsetof(ferry_dest_ops, close) + sizeof(void *))

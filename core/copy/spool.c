@@ -10,7 +10,7 @@
 
 #include "image/digest.h"
 #include "plugin/context.h"
-#include "util/fsutil.h"
+#include "shared/fsutil.h"
 
 #define SPOOL_BUFFER (128 * 1024)
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "image/manifest.h"
-#include "util/gojson.h"
+#include "shared/gojson.h"
 
 static int compare_keys(const void *a, const void *b)
 {

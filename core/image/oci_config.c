@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/gojson.h"
+#include "shared/gojson.h"
 #include "util/gotime.h"
-#include "util/strbuf.h"
+#include "shared/strbuf.h"
 
 /* ---------------------------------------------------------------- Go types */
 

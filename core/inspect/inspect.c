@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "image/oci_config.h"
-#include "util/strbuf.h"
+#include "shared/strbuf.h"
 
 /* Go's %q for the artifact error: printable ASCII as is, the rest escaped. */
 static void inspect_quote(strbuf *sb, const char *s)

@@ -32,9 +32,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "util/gojson.h"
+#include "shared/gojson.h"
 #include "util/gotime.h"
-#include "util/strbuf.h"
+#include "shared/strbuf.h"
 
 #define TEMPLATE_NAME "skopeo inspect"
 #define TEMPLATE_PREFIX "{{range . }}" /* 12 bytes, as skopeo's error columns show */

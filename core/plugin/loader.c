@@ -10,7 +10,7 @@
 
 #include "image/reference.h"
 #include "plugin/services.h"
-#include "util/strbuf.h"
+#include "shared/strbuf.h"
 
 /* Smallest descriptor sizes a 1.0 module can hand us. */
 #define MODULE_V1_0_SIZE (offsetof(ferry_module, unload) + sizeof(void *))

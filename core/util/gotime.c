@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "util/strbuf.h"
+#include "shared/strbuf.h"
 
 #define GOTIME_SECONDS_PER_DAY 86400
 /* seconds from 0001-01-01T00:00:00Z to the Unix epoch */

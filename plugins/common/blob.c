@@ -4,7 +4,7 @@
  * failure. Callers then give the file its content-addressed name. */
 #include "plugin_util.h"
 
-#include "fsutil.h" /* the core's, shared by source: plugins/common/Makefile.inc */
+#include "shared/fsutil.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
  * they opened even if paths change underneath. */
 #include "plugin_util.h"
 
-#include "fsutil.h" /* the core's, shared by source: plugins/common/Makefile.inc */
+#include "shared/fsutil.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -14,7 +14,7 @@
  * in tmpdir, since members must be read out of order. */
 #include "tarindex.h"
 
-#include "fsutil.h" /* the core's, shared by source: plugins/common/Makefile.inc */
+#include "shared/fsutil.h"
 #include "plugin_util.h"
 
 #include <archive.h>

@@ -6,7 +6,7 @@
  * each image's RepoTags. */
 #include "archive.h"
 
-#include "fsutil.h" /* the core's, shared by source: plugins/common/Makefile.inc */
+#include "shared/fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -8,7 +8,7 @@
  * the manifest.json that makes it valid, and the sink is told to discard it. */
 #include "dockarch.h"
 
-#include "gojson.h" /* the core's Go-compatible encoder, shared by source */
+#include "shared/gojson.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,7 +12,7 @@
  * ranges, inflated when gzip. */
 #include "dockarch.h"
 
-#include "gojson.h" /* the core's Go-compatible encoder, shared by source */
+#include "shared/gojson.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -16,8 +16,8 @@
  * aborted stream has no index.json and is rejected by every reader. */
 #include "ociarch.h"
 
-#include "fsutil.h" /* the core's, shared by source: plugins/common/Makefile.inc */
-#include "gojson.h"
+#include "shared/fsutil.h"
+#include "shared/gojson.h"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -13,7 +13,7 @@
  * rename, so two writers adding different tags both keep their entry. */
 #include "oci.h"
 
-#include "gojson.h" /* the core's, shared by source: plugins/common/Makefile.inc */
+#include "shared/gojson.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -10,7 +10,7 @@
 #include <jansson.h>
 
 #include "tap.h"
-#include "util/gojson.h"
+#include "shared/gojson.h"
 
 static void check_encode(const json_t *v, int indent, const char *expected, const char *name)
 {

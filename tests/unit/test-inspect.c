@@ -11,7 +11,7 @@
 #include "image/manifest.h"
 #include "inspect/inspect.h"
 #include "tap.h"
-#include "util/gojson.h"
+#include "shared/gojson.h"
 
 typedef struct inspect_case {
     int docker;           /* Docker schema 2, else OCI */

@@ -9,7 +9,7 @@
 
 #include "image/oci_config.h"
 #include "tap.h"
-#include "util/gojson.h"
+#include "shared/gojson.h"
 
 typedef struct oci_case {
     const char *input;    /* the Docker config blob */

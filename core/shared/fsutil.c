@@ -1,5 +1,5 @@
-/* core/util/fsutil.c — atomic file replacement and full writes. */
-#include "util/fsutil.h"
+/* core/shared/fsutil.c — atomic file replacement and full writes. */
+#include "shared/fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>

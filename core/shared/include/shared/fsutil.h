@@ -1,6 +1,7 @@
-/* core/util/fsutil.h — small file-system helpers of the core. */
-#ifndef FERRY_CORE_FSUTIL_H
-#define FERRY_CORE_FSUTIL_H
+/* core/shared/include/shared/fsutil.h — small file-system helpers: full writes and
+ * atomic replacement. */
+#ifndef FERRY_SHARED_FSUTIL_H
+#define FERRY_SHARED_FSUTIL_H
 
 #include <stddef.h>
 #include <sys/types.h>

@@ -1,9 +1,9 @@
-/* core/util/gojson.h — JSON output byte-identical to Go's encoding/json, which
- * is what skopeo prints and what containers/image hashes; and a JSON reader
+/* core/shared/include/shared/gojson.h — JSON output byte-identical to Go's
+ * encoding/json, which is what skopeo prints and what containers/image hashes; and a JSON reader
  * that keeps what Go's decoder sees (duplicate members, raw tokens, Go's
  * syntax error messages) for code that mimics json.Unmarshal. */
-#ifndef FERRY_CORE_GOJSON_H
-#define FERRY_CORE_GOJSON_H
+#ifndef FERRY_SHARED_GOJSON_H
+#define FERRY_SHARED_GOJSON_H
 
 #include <jansson.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
-/* core/util/strbuf.h — a growable byte buffer, used wherever output is
- * assembled piece by piece (manifests, templates, messages). */
-#ifndef FERRY_CORE_STRBUF_H
-#define FERRY_CORE_STRBUF_H
+/* core/shared/include/shared/strbuf.h — a growable byte buffer, used wherever
+ * output is assembled piece by piece (manifests, templates, messages). */
+#ifndef FERRY_SHARED_STRBUF_H
+#define FERRY_SHARED_STRBUF_H
 
 #include <stdarg.h>
 #include <stddef.h>

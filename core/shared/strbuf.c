@@ -1,5 +1,5 @@
-/* core/util/strbuf.c — growable byte buffer. */
-#include "util/strbuf.h"
+/* core/shared/strbuf.c — growable byte buffer. */
+#include "shared/strbuf.h"
 
 #include <stdio.h>
 #include <stdlib.h>

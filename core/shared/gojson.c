@@ -1,7 +1,7 @@
-/* core/util/gojson.c — Go encoding/json compatible writer (Marshal and
+/* core/shared/gojson.c — Go encoding/json compatible writer (Marshal and
  * MarshalIndent bytes) and reader (Go's syntax rules, messages and string
  * decoding), so that ferry's JSON matches skopeo's byte for byte. */
-#include "util/gojson.h"
+#include "shared/gojson.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/strbuf.h"
+#include "shared/strbuf.h"
 
 #define GOJSON_MAX_DEPTH 10000 /* Go's maxNestingDepth */
 
