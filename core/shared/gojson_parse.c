@@ -253,6 +253,19 @@ static int gojson_isdigit(gojson_parser *ps)
     return ps->pos < ps->len && ps->p[ps->pos] >= '0' && ps->p[ps->pos] <= '9';
 }
 
+/* The digits of a fraction or an exponent: at least one, else Go's error
+ * with `context`. */
+static int gojson_read_digits(gojson_parser *ps, const char *context)
+{
+    if (!gojson_isdigit(ps)) {
+        gojson_fail(ps, context);
+        return -1;
+    }
+    while (gojson_isdigit(ps))
+        ps->pos++;
+    return 0;
+}
+
 static int gojson_read_number(gojson_parser *ps)
 {
     if (ps->p[ps->pos] == '-') {
@@ -270,23 +283,15 @@ static int gojson_read_number(gojson_parser *ps)
     }
     if (ps->pos < ps->len && ps->p[ps->pos] == '.') {
         ps->pos++;
-        if (!gojson_isdigit(ps)) {
-            gojson_fail(ps, "after decimal point in numeric literal");
+        if (gojson_read_digits(ps, "after decimal point in numeric literal") != 0)
             return -1;
-        }
-        while (gojson_isdigit(ps))
-            ps->pos++;
     }
     if (ps->pos < ps->len && (ps->p[ps->pos] == 'e' || ps->p[ps->pos] == 'E')) {
         ps->pos++;
         if (ps->pos < ps->len && (ps->p[ps->pos] == '+' || ps->p[ps->pos] == '-'))
             ps->pos++;
-        if (!gojson_isdigit(ps)) {
-            gojson_fail(ps, "in exponent of numeric literal");
+        if (gojson_read_digits(ps, "in exponent of numeric literal") != 0)
             return -1;
-        }
-        while (gojson_isdigit(ps))
-            ps->pos++;
     }
     return 0;
 }
