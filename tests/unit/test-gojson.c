@@ -39,7 +39,7 @@ static void check_syntax(const char *input, size_t len, const char *expected)
 
 int main(void)
 {
-    tap_plan(45);
+    tap_plan(46);
 
     /* ---- Marshal and MarshalIndent ---- */
     json_t *doc = json_loads("{\"b\":[1,-2,true,false,null,{},[]],\"a\":{\"x\":\"y\"},\"e\":{},"
@@ -152,6 +152,7 @@ int main(void)
     check_syntax("{\"a\":01}", 8, "invalid character '1' after object key:value pair");
     check_syntax("{\"a\":-}", 7, "invalid character '}' in numeric literal");
     check_syntax("{\"a\":1.}", 8, "invalid character '}' after decimal point in numeric literal");
+    check_syntax("{\"a\":1e+}", 9, "invalid character '}' in exponent of numeric literal");
     check_syntax("{\"a\":tru}", 9, "invalid character '}' in literal true (expecting 'e')");
     check_syntax("{\"a\":\"\\x\"}", 10, "invalid character 'x' in string escape code");
     check_syntax("{\"a\":\"\\u12g4\"}", 14, "invalid character 'g' in \\u hexadecimal character escape");
