@@ -140,6 +140,16 @@ int plugin_util_open_reader(const ferry_services *svc, ferry_ctx *ctx, int dirfd
 int plugin_util_range_reader(const ferry_services *svc, ferry_ctx *ctx, int fd, int64_t offset, int64_t size,
                              const char *label, const char *path, ferry_reader **out);
 
+/* A reader over the len bytes at data, which stay the caller's and must
+ * outlive the reader (a manifest its source keeps). */
+int plugin_util_memory_reader(const ferry_services *svc, ferry_ctx *ctx, const char *label, const void *data,
+                              size_t len, ferry_reader **out);
+
+/* The same, taking data over: malloc'd, freed by the reader's close, and
+ * here already when this fails (out of memory, naming `label`). */
+int plugin_util_memory_reader_take(const ferry_services *svc, ferry_ctx *ctx, const char *label, void *data,
+                                   size_t len, ferry_reader **out);
+
 /* What plugin_util_receive_blob leaves behind: a complete, fsynced
  * temporary file in the directory it was given, and the blob's identity. */
 typedef struct plugin_util_received_blob {
