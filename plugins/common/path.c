@@ -1,6 +1,7 @@
-/* plugins/common/path.c — small helpers of the file-based transports: the
- * core check at module entry, printf into new memory, thread-safe strerror,
- * policy-identity path resolution, digest splitting and errno reporting. */
+/* plugins/common/path.c — small helpers of the transports: the core check at
+ * module entry, printf into new memory, thread-safe strerror, policy-identity
+ * path resolution, splitting a path into directory and name, digest
+ * splitting and errno reporting. */
 #include "plugin_util.h"
 
 #include <errno.h>
@@ -151,6 +152,20 @@ char *plugin_util_resolve_path(const char *path)
     }
     free(abs);
     return resolved;
+}
+
+int plugin_util_split_path(const char *path, char **parent, char **name)
+{
+    const char *slash = strrchr(path, '/');
+    *parent = slash == NULL ? strdup(".") : slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
+    *name = strdup(slash != NULL ? slash + 1 : path);
+    if (*parent != NULL && *name != NULL)
+        return 0;
+    free(*parent);
+    free(*name);
+    *parent = *name = NULL;
+    errno = ENOMEM;
+    return -1;
 }
 
 int plugin_util_digest_split(const ferry_services *svc, const char *digest, char *alg, size_t cap,

@@ -54,6 +54,12 @@ char *plugin_util_archive_path(const char *base, size_t base_len, const char *na
 int plugin_util_policy_path(const ferry_services *svc, ferry_ctx *ctx, const char *label, const char *path, char *buf,
                             size_t cap);
 
+/* Splits `path` at its last '/' into *parent (what precedes it; "/" when
+ * that is the root, "." when there is no '/') and *name (what follows it,
+ * "" after a trailing '/'). Both malloc'd, the caller's; -1 (ENOMEM) with
+ * both NULL when memory ran out. */
+int plugin_util_split_path(const char *path, char **parent, char **name);
+
 /* Splits a validated digest "ALG:HEX": copies ALG into alg (cap bytes) and
  * points *hex into digest. Returns 0, or -1 when the digest is not valid
  * according to svc->digest_is_valid (never use such a digest as a path). */
@@ -125,6 +131,36 @@ int plugin_util_remove_tree_at(int dirfd, const char *name);
 
 /* fsync of a directory, so that renames in it survive a crash. */
 int plugin_util_fsync_dir(int dirfd);
+
+/* ---- a file replacing PATH at commit (output.c); 0 or -1 with errno ---- */
+
+/* Where an archive writer's bytes go: a file staged in PATH's directory
+ * (plugin_util_staged: unnamed while written where the file system allows)
+ * and renamed over PATH at commit, or a descriptor the transport opened
+ * itself and stores in fd (a pipe, a device, a standard stream), written
+ * straight through. */
+typedef struct plugin_util_output {
+    int fd;                    /* where the bytes go; -1 until opened */
+    int dirfd;                 /* PATH's directory; -1 when written straight through */
+    char *name;                /* PATH's last component in dirfd; owned */
+    plugin_util_staged staged; /* renamed over name at commit */
+} plugin_util_output;
+
+/* Nothing open yet. */
+void plugin_util_output_init(plugin_util_output *out);
+/* Opens directory `dir` and a staged file in it (named PREFIX<random> where
+ * it cannot be unnamed) that replaces dir/name at commit. Takes `name` over
+ * (malloc'd, not NULL; freed by plugin_util_output_close, also after a
+ * failure). On failure out->dirfd < 0 tells that the directory could not be
+ * opened, else the file could not be created. */
+int plugin_util_output_stage(plugin_util_output *out, const char *dir, char *name, const char *prefix);
+/* Staged: fsync, rename over dir/name and fsync the directory. A stream:
+ * nothing to do. */
+int plugin_util_output_commit(plugin_util_output *out);
+/* Closes what is open and removes a staged file never committed (a named
+ * one; an unnamed one vanishes with its fd); -1 when that removal failed.
+ * Leaves out as plugin_util_output_init does. */
+int plugin_util_output_close(plugin_util_output *out);
 
 /* ---- streams (reader.c, blob.c); return FERRY_* after set_error ---- */
 
