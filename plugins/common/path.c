@@ -192,6 +192,15 @@ int plugin_util_errno_error(const ferry_services *svc, ferry_ctx *ctx, int err, 
                           plugin_util_strerror(err, buf, sizeof buf));
 }
 
+int plugin_util_errno_error_at(const ferry_services *svc, ferry_ctx *ctx, int err, const char *label,
+                               const char *action, const char *dirpath, const char *name)
+{
+    char *path = plugin_util_printf("%s/%s", dirpath, name);
+    int status = plugin_util_errno_error(svc, ctx, err, label, action, path != NULL ? path : name);
+    free(path);
+    return status;
+}
+
 /* ---- archive member names ---- */
 
 char *plugin_util_archive_path(const char *base, size_t base_len, const char *name)

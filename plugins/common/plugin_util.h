@@ -1,6 +1,7 @@
-/* plugins/common/plugin_util.h — helpers shared by the file-based transport
- * modules (dir, oci): path resolution, crash-safe file writing, fd-backed
- * readers and the put_blob streaming loop.
+/* plugins/common/plugin_util.h — helpers shared by the transport modules:
+ * path resolution, directory creation, crash-safe file writing (small files
+ * replaced atomically, archives renamed over their path at commit), readers
+ * over files, file ranges and memory, and the put_blob streaming loop.
  *
  * Linked into each module as a hidden convenience library: nothing here is
  * exported, and nothing here uses module-level state (the caller passes the
@@ -71,8 +72,17 @@ int plugin_util_digest_split(const ferry_services *svc, const char *digest, char
 /* mkdir -p with mode 0755 (umask applies); existing directories are fine. */
 int plugin_util_mkdir_p(const char *path);
 
+/* mkdir of dirfd/name with mode 0755 (umask applies); EEXIST is fine, as
+ * when another writer created it first. */
+int plugin_util_mkdir_at(int dirfd, const char *name);
+
 /* Opens a directory (O_DIRECTORY|O_CLOEXEC); returns the fd or -1. */
 int plugin_util_open_dir(int dirfd, const char *path);
+
+/* plugin_util_mkdir_p, then plugin_util_open_dir into *fd (the caller's to
+ * close). Unlike its neighbours it returns FERRY_OK or a status after
+ * set_error: "LABEL: creating PATH: …" or "LABEL: opening PATH: …". */
+int plugin_util_make_dir(const ferry_services *svc, ferry_ctx *ctx, const char *label, const char *path, int *fd);
 
 /* Creates a new file dirfd/PREFIX<random> (O_EXCL, mode 0644 minus umask,
  * opened for writing) and stores its name in name (PLUGIN_UTIL_TMPNAME_MAX
@@ -204,10 +214,22 @@ int plugin_util_receive_blob(const ferry_services *svc, ferry_ctx *ctx, ferry_re
                              const ferry_blob_info *info, int dirfd, const char *dirpath, const char *label,
                              plugin_util_received_blob *out);
 
+/* Gives the file plugin_util_receive_blob left in dirfd its final name
+ * there, keeping a file already called so (content-addressed: it is the
+ * same blob). On failure the temporary file is removed and
+ * "LABEL: storing blob as DIRPATH/NAME: …" reported. */
+int plugin_util_publish_blob(const ferry_services *svc, ferry_ctx *ctx, const plugin_util_received_blob *rb,
+                             int dirfd, const char *dirpath, const char *name, const char *label);
+
 /* Reports an errno-based failure as FERRY_ERR_IO (FERRY_ERR_NO_MEMORY for
  * ENOMEM, FERRY_ERR_NOT_FOUND for ENOENT) in one line:
  * "LABEL: ACTION PATH: strerror". Returns the status. */
 int plugin_util_errno_error(const ferry_services *svc, ferry_ctx *ctx, int err, const char *label,
                             const char *action, const char *path);
+
+/* The same for the file `name` in the directory `dirpath`, named
+ * "DIRPATH/NAME" (NAME alone when memory ran out). */
+int plugin_util_errno_error_at(const ferry_services *svc, ferry_ctx *ctx, int err, const char *label,
+                               const char *action, const char *dirpath, const char *name);
 
 #endif /* FERRY_PLUGIN_UTIL_H */
