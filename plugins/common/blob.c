@@ -1,7 +1,7 @@
 /* plugins/common/blob.c — the body of put_blob for file-based destinations:
  * pull the core's reader to its end into a fresh temporary file, make the
  * bytes durable, and learn the blob's digest, leaving nothing behind on any
- * failure. Callers then give the file its content-addressed name. */
+ * failure; then give the file its content-addressed name. */
 #include "plugin_util.h"
 
 #include "shared/fsutil.h"
@@ -111,4 +111,14 @@ out:
     if (status != FERRY_OK)
         unlinkat(dirfd, out->tmpname, 0);
     return status;
+}
+
+int plugin_util_publish_blob(const ferry_services *svc, ferry_ctx *ctx, const plugin_util_received_blob *rb,
+                             int dirfd, const char *dirpath, const char *name, const char *label)
+{
+    if (plugin_util_publish_noreplace(dirfd, rb->tmpname, dirfd, name) == 0)
+        return FERRY_OK;
+    int err = errno;
+    unlinkat(dirfd, rb->tmpname, 0);
+    return plugin_util_errno_error_at(svc, ctx, err, label, "storing blob as", dirpath, name);
 }

@@ -1,9 +1,12 @@
 /* plugins/common/fileio.c — crash-safe file primitives: directories created
  * on demand, uniquely named temporary files and directories, locked staging
  * directories (whose leftovers from killed writers are swept), files renamed
- * into place at commit, atomic replace-or-keep writes, bounded whole-file reads and symlink-safe recursive
- * removal. All take a directory fd so callers stay anchored to the directory
- * they opened even if paths change underneath. */
+ * into place at commit, atomic replace-or-keep writes, bounded whole-file
+ * reads and symlink-safe recursive removal. All take a directory fd so
+ * callers stay anchored to the directory they opened even if paths change
+ * underneath. They return 0 or -1 with errno, except plugin_util_make_dir,
+ * which reports its failure itself in the words every destination creating
+ * its parent directory used. */
 #include "plugin_util.h"
 
 #include "shared/fsutil.h"
@@ -55,9 +58,24 @@ int plugin_util_mkdir_p(const char *path)
     return 0;
 }
 
+int plugin_util_mkdir_at(int dirfd, const char *name)
+{
+    return mkdirat(dirfd, name, 0755) == 0 || errno == EEXIST ? 0 : -1;
+}
+
 int plugin_util_open_dir(int dirfd, const char *path)
 {
     return openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+int plugin_util_make_dir(const ferry_services *svc, ferry_ctx *ctx, const char *label, const char *path, int *fd)
+{
+    if (plugin_util_mkdir_p(path) != 0)
+        return plugin_util_errno_error(svc, ctx, errno, label, "creating", path);
+    *fd = plugin_util_open_dir(AT_FDCWD, path);
+    if (*fd < 0)
+        return plugin_util_errno_error(svc, ctx, errno, label, "opening", path);
+    return FERRY_OK;
 }
 
 /* Writes PREFIX followed by 12 random hex digits into name. */

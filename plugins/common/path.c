@@ -1,6 +1,7 @@
-/* plugins/common/path.c — small helpers of the file-based transports: the
- * core check at module entry, printf into new memory, thread-safe strerror,
- * policy-identity path resolution, digest splitting and errno reporting. */
+/* plugins/common/path.c — small helpers of the transports: the core check at
+ * module entry, printf into new memory, thread-safe strerror, policy-identity
+ * path resolution, splitting a path into directory and name, digest
+ * splitting and errno reporting. */
 #include "plugin_util.h"
 
 #include <errno.h>
@@ -153,6 +154,20 @@ char *plugin_util_resolve_path(const char *path)
     return resolved;
 }
 
+int plugin_util_split_path(const char *path, char **parent, char **name)
+{
+    const char *slash = strrchr(path, '/');
+    *parent = slash == NULL ? strdup(".") : slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
+    *name = strdup(slash != NULL ? slash + 1 : path);
+    if (*parent != NULL && *name != NULL)
+        return 0;
+    free(*parent);
+    free(*name);
+    *parent = *name = NULL;
+    errno = ENOMEM;
+    return -1;
+}
+
 int plugin_util_digest_split(const ferry_services *svc, const char *digest, char *alg, size_t cap,
                              const char **hex)
 {
@@ -175,6 +190,15 @@ int plugin_util_errno_error(const ferry_services *svc, ferry_ctx *ctx, int err, 
     int status = err == ENOMEM ? FERRY_ERR_NO_MEMORY : err == ENOENT ? FERRY_ERR_NOT_FOUND : FERRY_ERR_IO;
     return svc->set_error(ctx, status, "%s: %s %s: %s", label, action, path,
                           plugin_util_strerror(err, buf, sizeof buf));
+}
+
+int plugin_util_errno_error_at(const ferry_services *svc, ferry_ctx *ctx, int err, const char *label,
+                               const char *action, const char *dirpath, const char *name)
+{
+    char *path = plugin_util_printf("%s/%s", dirpath, name);
+    int status = plugin_util_errno_error(svc, ctx, err, label, action, path != NULL ? path : name);
+    free(path);
+    return status;
 }
 
 /* ---- archive member names ---- */

@@ -1,6 +1,7 @@
-/* plugins/common/plugin_util.h — helpers shared by the file-based transport
- * modules (dir, oci): path resolution, crash-safe file writing, fd-backed
- * readers and the put_blob streaming loop.
+/* plugins/common/plugin_util.h — helpers shared by the transport modules:
+ * path resolution, directory creation, crash-safe file writing (small files
+ * replaced atomically, archives renamed over their path at commit), readers
+ * over files, file ranges and memory, and the put_blob streaming loop.
  *
  * Linked into each module as a hidden convenience library: nothing here is
  * exported, and nothing here uses module-level state (the caller passes the
@@ -54,6 +55,12 @@ char *plugin_util_archive_path(const char *base, size_t base_len, const char *na
 int plugin_util_policy_path(const ferry_services *svc, ferry_ctx *ctx, const char *label, const char *path, char *buf,
                             size_t cap);
 
+/* Splits `path` at its last '/' into *parent (what precedes it; "/" when
+ * that is the root, "." when there is no '/') and *name (what follows it,
+ * "" after a trailing '/'). Both malloc'd, the caller's; -1 (ENOMEM) with
+ * both NULL when memory ran out. */
+int plugin_util_split_path(const char *path, char **parent, char **name);
+
 /* Splits a validated digest "ALG:HEX": copies ALG into alg (cap bytes) and
  * points *hex into digest. Returns 0, or -1 when the digest is not valid
  * according to svc->digest_is_valid (never use such a digest as a path). */
@@ -65,8 +72,17 @@ int plugin_util_digest_split(const ferry_services *svc, const char *digest, char
 /* mkdir -p with mode 0755 (umask applies); existing directories are fine. */
 int plugin_util_mkdir_p(const char *path);
 
+/* mkdir of dirfd/name with mode 0755 (umask applies); EEXIST is fine, as
+ * when another writer created it first. */
+int plugin_util_mkdir_at(int dirfd, const char *name);
+
 /* Opens a directory (O_DIRECTORY|O_CLOEXEC); returns the fd or -1. */
 int plugin_util_open_dir(int dirfd, const char *path);
+
+/* plugin_util_mkdir_p, then plugin_util_open_dir into *fd (the caller's to
+ * close). Unlike its neighbours it returns FERRY_OK or a status after
+ * set_error: "LABEL: creating PATH: …" or "LABEL: opening PATH: …". */
+int plugin_util_make_dir(const ferry_services *svc, ferry_ctx *ctx, const char *label, const char *path, int *fd);
 
 /* Creates a new file dirfd/PREFIX<random> (O_EXCL, mode 0644 minus umask,
  * opened for writing) and stores its name in name (PLUGIN_UTIL_TMPNAME_MAX
@@ -126,6 +142,36 @@ int plugin_util_remove_tree_at(int dirfd, const char *name);
 /* fsync of a directory, so that renames in it survive a crash. */
 int plugin_util_fsync_dir(int dirfd);
 
+/* ---- a file replacing PATH at commit (output.c); 0 or -1 with errno ---- */
+
+/* Where an archive writer's bytes go: a file staged in PATH's directory
+ * (plugin_util_staged: unnamed while written where the file system allows)
+ * and renamed over PATH at commit, or a descriptor the transport opened
+ * itself and stores in fd (a pipe, a device, a standard stream), written
+ * straight through. */
+typedef struct plugin_util_output {
+    int fd;                    /* where the bytes go; -1 until opened */
+    int dirfd;                 /* PATH's directory; -1 when written straight through */
+    char *name;                /* PATH's last component in dirfd; owned */
+    plugin_util_staged staged; /* renamed over name at commit */
+} plugin_util_output;
+
+/* Nothing open yet. */
+void plugin_util_output_init(plugin_util_output *out);
+/* Opens directory `dir` and a staged file in it (named PREFIX<random> where
+ * it cannot be unnamed) that replaces dir/name at commit. Takes `name` over
+ * (malloc'd, not NULL; freed by plugin_util_output_close, also after a
+ * failure). On failure out->dirfd < 0 tells that the directory could not be
+ * opened, else the file could not be created. */
+int plugin_util_output_stage(plugin_util_output *out, const char *dir, char *name, const char *prefix);
+/* Staged: fsync, rename over dir/name and fsync the directory. A stream:
+ * nothing to do. */
+int plugin_util_output_commit(plugin_util_output *out);
+/* Closes what is open and removes a staged file never committed (a named
+ * one; an unnamed one vanishes with its fd); -1 when that removal failed.
+ * Leaves out as plugin_util_output_init does. */
+int plugin_util_output_close(plugin_util_output *out);
+
 /* ---- streams (reader.c, blob.c); return FERRY_* after set_error ---- */
 
 /* Opens dirfd/name read-only and wraps it in a reader that knows its size.
@@ -139,6 +185,16 @@ int plugin_util_open_reader(const ferry_services *svc, ferry_ctx *ctx, int dirfd
  * parallel). A file that ends early gives FERRY_ERR_IO naming path. */
 int plugin_util_range_reader(const ferry_services *svc, ferry_ctx *ctx, int fd, int64_t offset, int64_t size,
                              const char *label, const char *path, ferry_reader **out);
+
+/* A reader over the len bytes at data, which stay the caller's and must
+ * outlive the reader (a manifest its source keeps). */
+int plugin_util_memory_reader(const ferry_services *svc, ferry_ctx *ctx, const char *label, const void *data,
+                              size_t len, ferry_reader **out);
+
+/* The same, taking data over: malloc'd, freed by the reader's close, and
+ * here already when this fails (out of memory, naming `label`). */
+int plugin_util_memory_reader_take(const ferry_services *svc, ferry_ctx *ctx, const char *label, void *data,
+                                   size_t len, ferry_reader **out);
 
 /* What plugin_util_receive_blob leaves behind: a complete, fsynced
  * temporary file in the directory it was given, and the blob's identity. */
@@ -158,10 +214,22 @@ int plugin_util_receive_blob(const ferry_services *svc, ferry_ctx *ctx, ferry_re
                              const ferry_blob_info *info, int dirfd, const char *dirpath, const char *label,
                              plugin_util_received_blob *out);
 
+/* Gives the file plugin_util_receive_blob left in dirfd its final name
+ * there, keeping a file already called so (content-addressed: it is the
+ * same blob). On failure the temporary file is removed and
+ * "LABEL: storing blob as DIRPATH/NAME: …" reported. */
+int plugin_util_publish_blob(const ferry_services *svc, ferry_ctx *ctx, const plugin_util_received_blob *rb,
+                             int dirfd, const char *dirpath, const char *name, const char *label);
+
 /* Reports an errno-based failure as FERRY_ERR_IO (FERRY_ERR_NO_MEMORY for
  * ENOMEM, FERRY_ERR_NOT_FOUND for ENOENT) in one line:
  * "LABEL: ACTION PATH: strerror". Returns the status. */
 int plugin_util_errno_error(const ferry_services *svc, ferry_ctx *ctx, int err, const char *label,
                             const char *action, const char *path);
+
+/* The same for the file `name` in the directory `dirpath`, named
+ * "DIRPATH/NAME" (NAME alone when memory ran out). */
+int plugin_util_errno_error_at(const ferry_services *svc, ferry_ctx *ctx, int err, const char *label,
+                               const char *action, const char *dirpath, const char *name);
 
 #endif /* FERRY_PLUGIN_UTIL_H */

@@ -1,6 +1,9 @@
-/* plugins/common/reader.c — a ferry_reader over an open file, as handed to
- * the core by get_blob and get_manifest. It declares its size up front and
- * reports end of stream together with the last bytes, saving a call. */
+/* plugins/common/reader.c — the ferry_readers modules hand to the core from
+ * get_blob and get_manifest: over an open file, over a byte range of a
+ * shared file (archive members), and over bytes in memory (manifests held
+ * whole, served by the byte-range reader from memory instead of a file).
+ * Each declares its size up front and reports end of stream together with
+ * the last bytes, saving a call. */
 #include "plugin_util.h"
 
 #include <errno.h>
@@ -112,14 +115,17 @@ int plugin_util_open_reader(const ferry_services *svc, ferry_ctx *ctx, int dirfd
     return FERRY_OK;
 }
 
-/* ---- a byte range of a shared file (archive members), read with pread ---- */
+/* ---- a byte range of a shared file (archive members), read with pread, or
+ * of bytes in memory ---- */
 
 typedef struct plugin_util_range_reader_t {
     ferry_reader base;
     const ferry_services *svc;
-    int fd; /* the caller's, shared: pread only */
+    int fd;          /* the caller's, shared: pread only; -1 when the bytes are in memory */
+    const char *mem; /* the bytes in memory (offset 0), or NULL */
+    char *owned;     /* mem when the reader frees it at close, else NULL */
     int64_t offset, size, pos;
-    char *label;
+    char *label; /* for messages; NULL with bytes in memory, which cannot fail */
     char *path;
 } plugin_util_range_reader_t;
 
@@ -135,24 +141,28 @@ static int plugin_util_range_read(ferry_reader *reader, ferry_ctx *ctx, void *bu
     }
     if ((uint64_t)len > (uint64_t)left)
         len = (size_t)left;
-    for (;;) {
-        ssize_t n = pread(r->fd, buf, len, (off_t)(r->offset + r->pos));
-        if (n < 0 && errno == EINTR)
-            continue;
+    ssize_t n = (ssize_t)len;
+    if (r->mem != NULL) {
+        memcpy(buf, r->mem + r->pos, len);
+    } else {
+        do
+            n = pread(r->fd, buf, len, (off_t)(r->offset + r->pos));
+        while (n < 0 && errno == EINTR);
         if (n < 0)
             return plugin_util_errno_error(r->svc, ctx, errno, r->label, "reading", r->path);
         if (n == 0) /* shrunk underneath us */
             return r->svc->set_error(ctx, FERRY_ERR_IO, "%s: %s ends early (truncated)", r->label, r->path);
-        r->pos += n;
-        *nread = (size_t)n;
-        *eos = r->pos >= r->size;
-        return FERRY_OK;
     }
+    r->pos += n;
+    *nread = (size_t)n;
+    *eos = r->pos >= r->size;
+    return FERRY_OK;
 }
 
 static void plugin_util_range_close(ferry_reader *reader)
 {
     plugin_util_range_reader_t *r = (plugin_util_range_reader_t *)reader;
+    free(r->owned);
     free(r->label);
     free(r->path);
     free(r);
@@ -192,4 +202,37 @@ int plugin_util_range_reader(const ferry_services *svc, ferry_ctx *ctx, int fd, 
     r->size = size;
     *out = &r->base;
     return FERRY_OK;
+}
+
+/* Both memory entry points: `owned` is data itself when the reader takes the
+ * bytes over, else NULL. */
+static int plugin_util_memory_reader_new(const ferry_services *svc, ferry_ctx *ctx, const char *label,
+                                         const void *data, char *owned, size_t len, ferry_reader **out)
+{
+    *out = NULL;
+    plugin_util_range_reader_t *r = calloc(1, sizeof *r);
+    if (r == NULL) {
+        free(owned);
+        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", label);
+    }
+    r->base.ops = &plugin_util_range_ops;
+    r->svc = svc;
+    r->fd = -1;
+    r->mem = data;
+    r->owned = owned;
+    r->size = (int64_t)len;
+    *out = &r->base;
+    return FERRY_OK;
+}
+
+int plugin_util_memory_reader(const ferry_services *svc, ferry_ctx *ctx, const char *label, const void *data,
+                              size_t len, ferry_reader **out)
+{
+    return plugin_util_memory_reader_new(svc, ctx, label, data, NULL, len, out);
+}
+
+int plugin_util_memory_reader_take(const ferry_services *svc, ferry_ctx *ctx, const char *label, void *data,
+                                   size_t len, ferry_reader **out)
+{
+    return plugin_util_memory_reader_new(svc, ctx, label, data, data, len, out);
 }

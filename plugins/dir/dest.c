@@ -127,15 +127,7 @@ static int dir_dest_put_blob(ferry_image_dest *dest, ferry_ctx *ctx, ferry_reade
         unlinkat(dst->stagingfd, rb.tmpname, 0);
         return dst->svc->set_error(ctx, FERRY_ERR_INVALID, "%s: invalid blob digest \"%s\"", dst->label, rb.digest);
     }
-    if (plugin_util_publish_noreplace(dst->stagingfd, rb.tmpname, dst->stagingfd, name) != 0) {
-        int err = errno;
-        unlinkat(dst->stagingfd, rb.tmpname, 0);
-        char *path = plugin_util_printf("%s/%s", dst->staging_path, name);
-        status = plugin_util_errno_error(dst->svc, ctx, err, dst->label, "storing blob as", path ? path : name);
-        free(path);
-        return status;
-    }
-    return FERRY_OK;
+    return plugin_util_publish_blob(dst->svc, ctx, &rb, dst->stagingfd, dst->staging_path, name, dst->label);
 }
 
 /* Writes one small file into the staging directory. */
@@ -143,11 +135,7 @@ static int dir_dest_write(dir_dest *dst, ferry_ctx *ctx, const char *name, const
 {
     if (plugin_util_write_file_atomic(dst->stagingfd, name, data, len, 1) == 0)
         return FERRY_OK;
-    int err = errno;
-    char *path = plugin_util_printf("%s/%s", dst->staging_path, name);
-    int status = plugin_util_errno_error(dst->svc, ctx, err, dst->label, "writing", path ? path : name);
-    free(path);
-    return status;
+    return plugin_util_errno_error_at(dst->svc, ctx, errno, dst->label, "writing", dst->staging_path, name);
 }
 
 static int dir_dest_put_manifest(ferry_image_dest *dest, ferry_ctx *ctx, const void *data, size_t len,
@@ -335,9 +323,7 @@ static int dir_dest_locate(dir_dest *dst, ferry_ctx *ctx, const char *reference)
     char *slash = strrchr(dst->target, '/');
     if (slash == NULL || slash[1] == '\0')
         return svc->set_error(ctx, FERRY_ERR_INVALID, "%s: cannot write an image to %s", dst->label, dst->target);
-    dst->name = strdup(slash + 1);
-    dst->parent = slash == dst->target ? strdup("/") : strndup(dst->target, (size_t)(slash - dst->target));
-    if (dst->name == NULL || dst->parent == NULL)
+    if (plugin_util_split_path(dst->target, &dst->parent, &dst->name) != 0)
         return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", dst->label);
     return FERRY_OK;
 }
@@ -390,10 +376,8 @@ int dir_open_destination(ferry_ctx *ctx, const char *reference, ferry_image_dest
         dst->compression = FERRY_COMPRESSION_PRESERVE;
 
     status = dir_dest_locate(dst, ctx, reference);
-    if (status == FERRY_OK && plugin_util_mkdir_p(dst->parent) != 0)
-        status = plugin_util_errno_error(svc, ctx, errno, dst->label, "creating", dst->parent);
-    if (status == FERRY_OK && (dst->parentfd = plugin_util_open_dir(AT_FDCWD, dst->parent)) < 0)
-        status = plugin_util_errno_error(svc, ctx, errno, dst->label, "opening", dst->parent);
+    if (status == FERRY_OK)
+        status = plugin_util_make_dir(svc, ctx, dst->label, dst->parent, &dst->parentfd);
     int exists = 0;
     mode_t mode = 0;
     if (status == FERRY_OK)

@@ -58,16 +58,13 @@ int dockarch_list_tags(ferry_ctx *ctx, const char *reference, int (*emit)(void *
 typedef struct dockarch_file_sink {
     char *label;
     char *path;
-    int fd;
-    int dirfd;       /* directory of PATH, -1 when streaming */
-    char *base_name; /* PATH's last component */
-    plugin_util_staged staged; /* renamed over PATH at finish */
+    plugin_util_output out; /* staged next to PATH and renamed over it at finish, or PATH itself */
 } dockarch_file_sink;
 
 static int dockarch_file_write(void *opaque, ferry_ctx *ctx, const void *data, size_t len)
 {
     dockarch_file_sink *f = opaque;
-    if (fs_write_all(f->fd, data, len) == 0)
+    if (fs_write_all(f->out.fd, data, len) == 0)
         return FERRY_OK;
     return plugin_util_errno_error(dockarch_services(), ctx, errno, f->label, "writing", f->path);
 }
@@ -75,9 +72,8 @@ static int dockarch_file_write(void *opaque, ferry_ctx *ctx, const void *data, s
 static int dockarch_file_finish(void *opaque, ferry_ctx *ctx)
 {
     dockarch_file_sink *f = opaque;
-    if (f->dirfd < 0)
-        return FERRY_OK; /* a stream: the end-of-archive blocks were its end */
-    if (plugin_util_staged_commit(f->fd, f->dirfd, &f->staged, f->base_name) != 0)
+    /* A stream: the end-of-archive blocks were its end. */
+    if (plugin_util_output_commit(&f->out) != 0)
         return plugin_util_errno_error(dockarch_services(), ctx, errno, f->label, "writing", f->path);
     return FERRY_OK;
 }
@@ -87,13 +83,7 @@ static void dockarch_file_close(void *opaque, ferry_ctx *ctx, int committed)
     (void)ctx;
     (void)committed; /* finish renamed the file; a named leftover is removed */
     dockarch_file_sink *f = opaque;
-    if (f->fd >= 0)
-        close(f->fd);
-    if (f->dirfd >= 0) {
-        plugin_util_staged_discard(f->dirfd, &f->staged);
-        close(f->dirfd);
-    }
-    free(f->base_name);
+    plugin_util_output_close(&f->out);
     free(f->path);
     free(f->label);
     free(f);
@@ -113,8 +103,8 @@ static int dockarch_file_open(dockarch_file_sink *f, ferry_ctx *ctx)
     const char *path = f->path;
     struct stat st;
     if (strcmp(path, "/dev/stdout") == 0 || (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))) {
-        f->fd = strcmp(path, "/dev/stdout") == 0 ? dup(STDOUT_FILENO) : open(path, O_WRONLY | O_CLOEXEC);
-        if (f->fd < 0)
+        f->out.fd = strcmp(path, "/dev/stdout") == 0 ? dup(STDOUT_FILENO) : open(path, O_WRONLY | O_CLOEXEC);
+        if (f->out.fd < 0)
             return plugin_util_errno_error(svc, ctx, errno, f->label, "opening", path);
         return FERRY_OK;
     }
@@ -124,17 +114,14 @@ static int dockarch_file_open(dockarch_file_sink *f, ferry_ctx *ctx)
         free(copy2);
         return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", f->label);
     }
-    f->base_name = strdup(basename(copy1));
+    char *base_name = strdup(basename(copy1));
     const char *dir = dirname(copy2);
-    f->dirfd = plugin_util_open_dir(AT_FDCWD, dir);
-    int err = errno;
     int status = FERRY_OK;
-    if (f->base_name == NULL)
+    if (base_name == NULL)
         status = svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", f->label);
-    else if (f->dirfd < 0)
-        status = plugin_util_errno_error(svc, ctx, err, f->label, "opening directory", dir);
-    else if ((f->fd = plugin_util_staged_open(f->dirfd, ".ferry-docker-archive-", &f->staged)) < 0)
-        status = plugin_util_errno_error(svc, ctx, errno, f->label, "creating a temporary file in", dir);
+    else if (plugin_util_output_stage(&f->out, dir, base_name, ".ferry-docker-archive-") != 0)
+        status = plugin_util_errno_error(svc, ctx, errno, f->label,
+                                         f->out.dirfd < 0 ? "opening directory" : "creating a temporary file in", dir);
     free(copy1);
     free(copy2);
     return status;
@@ -157,7 +144,7 @@ int dockarch_open_destination(ferry_ctx *ctx, const char *reference, ferry_image
     if (status == FERRY_OK) {
         f = calloc(1, sizeof *f);
         if (f != NULL) {
-            f->fd = f->dirfd = -1;
+            plugin_util_output_init(&f->out);
             f->label = strdup(ref.label);
             f->path = strdup(ref.path);
         }

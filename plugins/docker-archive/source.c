@@ -37,44 +37,6 @@ typedef struct dockarch_source {
     size_t manifest_len;
 } dockarch_source;
 
-/* ---- a reader over bytes the source owns (the manifest) ---- */
-
-typedef struct dockarch_mem_reader {
-    ferry_reader base;
-    const char *data;
-    size_t len, pos;
-} dockarch_mem_reader;
-
-static int dockarch_mem_read(ferry_reader *reader, ferry_ctx *ctx, void *buf, size_t len, size_t *nread, int *eos)
-{
-    (void)ctx;
-    dockarch_mem_reader *r = (dockarch_mem_reader *)reader;
-    size_t n = r->len - r->pos < len ? r->len - r->pos : len;
-    memcpy(buf, r->data + r->pos, n);
-    r->pos += n;
-    *nread = n;
-    *eos = r->pos == r->len;
-    return FERRY_OK;
-}
-
-static void dockarch_mem_close(ferry_reader *reader)
-{
-    free(reader);
-}
-
-static int64_t dockarch_mem_size(ferry_reader *reader)
-{
-    return (int64_t)((dockarch_mem_reader *)reader)->len;
-}
-
-static const ferry_reader_ops dockarch_mem_reader_ops = {
-    .struct_size = sizeof(ferry_reader_ops),
-    .read = dockarch_mem_read,
-    .close = dockarch_mem_close,
-    .digest = NULL,
-    .size = dockarch_mem_size,
-};
-
 /* ---- the source ---- */
 
 static int dockarch_source_get_manifest(ferry_image_source *source, ferry_ctx *ctx, const char *instance_digest,
@@ -84,16 +46,11 @@ static int dockarch_source_get_manifest(ferry_image_source *source, ferry_ctx *c
     const ferry_services *svc = dockarch_services();
     if (instance_digest != NULL)
         return svc->set_error(ctx, FERRY_ERR_NOT_FOUND, "%s: no manifest list in a docker archive", src->label);
-    dockarch_mem_reader *r = calloc(1, sizeof *r);
-    if (r == NULL)
-        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", src->label);
-    r->base.ops = &dockarch_mem_reader_ops;
-    r->data = src->manifest;
-    r->len = src->manifest_len;
-    if (media_type_cap > strlen(DOCKARCH_MT_MANIFEST))
+    /* The source keeps the synthesised manifest; readers close before it. */
+    int status = plugin_util_memory_reader(svc, ctx, src->label, src->manifest, src->manifest_len, out);
+    if (status == FERRY_OK && media_type_cap > strlen(DOCKARCH_MT_MANIFEST))
         memcpy(media_type, DOCKARCH_MT_MANIFEST, strlen(DOCKARCH_MT_MANIFEST) + 1);
-    *out = &r->base;
-    return FERRY_OK;
+    return status;
 }
 
 static int dockarch_source_get_blob(ferry_image_source *source, ferry_ctx *ctx, const ferry_blob_info *info,

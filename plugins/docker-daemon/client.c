@@ -8,6 +8,8 @@
  * current API version. Every wait polls services->cancelled. */
 #include "daemon.h"
 
+#include "shared/fsutil.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,18 +215,9 @@ static size_t dockerd_write_cb(char *data, size_t size, size_t nmemb, void *user
     long http = 0;
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &http);
     if (x->fd >= 0 && http == 200) {
-        const char *p = data;
-        size_t left = n;
-        while (left > 0) {
-            ssize_t w = write(x->fd, p, left);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w < 0) {
-                x->fd_error = errno;
-                return 0;
-            }
-            p += w;
-            left -= (size_t)w;
+        if (fs_write_all(x->fd, data, n) != 0) {
+            x->fd_error = errno;
+            return 0;
         }
         x->done += n;
         if (x->progress_what != NULL)

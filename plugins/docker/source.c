@@ -17,46 +17,6 @@ typedef struct docker_source {
     docker_client *client;
 } docker_source;
 
-/* ---- a reader over a verified manifest in memory ---- */
-
-typedef struct docker_memory_reader {
-    ferry_reader base;
-    char *data;
-    size_t len, off;
-} docker_memory_reader;
-
-static int docker_memory_read(ferry_reader *reader, ferry_ctx *ctx, void *buf, size_t len, size_t *nread, int *eos)
-{
-    docker_memory_reader *r = (docker_memory_reader *)reader;
-    (void)ctx;
-    size_t n = r->len - r->off < len ? r->len - r->off : len;
-    memcpy(buf, r->data + r->off, n);
-    r->off += n;
-    *nread = n;
-    *eos = r->off == r->len;
-    return FERRY_OK;
-}
-
-static void docker_memory_close(ferry_reader *reader)
-{
-    docker_memory_reader *r = (docker_memory_reader *)reader;
-    free(r->data);
-    free(r);
-}
-
-static int64_t docker_memory_size(ferry_reader *reader)
-{
-    return (int64_t)((docker_memory_reader *)reader)->len;
-}
-
-static const ferry_reader_ops docker_memory_reader_ops = {
-    .struct_size = sizeof(ferry_reader_ops),
-    .read = docker_memory_read,
-    .close = docker_memory_close,
-    .digest = NULL,
-    .size = docker_memory_size,
-};
-
 void docker_media_type(const char *content_type, char *out, size_t cap)
 {
     if (cap == 0)
@@ -157,23 +117,20 @@ static int docker_source_get_manifest(ferry_image_source *source, ferry_ctx *ctx
     status = docker_source_verify(src, ctx, expected, docker_transfer_header(t, "Docker-Content-Digest", 0), type,
                                   data, len);
     docker_transfer_free(t, ctx);
-    docker_memory_reader *r = status == FERRY_OK ? calloc(1, sizeof *r) : NULL;
-    if (status == FERRY_OK && r == NULL)
-        status = svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", src->ref.label);
     if (status != FERRY_OK) {
         free(data);
         return status;
     }
+    /* The verified bytes are handed over whole (data is the reader's now). */
+    status = plugin_util_memory_reader_take(svc, ctx, src->ref.label, data, len, out);
+    if (status != FERRY_OK)
+        return status;
     /* Generic types say nothing: let the core look at the bytes. */
     if (strcmp(type, "text/plain") == 0 || strcmp(type, "application/json") == 0 ||
         strcmp(type, "application/octet-stream") == 0)
         type[0] = '\0';
     if (media_type_cap > 0)
         snprintf(media_type, media_type_cap, "%s", strlen(type) < media_type_cap ? type : "");
-    r->base.ops = &docker_memory_reader_ops;
-    r->data = data;
-    r->len = len;
-    *out = &r->base;
     return FERRY_OK;
 }
 

@@ -11,7 +11,7 @@
  * PATH, replacing any previous archive as skopeo does: a copy killed before
  * commit, even by SIGKILL, leaves PATH as it was and no stray file. Where
  * the file system has no O_TMPFILE a named temporary file is used instead,
- * removed by close without commit (plugin_util_staged_*). Any other
+ * removed by close without commit (plugin_util_output_*). Any other
  * existing PATH (a pipe, /dev/stdout) is written straight through: an
  * aborted stream has no index.json and is rejected by every reader. */
 #include "ociarch.h"
@@ -43,10 +43,7 @@ typedef struct ociarch_dest {
     oci_reference ref;
     int compression;
     struct archive *ar;
-    int fd;
-    int parentfd;                            /* -1 when streaming straight to PATH */
-    char *name;                              /* PATH's last component, in parentfd */
-    plugin_util_staged staged;               /* the file renamed over PATH at commit (parentfd >= 0) */
+    plugin_util_output out;                  /* staged next to PATH, or PATH itself when streaming */
     int broken;                              /* a member was cut short: nothing more may be written */
     int has_sha512_dir;
     int committed;
@@ -273,11 +270,7 @@ static int ociarch_dest_commit(ferry_image_dest *dest, ferry_ctx *ctx)
         return status;
     if (archive_write_close(dst->ar) != ARCHIVE_OK)
         return ociarch_dest_archive_error(dst, ctx, "finishing");
-    if (dst->parentfd < 0) {
-        dst->committed = 1;
-        return FERRY_OK; /* a stream: it ends here */
-    }
-    if (plugin_util_staged_commit(dst->fd, dst->parentfd, &dst->staged, dst->name) != 0)
+    if (plugin_util_output_commit(&dst->out) != 0) /* renames over PATH; a stream just ends */
         return plugin_util_errno_error(svc, ctx, errno, dst->ref.label, "creating", dst->ref.path);
     dst->committed = 1;
     return FERRY_OK;
@@ -291,16 +284,11 @@ static void ociarch_dest_close(ferry_image_dest *dest, ferry_ctx *ctx)
     dst->discard = !dst->committed;
     if (dst->ar != NULL)
         archive_write_free(dst->ar);
-    if (dst->fd >= 0)
-        close(dst->fd);
-    if (dst->parentfd >= 0 && plugin_util_staged_discard(dst->parentfd, &dst->staged) != 0)
+    if (plugin_util_output_close(&dst->out) != 0)
         dst->svc->log(ctx, FERRY_LOG_WARNING, "%s: could not remove a temporary file next to %s", dst->ref.label,
                       dst->ref.path);
-    if (dst->parentfd >= 0)
-        close(dst->parentfd);
     json_decref(dst->pending);
     free(dst->written);
-    free(dst->name);
     oci_reference_free(&dst->ref);
     free(dst);
 }
@@ -327,16 +315,14 @@ static int ociarch_dest_open_temp(ociarch_dest *dst, ferry_ctx *ctx, const char 
     size_t n = strlen(path);
     if (path[n - 1] == '/')
         return svc->set_error(ctx, FERRY_ERR_INVALID, "%s: %s names a directory", label, path);
-    const char *slash = strrchr(path, '/');
-    char *parent = slash == NULL ? strdup(".") : slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
-    dst->name = strdup(slash != NULL ? slash + 1 : path);
+    char *parent = NULL, *name = NULL;
     int status = FERRY_OK;
-    if (parent == NULL || dst->name == NULL)
+    if (plugin_util_split_path(path, &parent, &name) != 0)
         status = svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", label);
-    else if ((dst->parentfd = plugin_util_open_dir(AT_FDCWD, parent)) < 0)
-        status = plugin_util_errno_error(svc, ctx, errno, label, "opening the directory", parent);
-    else if ((dst->fd = plugin_util_staged_open(dst->parentfd, OCIARCH_TEMP_PREFIX, &dst->staged)) < 0)
-        status = plugin_util_errno_error(svc, ctx, errno, label, "creating a temporary file in", parent);
+    else if (plugin_util_output_stage(&dst->out, parent, name, OCIARCH_TEMP_PREFIX) != 0)
+        status = plugin_util_errno_error(svc, ctx, errno, label,
+                                         dst->out.dirfd < 0 ? "opening the directory" : "creating a temporary file in",
+                                         parent);
     free(parent);
     return status;
 }
@@ -368,14 +354,14 @@ static int ociarch_dest_open_file(ociarch_dest *dst, ferry_ctx *ctx)
     struct stat st;
     int stdfd = ociarch_dest_std_fd(path);
     if (stdfd >= 0) {
-        dst->fd = fcntl(stdfd, F_DUPFD_CLOEXEC, 3);
-        return dst->fd >= 0 ? FERRY_OK : plugin_util_errno_error(svc, ctx, errno, label, "opening", path);
+        dst->out.fd = fcntl(stdfd, F_DUPFD_CLOEXEC, 3);
+        return dst->out.fd >= 0 ? FERRY_OK : plugin_util_errno_error(svc, ctx, errno, label, "opening", path);
     }
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
         return svc->set_error(ctx, FERRY_ERR_INVALID, "%s: %s is a directory", label, path);
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        dst->fd = open(path, O_WRONLY | O_CLOEXEC);
-        return dst->fd >= 0 ? FERRY_OK : plugin_util_errno_error(svc, ctx, errno, label, "opening", path);
+        dst->out.fd = open(path, O_WRONLY | O_CLOEXEC);
+        return dst->out.fd >= 0 ? FERRY_OK : plugin_util_errno_error(svc, ctx, errno, label, "opening", path);
     }
     char *resolved = NULL;
     if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
@@ -395,7 +381,7 @@ static la_ssize_t ociarch_dest_write_cb(struct archive *a, void *opaque, const v
     ociarch_dest *dst = opaque;
     if (dst->discard)
         return (la_ssize_t)len;
-    if (fs_write_all(dst->fd, buf, len) != 0) {
+    if (fs_write_all(dst->out.fd, buf, len) != 0) {
         archive_set_error(a, errno, "%s", strerror(errno));
         return -1;
     }
@@ -431,7 +417,7 @@ int ociarch_open_destination(ferry_ctx *ctx, const char *reference, ferry_image_
         return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s:%s: out of memory", OCIARCH_TRANSPORT, reference);
     dst->base.ops = &ociarch_dest_ops;
     dst->svc = svc;
-    dst->fd = dst->parentfd = -1;
+    plugin_util_output_init(&dst->out);
     dst->compression = oci_destination_compression(ctx);
     int status = oci_destination_reference(ctx, OCIARCH_TRANSPORT, reference, &dst->ref);
     if (status == FERRY_OK)

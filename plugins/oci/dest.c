@@ -70,10 +70,10 @@ static int oci_dest_stage_path(oci_dest *dst, ferry_ctx *ctx, const char *digest
                                    digest != NULL ? digest : "");
     char *slash = strchr(rel, '/');
     *slash = '\0';
-    int rc = mkdirat(dst->stagefd, rel, 0755);
+    int rc = plugin_util_mkdir_at(dst->stagefd, rel);
     int err = errno;
     *slash = '/';
-    if (rc != 0 && err != EEXIST)
+    if (rc != 0)
         return plugin_util_errno_error(dst->svc, ctx, err, dst->ref.label, "creating a directory in", dst->stagepath);
     return FERRY_OK;
 }
@@ -107,14 +107,11 @@ static int oci_dest_put_blob(ferry_image_dest *dest, ferry_ctx *ctx, ferry_reade
         return status;
     char rel[PLUGIN_UTIL_DIGEST_MAX + 16];
     status = oci_dest_stage_path(dst, ctx, rb.digest, rel, sizeof rel);
-    if (status == FERRY_OK && plugin_util_publish_noreplace(dst->stagefd, rb.tmpname, dst->stagefd, rel) != 0) {
-        char *path = plugin_util_printf("%s/%s", dst->stagepath, rel);
-        status = plugin_util_errno_error(dst->svc, ctx, errno, dst->ref.label, "storing blob as", path ? path : rel);
-        free(path);
-    }
-    if (status != FERRY_OK)
+    if (status != FERRY_OK) {
         unlinkat(dst->stagefd, rb.tmpname, 0);
-    return status;
+        return status;
+    }
+    return plugin_util_publish_blob(dst->svc, ctx, &rb, dst->stagefd, dst->stagepath, rel, dst->ref.label);
 }
 
 static int oci_dest_put_manifest(ferry_image_dest *dest, ferry_ctx *ctx, const void *data, size_t len,
@@ -125,12 +122,8 @@ static int oci_dest_put_manifest(ferry_image_dest *dest, ferry_ctx *ctx, const v
     int status = oci_dest_stage_path(dst, ctx, digest, rel, sizeof rel);
     if (status != FERRY_OK)
         return status;
-    if (plugin_util_write_file_atomic(dst->stagefd, rel, data, len, 0) != 0) {
-        char *path = plugin_util_printf("%s/%s", dst->stagepath, rel);
-        status = plugin_util_errno_error(dst->svc, ctx, errno, dst->ref.label, "writing", path ? path : rel);
-        free(path);
-        return status;
-    }
+    if (plugin_util_write_file_atomic(dst->stagefd, rel, data, len, 0) != 0)
+        return plugin_util_errno_error_at(dst->svc, ctx, errno, dst->ref.label, "writing", dst->stagepath, rel);
     if (instance_digest != NULL)
         return FERRY_OK; /* instances are reachable through their list only */
 
@@ -147,7 +140,7 @@ static int oci_dest_put_manifest(ferry_image_dest *dest, ferry_ctx *ctx, const v
 static int oci_dest_publish_alg(oci_dest *dst, ferry_ctx *ctx, int fromfd, int tofd, const char *alg)
 {
     const ferry_services *svc = dst->svc;
-    if (mkdirat(tofd, alg, 0755) != 0 && errno != EEXIST)
+    if (plugin_util_mkdir_at(tofd, alg) != 0)
         return plugin_util_errno_error(svc, ctx, errno, dst->ref.label, "creating a directory in", dst->rootpath);
     int from = plugin_util_open_dir(fromfd, alg);
     int to = plugin_util_open_dir(tofd, alg);
@@ -381,25 +374,17 @@ static int oci_dest_open_new(oci_dest *dst, ferry_ctx *ctx)
     size_t n = strlen(path);
     while (n > 1 && path[n - 1] == '/')
         path[--n] = '\0';
-    char *slash = strrchr(path, '/');
-    const char *parent = slash == NULL ? "." : slash == path ? "/" : path;
-    dst->name = strdup(slash != NULL ? slash + 1 : path);
-    if (slash != NULL && slash != path)
-        *slash = '\0';
-    int status = FERRY_OK;
-    if (dst->name == NULL)
-        status = svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", label);
-    else if (plugin_util_mkdir_p(parent) != 0)
-        status = plugin_util_errno_error(svc, ctx, errno, label, "creating", parent);
-    else if ((dst->parentfd = plugin_util_open_dir(AT_FDCWD, parent)) < 0)
-        status = plugin_util_errno_error(svc, ctx, errno, label, "opening", parent);
-    else if ((dst->newfd = plugin_util_staging_dir(dst->parentfd, ".ferry-oci-", dst->new_name,
-                                                   sizeof dst->new_name)) < 0 ||
-             mkdirat(dst->newfd, OCI_BLOBS_DIR, 0755) != 0) {
-        status = plugin_util_errno_error(svc, ctx, errno, label, "creating a staging directory in", parent);
-    }
-    char *stage = status == FERRY_OK ? plugin_util_printf("%s/%s", parent, dst->new_name) : NULL;
+    char *parent = NULL;
+    int status = plugin_util_split_path(path, &parent, &dst->name) == 0
+                     ? plugin_util_make_dir(svc, ctx, label, parent, &dst->parentfd)
+                     : svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", label);
     free(path);
+    if (status == FERRY_OK)
+        dst->newfd = plugin_util_staging_dir(dst->parentfd, ".ferry-oci-", dst->new_name, sizeof dst->new_name);
+    if (status == FERRY_OK && (dst->newfd < 0 || mkdirat(dst->newfd, OCI_BLOBS_DIR, 0755) != 0))
+        status = plugin_util_errno_error(svc, ctx, errno, label, "creating a staging directory in", parent);
+    char *stage = status == FERRY_OK ? plugin_util_printf("%s/%s", parent, dst->new_name) : NULL;
+    free(parent);
     if (status != FERRY_OK)
         return status;
     if (stage == NULL)
