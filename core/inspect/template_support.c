@@ -11,8 +11,8 @@
 
 #include "shared/gojson.h"
 
-/* Ends the run with the message in msg (consumed): back to the setjmp in
- * inspect_render_template_partial. */
+/* Ends the run with the message in msg (consumed): back to the setjmp of
+ * whoever started it (inspect_render_template_partial, or a unit test). */
 void template_throw(template_state *st, strbuf *msg)
 {
     free(st->msg);
