@@ -25,7 +25,7 @@ static void print_capabilities(uint64_t caps)
         {FERRY_CAP_COMPUTES_DIFFIDS, "diffids"}, {FERRY_CAP_NEEDS_BLOB_SIZE, "sized"},
         {FERRY_CAP_SIGNATURES, "signatures"}, {FERRY_CAP_MULTI_IMAGE, "multi-image"},
         {FERRY_CAP_MANIFEST_LISTS, "lists"},  {FERRY_CAP_DELETE, "delete"},
-        {FERRY_CAP_LIST_TAGS, "list-tags"},
+        {FERRY_CAP_LIST_TAGS, "list-tags"},    {FERRY_CAP_UNCOMPRESSED_LAYERS, "serves-uncompressed"},
     };
     int first = 1;
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "copy/compress.h"
+#include "copy/copy_internal.h"
 #include "copy/plan.h"
 #include "copy/spool.h"
 #include "copy/streams.h"
@@ -22,55 +23,7 @@
 #define SOURCE_OPS_V1_0 (offsetof(ferry_source_ops, close) + sizeof(void *))
 #define DEST_OPS_V1_0 (offsetof(ferry_dest_ops, close) + sizeof(void *))
 
-typedef struct config_blob config_blob;
 
-typedef struct blob_job {
-    int is_config;  /* the config, stored alongside the layers */
-    const manifest_descriptor *desc;
-    const layer_plan *plan;
-    int index;
-    int duplicate_of; /* index of an earlier job with the same digest, or -1 */
-    const char *diff_id; /* from the config's rootfs.diff_ids, or NULL */
-    const char *urls[9]; /* foreign-layer URLs handed to the destination */
-    char out_digest[DIGEST_MAX_LEN];
-    int64_t out_size;
-    const char *out_media_type; /* the plan's, or plan_layer_uncompressed's */
-} blob_job;
-
-typedef struct copy_run {
-    const copy_endpoint *src, *dst;
-    ferry_image_source *source;
-    ferry_image_dest *dest;
-    FILE *report;
-    ferry_session worker_session;
-    int deliver_uncompressed; /* destination declared FERRY_CAP_NEEDS_UNCOMPRESSED */
-    int supply_diff_ids;      /* destination declared FERRY_CAP_COMPUTES_DIFFIDS */
-    int needs_sizes;          /* destination declared FERRY_CAP_NEEDS_BLOB_SIZE */
-    volatile sig_atomic_t aborted;
-    pthread_mutex_t lock;
-    blob_job *jobs;   /* the layers, then the config */
-    size_t n_jobs, next_job;
-    config_blob *cfg;          /* fetched up front, or by the config job */
-    int config_fetched;
-    const manifest_descriptor *config_desc;
-    const copy_plan *plan;
-    const manifest *m; /* the image being copied */
-    char frozen[CTX_MESSAGE_MAX / 2]; /* why no layer may change, or "" */
-    int status;
-    char message[CTX_MESSAGE_MAX];
-    gzpar_pool *gz_pool; /* gzip workers shared by the layers being compressed; may be NULL */
-} copy_run;
-
-static void report_line(FILE *report, const char *fmt, const char *arg)
-{
-    if (report == NULL)
-        return;
-    flockfile(report);
-    fprintf(report, fmt, arg);
-    fputc('\n', report);
-    fflush(report);
-    funlockfile(report);
-}
 
 static const char *compression_note(layer_action a)
 {
@@ -148,7 +101,7 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
         int64_t size = -1;
         int rc = run->dest->ops->try_reuse_blob(run->dest, dctx, &dst_info, &size);
         if (rc == FERRY_OK) {
-            report_line(run->report, "Copying blob %s skipped: already exists", d->digest);
+            copy_report_line(run->report, "Copying blob %s skipped: already exists", d->digest);
             snprintf(job->out_digest, sizeof(job->out_digest), "%s", d->digest);
             job->out_size = size >= 0 ? size : d->size;
             return FERRY_OK;
@@ -157,11 +110,12 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
             return ctx_status_message(dctx, rc, "checking for an existing blob");
         ctx_clear(dctx);
     }
-    report_line(run->report, "Copying blob %s", d->digest);
+    copy_report_line(run->report, "Copying blob %s", d->digest);
+    const manifest_descriptor *asked = job->source_desc;
     ferry_blob_info src_info = {.struct_size = sizeof(src_info),
-                                .digest = d->digest,
-                                .size = d->size,
-                                .media_type = d->media_type,
+                                .digest = asked->digest,
+                                .size = asked->size,
+                                .media_type = asked->media_type,
                                 .kind = FERRY_BLOB_LAYER,
                                 .layer_index = job->index};
     ferry_reader *raw = NULL;
@@ -172,6 +126,8 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
     }
     char what[DIGEST_MAX_LEN + 16];
     snprintf(what, sizeof(what), "blob %s", d->digest);
+    if (d->size < 0 && lp.action == LAYER_KEEP)
+        dst_info.size = ferry_reader_size(raw); /* a served layer: only its source knows the size */
     if (lp.sniff || gunzip_for_dest) {
         rc = copy_sniff_layer(run, job, what, &raw, &lp, &gunzip_for_dest, dctx);
         /* Changes the plan could not foresee are refused like foreseen ones. */
@@ -186,7 +142,7 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
         }
         job->out_media_type = lp.media_type;
         dst_info.digest = lp.action == LAYER_KEEP ? d->digest : NULL;
-        dst_info.size = lp.action == LAYER_KEEP ? d->size : -1;
+        dst_info.size = lp.action == LAYER_KEEP ? (d->size >= 0 ? d->size : ferry_reader_size(raw)) : -1;
         dst_info.media_type = lp.media_type;
     }
     layer_action action = lp.action;
@@ -252,22 +208,19 @@ static void copy_run_fail(copy_run *run, const ferry_ctx *ctx)
     pthread_mutex_unlock(&run->lock);
 }
 
-static int config_fetch(copy_run *run, const manifest_descriptor *d, const copy_plan *plan, ferry_ctx *sctx,
-                        config_blob *cfg);
-static int config_store(copy_run *run, const config_blob *cfg, const copy_plan *plan, ferry_ctx *dctx);
 
 /* The config job: fetch (unless done up front for DiffIDs), then store, so
  * that its round trips overlap with the layers'. */
 static int config_job(copy_run *run, ferry_ctx *sctx, ferry_ctx *dctx)
 {
     if (!run->config_fetched) {
-        int rc = config_fetch(run, run->config_desc, run->plan, sctx, run->cfg);
+        int rc = copy_config_fetch(run, run->config_desc, run->plan, sctx, run->cfg);
         if (rc != FERRY_OK) {
             ctx_copy_error(dctx, sctx);
             return rc;
         }
     }
-    return config_store(run, run->cfg, run->plan, dctx);
+    return copy_config_store(run, run->cfg, run->plan, dctx);
 }
 
 static void *copy_worker(void *arg)
@@ -336,89 +289,6 @@ static int copy_layers(copy_run *run, long parallel, ferry_ctx *ctx)
         }
     }
     return FERRY_OK;
-}
-
-/* The config, read and verified before any layer moves: it may need
- * converting and it holds the DiffIDs some destinations verify. */
-struct config_blob {
-    char *source_bytes; /* as the source stores it */
-    size_t source_len;
-    char *converted;    /* OCI form when the plan converts, else NULL */
-    const char *bytes;  /* what the destination gets */
-    size_t len;
-    char digest[DIGEST_MAX_LEN];
-    json_t *parsed;     /* source config, for DiffIDs */
-};
-
-static int config_fetch(copy_run *run, const manifest_descriptor *d, const copy_plan *plan, ferry_ctx *sctx,
-                        config_blob *cfg)
-{
-    int rc = fetch_small_blob(run->source, sctx, d, FERRY_BLOB_CONFIG, &cfg->source_bytes, &cfg->source_len);
-    if (rc != FERRY_OK)
-        return rc;
-    cfg->bytes = cfg->source_bytes;
-    cfg->len = cfg->source_len;
-    cfg->parsed = json_loadb(cfg->source_bytes, cfg->source_len, 0, NULL);
-    if (plan->config_to_oci) {
-        char err[512];
-        json_t *oci = oci_config_from_blob(cfg->source_bytes, cfg->source_len, err, sizeof(err));
-        cfg->converted = oci ? gojson_encode(oci, 0) : NULL;
-        json_decref(oci);
-        if (cfg->converted == NULL)
-            return ctx_fail(sctx, FERRY_ERR_INVALID, "config %s: cannot convert to OCI: %s", d->digest,
-                            oci ? "out of memory" : err);
-        cfg->bytes = cfg->converted;
-        cfg->len = strlen(cfg->converted);
-    }
-    digest_sha256(cfg->bytes, cfg->len, cfg->digest, sizeof(cfg->digest));
-    return FERRY_OK;
-}
-
-static void config_release(config_blob *cfg)
-{
-    free(cfg->source_bytes);
-    free(cfg->converted);
-    json_decref(cfg->parsed);
-}
-
-static const char *config_diff_id(const config_blob *cfg, size_t index)
-{
-    const json_t *ids = json_object_get(json_object_get(cfg->parsed, "rootfs"), "diff_ids");
-    const char *id = json_string_value(json_array_get(ids, index));
-    return id != NULL && digest_is_valid(id) ? id : NULL;
-}
-
-/* Stores the config (a worker job: in parallel with the layers, or after them
- * for in-order destinations), unless the destination has it. */
-static int config_store(copy_run *run, const config_blob *cfg, const copy_plan *plan, ferry_ctx *dctx)
-{
-    report_line(run->report, "Copying config %s", cfg->digest);
-    ferry_blob_info info = {.struct_size = sizeof(info),
-                            .digest = cfg->digest,
-                            .size = (int64_t)cfg->len,
-                            .media_type = plan->config_media_type,
-                            .kind = FERRY_BLOB_CONFIG,
-                            .layer_index = -1,
-                            .source_reference = run->src->text};
-    int rc = FERRY_ERR_NOT_FOUND;
-    int64_t size = 0;
-    if (run->dest->ops->try_reuse_blob != NULL) {
-        rc = run->dest->ops->try_reuse_blob(run->dest, dctx, &info, &size);
-        if (rc != FERRY_OK && rc != FERRY_ERR_NOT_FOUND)
-            return ctx_status_message(dctx, rc, "checking for an existing config");
-        ctx_clear(dctx);
-    }
-    if (rc == FERRY_OK)
-        return FERRY_OK;
-    stream_pipeline_options po = {.what = "config", .expected_digest = cfg->digest, .expected_size = (int64_t)cfg->len};
-    ferry_reader *r = stream_pipeline_new(stream_memory_reader(cfg->bytes, cfg->len, cfg->digest), &po);
-    if (r == NULL)
-        return ctx_fail(dctx, FERRY_ERR_NO_MEMORY, "config %s: out of memory", cfg->digest);
-    rc = run->dest->ops->put_blob(run->dest, dctx, r, &info);
-    if (rc == FERRY_OK && !stream_pipeline_complete(r))
-        rc = ctx_fail(dctx, FERRY_ERR_FAILED, "config %s: the destination did not read all of it", cfg->digest);
-    ferry_reader_close(r);
-    return ctx_status_message(dctx, rc, "writing config");
 }
 
 /* One image manifest of the copy: the image itself or an instance of a list. */
@@ -585,7 +455,7 @@ static int copy_write_manifest(const copy_endpoint *dst, copy_run *run, const im
         return ctx_fail(dctx, FERRY_ERR_NO_MEMORY, "out of memory writing the manifest");
     digest_sha256(bytes, len, written_digest, DIGEST_MAX_LEN);
     if (img->instance_digest == NULL)
-        report_line(run->report, "%s", "Writing manifest to image destination");
+        copy_report_line(run->report, "%s", "Writing manifest to image destination");
     int rc = run->dest->ops->put_manifest(run->dest, dctx, bytes, len, manifest_kind_media_type(plan->out_kind),
                                           written_digest, img->instance_digest);
     free(bytes);
@@ -602,7 +472,16 @@ static int copy_one_image(copy_run *run, const image_view *img, copy_options *op
     const copy_endpoint *src = run->src, *dst = run->dst;
     copy_plan plan = {0};
     config_blob cfg = {0};
+    manifest_descriptor *served = NULL;
+    int serves_uncompressed = (src->transport->capabilities & FERRY_CAP_UNCOMPRESSED_LAYERS) != 0;
     int rc = copy_plan_for(dst, run, img, opts, &plan, dctx);
+    if (rc == FERRY_OK && serves_uncompressed) {
+        /* The layers get new digests whatever the destination. */
+        plan.manifest_changes = 1;
+        if (opts->preserve_digests)
+            rc = ctx_fail(dctx, FERRY_ERR_UNSUPPORTED, "--preserve-digests: %s stores layers uncompressed, so the "
+                          "copy changes the manifest digest", src->text);
+    }
     if (rc == FERRY_OK && img->instance_digest != NULL && plan.manifest_changes)
         rc = ctx_fail(dctx, FERRY_ERR_UNSUPPORTED,
                       "copying to %s would change instance %s of the list; converting manifest lists is not "
@@ -634,10 +513,17 @@ static int copy_one_image(copy_run *run, const image_view *img, copy_options *op
     int decompresses = 0;
     for (size_t i = 0; i < plan.n_layers; i++)
         decompresses |= plan.layers[i].action == LAYER_DECOMPRESS;
-    run->config_fetched = run->supply_diff_ids || run->deliver_uncompressed || decompresses;
+    run->config_fetched = run->supply_diff_ids || run->deliver_uncompressed || decompresses || serves_uncompressed;
     run->config_desc = &img->m->config;
     if (run->config_fetched) {
-        rc = config_fetch(run, &img->m->config, &plan, sctx, &cfg);
+        rc = copy_config_fetch(run, &img->m->config, &plan, sctx, &cfg);
+        if (rc != FERRY_OK) {
+            *failed = sctx;
+            goto out;
+        }
+    }
+    if (serves_uncompressed) {
+        rc = copy_served_layers(img->m, &cfg, run->src->text, &served, sctx);
         if (rc != FERRY_OK) {
             *failed = sctx;
             goto out;
@@ -654,10 +540,11 @@ static int copy_one_image(copy_run *run, const image_view *img, copy_options *op
     }
     run->jobs[img->m->n_layers].is_config = 1;
     for (size_t i = 0; i < img->m->n_layers; i++)
-        run->jobs[i] = (blob_job){.desc = &img->m->layers[i],
+        run->jobs[i] = (blob_job){.desc = served != NULL ? &served[i] : &img->m->layers[i],
+                                  .source_desc = &img->m->layers[i],
                                   .plan = &plan.layers[i],
                                   .index = (int)i,
-                                  .diff_id = run->config_fetched ? config_diff_id(&cfg, i) : NULL};
+                                  .diff_id = run->config_fetched ? copy_config_diff_id(&cfg, i) : NULL};
     uint64_t caps_src = src->transport->capabilities, caps_dst = dst->transport->capabilities;
     long parallel = opts->parallel < 1 ? 1 : opts->parallel;
     if (!(caps_src & FERRY_CAP_PARALLEL_GET) || !(caps_dst & FERRY_CAP_PARALLEL_PUT) ||
@@ -672,8 +559,9 @@ static int copy_one_image(copy_run *run, const image_view *img, copy_options *op
 out:
     free(run->jobs);
     run->jobs = NULL;
+    free(served);
     plan_release(&plan);
-    config_release(&cfg);
+    copy_config_release(&cfg);
     return rc;
 }
 
@@ -715,14 +603,14 @@ static int copy_list(copy_run *run, const fetched_image *img, copy_options *opts
             return rc;
         }
         char written[DIGEST_MAX_LEN];
-        report_line(run->report, "Copying image %s", d->digest);
+        copy_report_line(run->report, "Copying image %s", d->digest);
         rc = copy_one_image(run, &(image_view){m, data, len, d->digest}, opts, sigs, sctx, dctx, failed, written);
         free(data);
         manifest_free(m);
         if (rc != FERRY_OK)
             return rc;
     }
-    report_line(run->report, "%s", "Writing manifest list to image destination");
+    copy_report_line(run->report, "%s", "Writing manifest list to image destination");
     snprintf(opts->manifest_digest, sizeof(opts->manifest_digest), "%s", img->top_digest);
     int rc = run->dest->ops->put_manifest(run->dest, dctx, img->top_data, img->top_len, list_type, img->top_digest,
                                           NULL);
@@ -752,7 +640,7 @@ int copy_image(const ferry_session *session, const copy_endpoint *src, const cop
     rc = fetch_image(run.source, &sctx, src->text, &opts->platform, !opts->all, &img);
     if (rc != FERRY_OK)
         goto out;
-    report_line(run.report, "%s", "Getting image source signatures");
+    copy_report_line(run.report, "%s", "Getting image source signatures");
     if (!opts->remove_signatures && run.source->ops->get_signatures != NULL) {
         /* A single instance taken out of a list carries its own signatures. */
         const char *instance = img.list != NULL && !opts->all ? img.digest : NULL;
@@ -773,7 +661,7 @@ int copy_image(const ferry_session *session, const copy_endpoint *src, const cop
                             &failed, opts->manifest_digest);
     if (rc != FERRY_OK)
         goto out;
-    report_line(run.report, "%s", "Storing signatures");
+    copy_report_line(run.report, "%s", "Storing signatures");
     if (sigs.n > 0) {
         rc = run.dest->ops->put_signatures(run.dest, &dctx, NULL, sigs.n, (const void *const *)sigs.data, sigs.lens);
         if (rc != FERRY_OK) {

@@ -19,7 +19,7 @@ extern "C" {
 #endif
 
 #define FERRY_ABI_MAJOR 1
-#define FERRY_ABI_MINOR 0
+#define FERRY_ABI_MINOR 1 /* 1.1: FERRY_CAP_UNCOMPRESSED_LAYERS */
 
 /* Status codes returned by every fallible function on both sides. */
 #define FERRY_OK 0
@@ -53,6 +53,18 @@ extern "C" {
 #define FERRY_CAP_MANIFEST_LISTS (UINT64_C(1) << 12)    /* destination stores lists/indexes with their instances */
 #define FERRY_CAP_DELETE (UINT64_C(1) << 13)            /* delete_image works */
 #define FERRY_CAP_LIST_TAGS (UINT64_C(1) << 14)         /* list_tags works */
+/* 1.1. A source whose get_blob serves each layer of the manifest
+ * decompressed: the bytes are the layer's DiffID (the config's
+ * rootfs.diff_ids[i]), not the blob the manifest names, because the storage
+ * keeps layers unpacked (containers-storage). get_blob still receives the
+ * manifest's descriptor (digest, layer_index), and its reader's size() should
+ * give the uncompressed size. The core verifies the bytes against the DiffID
+ * and writes a new manifest naming them, as containers/image does with
+ * LayerInfosForCopy: the layers keep their media types (skopeo 1.9 does not
+ * relabel them), are compressed for destinations that compress, and
+ * --preserve-digests is refused. A 1.0 core ignores the bit, and then fails
+ * the copy on the digest mismatch: a module setting it should require 1.1. */
+#define FERRY_CAP_UNCOMPRESSED_LAYERS (UINT64_C(1) << 15)
 
 /* True when a struct whose first member is `uint32_t struct_size` is large
  * enough to contain `member`. Use before reading any member added after 1.0. */

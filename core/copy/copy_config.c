@@ -1,0 +1,118 @@
+/* core/copy/copy_config.c — the image config in a copy: fetched and verified
+ * before any layer moves (it may need converting, and it holds the DiffIDs
+ * some destinations verify), then stored as one of the run's jobs; and the
+ * report lines the copy prints as skopeo does. */
+#include "copy/copy_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "copy/streams.h"
+#include "image/fetch.h"
+#include "image/oci_config.h"
+#include "shared/gojson.h"
+
+void copy_report_line(FILE *report, const char *fmt, const char *arg)
+{
+    if (report == NULL)
+        return;
+    flockfile(report);
+    fprintf(report, fmt, arg);
+    fputc('\n', report);
+    fflush(report);
+    funlockfile(report);
+}
+
+
+
+int copy_config_fetch(copy_run *run, const manifest_descriptor *d, const copy_plan *plan, ferry_ctx *sctx,
+                        config_blob *cfg)
+{
+    int rc = fetch_small_blob(run->source, sctx, d, FERRY_BLOB_CONFIG, &cfg->source_bytes, &cfg->source_len);
+    if (rc != FERRY_OK)
+        return rc;
+    cfg->bytes = cfg->source_bytes;
+    cfg->len = cfg->source_len;
+    cfg->parsed = json_loadb(cfg->source_bytes, cfg->source_len, 0, NULL);
+    if (plan->config_to_oci) {
+        char err[512];
+        json_t *oci = oci_config_from_blob(cfg->source_bytes, cfg->source_len, err, sizeof(err));
+        cfg->converted = oci ? gojson_encode(oci, 0) : NULL;
+        json_decref(oci);
+        if (cfg->converted == NULL)
+            return ctx_fail(sctx, FERRY_ERR_INVALID, "config %s: cannot convert to OCI: %s", d->digest,
+                            oci ? "out of memory" : err);
+        cfg->bytes = cfg->converted;
+        cfg->len = strlen(cfg->converted);
+    }
+    digest_sha256(cfg->bytes, cfg->len, cfg->digest, sizeof(cfg->digest));
+    return FERRY_OK;
+}
+
+void copy_config_release(config_blob *cfg)
+{
+    free(cfg->source_bytes);
+    free(cfg->converted);
+    json_decref(cfg->parsed);
+}
+
+const char *copy_config_diff_id(const config_blob *cfg, size_t index)
+{
+    const json_t *ids = json_object_get(json_object_get(cfg->parsed, "rootfs"), "diff_ids");
+    const char *id = json_string_value(json_array_get(ids, index));
+    return id != NULL && digest_is_valid(id) ? id : NULL;
+}
+
+/* Stores the config (a worker job: in parallel with the layers, or after them
+ * for in-order destinations), unless the destination has it. */
+int copy_config_store(copy_run *run, const config_blob *cfg, const copy_plan *plan, ferry_ctx *dctx)
+{
+    copy_report_line(run->report, "Copying config %s", cfg->digest);
+    ferry_blob_info info = {.struct_size = sizeof(info),
+                            .digest = cfg->digest,
+                            .size = (int64_t)cfg->len,
+                            .media_type = plan->config_media_type,
+                            .kind = FERRY_BLOB_CONFIG,
+                            .layer_index = -1,
+                            .source_reference = run->src->text};
+    int rc = FERRY_ERR_NOT_FOUND;
+    int64_t size = 0;
+    if (run->dest->ops->try_reuse_blob != NULL) {
+        rc = run->dest->ops->try_reuse_blob(run->dest, dctx, &info, &size);
+        if (rc != FERRY_OK && rc != FERRY_ERR_NOT_FOUND)
+            return ctx_status_message(dctx, rc, "checking for an existing config");
+        ctx_clear(dctx);
+    }
+    if (rc == FERRY_OK)
+        return FERRY_OK;
+    stream_pipeline_options po = {.what = "config", .expected_digest = cfg->digest, .expected_size = (int64_t)cfg->len};
+    ferry_reader *r = stream_pipeline_new(stream_memory_reader(cfg->bytes, cfg->len, cfg->digest), &po);
+    if (r == NULL)
+        return ctx_fail(dctx, FERRY_ERR_NO_MEMORY, "config %s: out of memory", cfg->digest);
+    rc = run->dest->ops->put_blob(run->dest, dctx, r, &info);
+    if (rc == FERRY_OK && !stream_pipeline_complete(r))
+        rc = ctx_fail(dctx, FERRY_ERR_FAILED, "config %s: the destination did not read all of it", cfg->digest);
+    ferry_reader_close(r);
+    return ctx_status_message(dctx, rc, "writing config");
+}
+
+int copy_served_layers(const manifest *m, const config_blob *cfg, const char *source, manifest_descriptor **out,
+                       ferry_ctx *sctx)
+{
+    *out = calloc(m->n_layers ? m->n_layers : 1, sizeof(**out));
+    if (*out == NULL)
+        return ctx_fail(sctx, FERRY_ERR_NO_MEMORY, "out of memory");
+    for (size_t i = 0; i < m->n_layers; i++) {
+        const char *diff_id = copy_config_diff_id(cfg, i);
+        if (diff_id == NULL) {
+            free(*out);
+            *out = NULL;
+            return ctx_fail(sctx, FERRY_ERR_INVALID, "%s: the config has no DiffID for layer %s, which the "
+                            "storage serves uncompressed", source, m->layers[i].digest);
+        }
+        (*out)[i] = m->layers[i];
+        (*out)[i].digest = (char *)diff_id;
+        (*out)[i].size = -1;
+    }
+    return FERRY_OK;
+}

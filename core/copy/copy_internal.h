@@ -1,0 +1,92 @@
+/* core/copy/copy_internal.h — what the parts of the copy pipeline share: one
+ * run's state (copy_run), the per-blob jobs its workers take, and the config
+ * blob fetched, converted and stored by copy_config.c. Internal to core/copy/. */
+#ifndef FERRY_CORE_COPY_INTERNAL_H
+#define FERRY_CORE_COPY_INTERNAL_H
+
+#include <signal.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "copy/copy.h"
+#include "copy/gzpar.h"
+#include "copy/plan.h"
+#include "image/digest.h"
+#include "image/manifest.h"
+#include "plugin/context.h"
+
+/* The config, read and verified before any layer moves: it may need
+ * converting and it holds the DiffIDs some destinations verify. */
+typedef struct config_blob {
+    char *source_bytes; /* as the source stores it */
+    size_t source_len;
+    char *converted;    /* OCI form when the plan converts, else NULL */
+    const char *bytes;  /* what the destination gets */
+    size_t len;
+    char digest[DIGEST_MAX_LEN];
+    json_t *parsed;     /* source config, for DiffIDs */
+} config_blob;
+
+
+typedef struct blob_job {
+    int is_config;  /* the config, stored alongside the layers */
+    const manifest_descriptor *desc;        /* what is copied (served layers: digest = DiffID) */
+    const manifest_descriptor *source_desc; /* what get_blob is asked for: the manifest's */
+    const layer_plan *plan;
+    int index;
+    int duplicate_of; /* index of an earlier job with the same digest, or -1 */
+    const char *diff_id; /* from the config's rootfs.diff_ids, or NULL */
+    const char *urls[9]; /* foreign-layer URLs handed to the destination */
+    char out_digest[DIGEST_MAX_LEN];
+    int64_t out_size;
+    const char *out_media_type; /* the plan's, or plan_layer_uncompressed's */
+} blob_job;
+
+typedef struct copy_run {
+    const copy_endpoint *src, *dst;
+    ferry_image_source *source;
+    ferry_image_dest *dest;
+    FILE *report;
+    ferry_session worker_session;
+    int deliver_uncompressed; /* destination declared FERRY_CAP_NEEDS_UNCOMPRESSED */
+    int supply_diff_ids;      /* destination declared FERRY_CAP_COMPUTES_DIFFIDS */
+    int needs_sizes;          /* destination declared FERRY_CAP_NEEDS_BLOB_SIZE */
+    volatile sig_atomic_t aborted;
+    pthread_mutex_t lock;
+    blob_job *jobs;   /* the layers, then the config */
+    size_t n_jobs, next_job;
+    config_blob *cfg;          /* fetched up front, or by the config job */
+    int config_fetched;
+    const manifest_descriptor *config_desc;
+    const copy_plan *plan;
+    const manifest *m; /* the image being copied */
+    char frozen[CTX_MESSAGE_MAX / 2]; /* why no layer may change, or "" */
+    int status;
+    char message[CTX_MESSAGE_MAX];
+    gzpar_pool *gz_pool; /* gzip workers shared by the layers being compressed; may be NULL */
+} copy_run;
+
+/* One line of skopeo's progress report ("Copying blob %s"), whole even when
+ * workers report at once; nothing when report is NULL. */
+void copy_report_line(FILE *report, const char *fmt, const char *arg);
+
+/* Reads the config `d` of the image through the run's source, verified, and
+ * converts it when the plan says so. Releases with copy_config_release. */
+int copy_config_fetch(copy_run *run, const manifest_descriptor *d, const copy_plan *plan, ferry_ctx *sctx,
+                      config_blob *cfg);
+void copy_config_release(config_blob *cfg);
+/* The config's rootfs.diff_ids[index] when it is a valid digest, else NULL;
+ * owned by cfg. */
+const char *copy_config_diff_id(const config_blob *cfg, size_t index);
+/* Stores the config at the destination unless it holds it already. */
+int copy_config_store(copy_run *run, const config_blob *cfg, const copy_plan *plan, ferry_ctx *dctx);
+
+/* The layers of m as a FERRY_CAP_UNCOMPRESSED_LAYERS source serves them: each
+ * descriptor as in m (strings borrowed) but with the DiffID from cfg as its
+ * digest and an unknown size. *out is malloc'd, the caller's. A config
+ * without a DiffID for every layer is refused, naming `source`. */
+int copy_served_layers(const manifest *m, const config_blob *cfg, const char *source, manifest_descriptor **out,
+                       ferry_ctx *sctx);
+
+#endif
