@@ -242,7 +242,7 @@ static int cs_open_parent(cs_apply *ap, char *rel, const char **base, const char
     }
     *slash = '\0';
     int fd = cs_open_in_root(ap->root_fd, rel, O_RDONLY | O_DIRECTORY);
-    for (char *p = rel; fd < 0 && errno == ENOENT;) {
+    for (char *p = rel; fd < 0 && p != NULL && errno == ENOENT;) { /* ENOENT: create it, prefix by prefix */
         char *next = strchr(p, '/');
         if (next)
             *next = '\0';
@@ -273,6 +273,7 @@ static int cs_open_parent(cs_apply *ap, char *rel, const char **base, const char
         }
         close(dfd);
         p = next + 1;
+        errno = ENOENT; /* keep going: the next prefix is still to check */
     }
     int err = errno;
     *slash = '/';

@@ -273,7 +273,9 @@ static void test_layers(void)
     char d[300];
     snprintf(d, sizeof(d), "%s/inroot", tmp);
     rc = apply(p(tars, "inroot.tar"), d, ts, 1, &res);
-    tap_ok(rc == FERRY_OK && is(p(d, "tmp/inside"), S_IFREG, 0644, 0, 0, MT), "absolute symlink resolved inside the layer");
+    tap_ok(rc == FERRY_OK && is(p(d, "tmp/inside"), S_IFREG, 0644, 0, 0, MT) &&
+               absent("/tmp/inside") && is(p(d, "x/y/z"), S_IFDIR, 0755, 0, 0, 0) && is(p(d, "x/y/z/deep"), S_IFREG, 0644, 0, 0, MT),
+           "absolute symlink resolved inside the layer; missing parents created");
     check_rebuild(p(tars, "inroot.tar"), ts, d, &res, "in-root symlink");
     cs_apply_result_release(&res);
     snprintf(d, sizeof(d), "%s/empty", tmp);
