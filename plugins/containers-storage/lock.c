@@ -9,7 +9,8 @@
  * descriptor of the file drops every lock the process holds on it. So, as
  * containers/storage does, each lock file is opened once per process and
  * guarded by an in-process rwlock; the fcntl lock is taken by the first
- * holder and dropped by the last. */
+ * holder and dropped by the last. One thread must not ask for a write lock
+ * on a file it holds for reading (it would wait for itself). */
 #include "cs.h"
 
 #include <errno.h>
@@ -50,9 +51,6 @@ static int cs_lock_fcntl(int fd, short type)
     return 0;
 }
 
-/* The process-wide entry of the file at path (opened and created on first
- * use), its reference taken. Looked up by stat before any open: opening and
- * closing a second descriptor would drop the locks held through the first. */
 /* A forked child inherits the list but none of the fcntl locks, and the
  * in-process rwlocks in whatever state the parent had them: start afresh
  * (the inherited descriptors are closed; that touches no lock of the parent). */
@@ -70,6 +68,9 @@ static void cs_lock_forget_parent(void)
     cs_lock_owner = me;
 }
 
+/* The process-wide entry of the file at path (opened and created on first
+ * use), its reference taken. Looked up by stat before any open: opening and
+ * closing a second descriptor would drop the locks held through the first. */
 static cs_lock_file *cs_lock_file_get(const char *path)
 {
     pthread_mutex_lock(&cs_lock_mu);
