@@ -123,28 +123,7 @@ int template_rune_printable(unsigned r)
 
 void template_put_rune(strbuf *sb, unsigned r)
 {
-    char b[4];
-    size_t n;
-    if (r < 0x80) {
-        b[0] = (char)r;
-        n = 1;
-    } else if (r < 0x800) {
-        b[0] = (char)(0xC0 | (r >> 6));
-        b[1] = (char)(0x80 | (r & 0x3F));
-        n = 2;
-    } else if (r < 0x10000) {
-        b[0] = (char)(0xE0 | (r >> 12));
-        b[1] = (char)(0x80 | ((r >> 6) & 0x3F));
-        b[2] = (char)(0x80 | (r & 0x3F));
-        n = 3;
-    } else {
-        b[0] = (char)(0xF0 | (r >> 18));
-        b[1] = (char)(0x80 | ((r >> 12) & 0x3F));
-        b[2] = (char)(0x80 | ((r >> 6) & 0x3F));
-        b[3] = (char)(0x80 | (r & 0x3F));
-        n = 4;
-    }
-    strbuf_append(sb, b, n);
+    strbuf_put_rune(sb, r);
 }
 
 /* strconv.Quote (quote '"') or QuoteRune (quote '\''); QuoteToASCII when

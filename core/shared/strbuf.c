@@ -62,6 +62,18 @@ int strbuf_printf(strbuf *sb, const char *fmt, ...)
     return rc;
 }
 
+int strbuf_put_rune(strbuf *sb, unsigned r)
+{
+    unsigned char b[4];
+    size_t n = r < 0x80 ? 1 : r < 0x800 ? 2 : r < 0x10000 ? 3 : 4;
+    static const unsigned char lead[5] = {0, 0x00, 0xC0, 0xE0, 0xF0};
+    /* continuation bytes from the last backwards, six bits each */
+    for (size_t i = n - 1; i > 0; i--, r >>= 6)
+        b[i] = (unsigned char)(0x80 | (r & 0x3F));
+    b[0] = (unsigned char)(lead[n] | r);
+    return strbuf_append(sb, b, n);
+}
+
 char *strbuf_detach(strbuf *sb, size_t *len)
 {
     if (sb->failed) {

@@ -19,6 +19,8 @@ int strbuf_append(strbuf *sb, const void *data, size_t len);
 int strbuf_puts(strbuf *sb, const char *s);
 int strbuf_printf(strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int strbuf_vprintf(strbuf *sb, const char *fmt, va_list ap);
+/* Appends the UTF-8 encoding of the code point r (r <= 0x10FFFF). */
+int strbuf_put_rune(strbuf *sb, unsigned r);
 /* Returns the malloc'd contents (never NULL unless failed) and resets sb. */
 char *strbuf_detach(strbuf *sb, size_t *len);
 void strbuf_release(strbuf *sb);
