@@ -1,10 +1,11 @@
-/* core/shared/toml.c — a TOML 1.0 reader (toml.h): one pass over the text,
- * building the jansson tree directly. TOML's rules about which tables may be
+/* core/shared/toml.c — a TOML 1.0 reader (toml.h): one pass over the text
+ * building the jansson tree directly (numbers and date-times: toml_scalar.c). TOML's rules about which tables may be
  * reopened are kept in a side map from each table or array to flags saying
  * how it came to exist (a [header], a header's intermediate, dotted keys, an
  * inline value), so that the tree itself holds only the document's data. */
 #include "shared/toml.h"
 #include "shared/strbuf.h"
+#include "toml_internal.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -21,16 +22,6 @@ enum {
     TOML_T_AOT = 16,     /* an array of tables, extended by [[header]] */
 };
 
-typedef struct toml_parser {
-    const char *start, *p, *end;
-    const char *name;
-    char *err;
-    size_t errcap;
-    int failed;
-    json_t *root;
-    json_t *meta; /* "%p" of a table or array -> TOML_T_* flags */
-} toml_parser;
-
 typedef struct toml_key {
     char **parts;
     size_t n, cap;
@@ -40,8 +31,7 @@ static json_t *toml_parse_value(toml_parser *tp);
 static int toml_at_newline(const toml_parser *tp);
 
 /* Records the first error, with the line of `at`; always returns -1. */
-static int toml_fail(toml_parser *tp, const char *at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int toml_fail(toml_parser *tp, const char *at, const char *fmt, ...)
+int toml_fail(toml_parser *tp, const char *at, const char *fmt, ...)
 {
     if (tp->failed)
         return -1;
@@ -98,16 +88,6 @@ static int toml_set_flags(toml_parser *tp, const json_t *v, int flags)
 }
 
 /* ---- lexical helpers ------------------------------------------------------ */
-
-static int toml_is_bare(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-}
-
-static int toml_is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
 
 static int toml_is_control(unsigned char c)
 {
@@ -353,173 +333,6 @@ static const char *toml_key_name(const toml_key *k, size_t n, char *buf, size_t 
     for (size_t i = 0; i < n && len < cap; i++)
         len += (size_t)snprintf(buf + len, cap - len, "%s%s", i ? "." : "", k->parts[i]);
     return buf;
-}
-
-/* ---- numbers and date-times ----------------------------------------------- */
-
-/* Digits of `base` with single underscores between them, from s; returns the
- * end, or NULL when there is no digit or an underscore is misplaced. */
-static const char *toml_digits(const char *s, const char *end, int base)
-{
-    const char *p = s;
-    int last_digit = 0;
-    for (; p < end; p++) {
-        char c = *p;
-        int ok = base == 16 ? (toml_is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))
-                            : (c >= '0' && c < '0' + base);
-        if (ok)
-            last_digit = 1;
-        else if (c == '_' && last_digit)
-            last_digit = 0;
-        else
-            break;
-    }
-    return (p == s || !last_digit) ? NULL : p;
-}
-
-/* The token's characters without underscores, NUL-terminated. */
-static void toml_strip_underscores(const char *s, const char *end, char *out, size_t cap)
-{
-    size_t n = 0;
-    for (; s < end && n + 1 < cap; s++)
-        if (*s != '_')
-            out[n++] = *s;
-    out[n] = '\0';
-}
-
-static json_t *toml_number(toml_parser *tp)
-{
-    const char *s = tp->p, *e = tp->p;
-    while (e < tp->end && (toml_is_bare(*e) || *e == '+' || *e == '.'))
-        e++;
-    tp->p = e;
-    const char *b = s + (*s == '+' || *s == '-');
-    size_t blen = (size_t)(e - b);
-    char buf[128];
-    if ((blen == 3 && (memcmp(b, "inf", 3) == 0 || memcmp(b, "nan", 3) == 0)))
-        return json_stringn(s, (size_t)(e - s));
-    if (blen > 2 && b[0] == '0' && (b[1] == 'x' || b[1] == 'o' || b[1] == 'b')) {
-        int base = b[1] == 'x' ? 16 : b[1] == 'o' ? 8 : 2;
-        if (b != s || toml_digits(b + 2, e, base) != e) {
-            toml_fail(tp, s, "invalid integer \"%.*s\"", (int)(e - s), s);
-            return NULL;
-        }
-        toml_strip_underscores(b + 2, e, buf, sizeof buf);
-        errno = 0;
-        unsigned long long u = strtoull(buf, NULL, base);
-        if (errno != 0 || u > INT64_MAX || strlen(buf) >= sizeof buf - 1) {
-            toml_fail(tp, s, "integer \"%.*s\" out of range", (int)(e - s), s);
-            return NULL;
-        }
-        return json_integer((json_int_t)u);
-    }
-    /* Decimal: int [ "." digits ] [ ("e"|"E") [sign] digits ], no leading zeros. */
-    const char *q = toml_digits(b, e, 10);
-    int is_float = 0, ok = q != NULL && !(b[0] == '0' && q - b > 1);
-    if (ok && q < e && *q == '.') {
-        is_float = 1;
-        q = toml_digits(q + 1, e, 10);
-        ok = q != NULL;
-    }
-    if (ok && q < e && (*q == 'e' || *q == 'E')) {
-        is_float = 1;
-        q++;
-        if (q < e && (*q == '+' || *q == '-'))
-            q++;
-        q = toml_digits(q, e, 10);
-        ok = q != NULL;
-    }
-    if (!ok || q != e || (size_t)(e - s) >= sizeof buf - 1) {
-        toml_fail(tp, s, "invalid number \"%.*s\"", (int)(e - s), s);
-        return NULL;
-    }
-    toml_strip_underscores(s, e, buf, sizeof buf);
-    errno = 0;
-    if (is_float) {
-        double d = strtod(buf, NULL);
-        if (errno == ERANGE && (d > 1 || d < -1)) {
-            toml_fail(tp, s, "float \"%.*s\" out of range", (int)(e - s), s);
-            return NULL;
-        }
-        return json_real(d);
-    }
-    long long v = strtoll(buf, NULL, 10);
-    if (errno == ERANGE) {
-        toml_fail(tp, s, "integer \"%.*s\" out of range", (int)(e - s), s);
-        return NULL;
-    }
-    return json_integer((json_int_t)v);
-}
-
-/* n digits at p as a number, or -1. */
-static int toml_fixed(const char *p, const char *end, int n)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (p + i >= end || !toml_is_digit(p[i]))
-            return -1;
-        v = v * 10 + (p[i] - '0');
-    }
-    return v;
-}
-
-/* HH:MM:SS[.frac] at tp->p. */
-static int toml_time(toml_parser *tp, const char *s)
-{
-    const char *p = tp->p;
-    int h = toml_fixed(p, tp->end, 2), m = toml_fixed(p + 3, tp->end, 2), sec = toml_fixed(p + 6, tp->end, 2);
-    if (h < 0 || m < 0 || sec < 0 || p[2] != ':' || p[5] != ':' || h > 23 || m > 59 || sec > 60) {
-        const char *e = tp->end - p < 8 ? tp->end : p + 8;
-        return toml_fail(tp, s, "invalid time in \"%.*s\"", (int)(e - s), s);
-    }
-    p += 8;
-    if (p < tp->end && *p == '.') {
-        const char *f = ++p;
-        while (p < tp->end && toml_is_digit(*p))
-            p++;
-        if (p == f)
-            return toml_fail(tp, s, "invalid fractional seconds in \"%.*s\"", (int)(p - s), s);
-    }
-    tp->p = p;
-    return 0;
-}
-
-/* A date, time or date-time, kept verbatim as a string after validation. */
-static json_t *toml_datetime(toml_parser *tp)
-{
-    const char *s = tp->p, *p = tp->p;
-    if (toml_fixed(p, tp->end, 2) >= 0 && p + 2 < tp->end && p[2] == ':') {
-        if (toml_time(tp, s) != 0)
-            return NULL;
-        return json_stringn(s, (size_t)(tp->p - s));
-    }
-    int y = toml_fixed(p, tp->end, 4), mo = toml_fixed(p + 5, tp->end, 2), d = toml_fixed(p + 8, tp->end, 2);
-    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-    if (y < 0 || mo < 1 || mo > 12 || d < 1 || p[4] != '-' || p[7] != '-' || d > mdays[mo - 1] ||
-        (mo == 2 && d == 29 && !leap)) {
-        toml_fail(tp, s, "invalid date \"%.*s\"", (int)(tp->end - s < 10 ? tp->end - s : 10), s);
-        return NULL;
-    }
-    tp->p = p + 10;
-    p = tp->p;
-    if (p < tp->end && (*p == 'T' || *p == 't' || (*p == ' ' && toml_fixed(p + 1, tp->end, 2) >= 0))) {
-        tp->p++;
-        if (toml_time(tp, s) != 0)
-            return NULL;
-        p = tp->p;
-        if (p < tp->end && (*p == 'Z' || *p == 'z')) {
-            tp->p++;
-        } else if (p < tp->end && (*p == '+' || *p == '-')) {
-            int oh = toml_fixed(p + 1, tp->end, 2), om = toml_fixed(p + 4, tp->end, 2);
-            if (oh < 0 || om < 0 || p[3] != ':' || oh > 23 || om > 59) {
-                toml_fail(tp, s, "invalid time offset in \"%.*s\"", (int)(p - s + 1), s);
-                return NULL;
-            }
-            tp->p = p + 6;
-        }
-    }
-    return json_stringn(s, (size_t)(tp->p - s));
 }
 
 /* ---- tables, arrays and assignment ---------------------------------------- */

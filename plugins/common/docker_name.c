@@ -229,7 +229,7 @@ int docker_reference_parse_into(const ferry_services *svc, const char *text, doc
         }
     }
     if (at != NULL) {
-        if (!svc->digest_is_valid(at + 1)) {
+        if (svc == NULL || !svc->digest_is_valid(at + 1)) {
             snprintf(err, errcap, "invalid reference format: invalid digest \"%s\"", at + 1);
             return FERRY_ERR_INVALID;
         }

@@ -23,7 +23,8 @@ typedef struct docker_reference {
 } docker_reference;
 
 /* Parses text ("//NAME[:TAG|@DIGEST]"). FERRY_OK, or a status with a one-line
- * message in err; out is released with docker_reference_free either way. */
+ * message in err; out is released with docker_reference_free either way.
+ * svc only checks a digest: it may be NULL when text has no '@'. */
 int docker_reference_parse_into(const ferry_services *svc, const char *text, docker_reference *out, char *err,
                                 size_t errcap);
 void docker_reference_free(docker_reference *ref);

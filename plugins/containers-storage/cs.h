@@ -42,8 +42,11 @@ typedef struct cs_reference {
     char *options;  /* ",".joined driver options after ':' inside [], verbatim */
     char *name;     /* normalised docker reference: "docker.io/library/busybox:latest",
                        "example.com/a/b@sha256:…" (tag added only when no digest) */
-    char *id;       /* image ID: full (64 hex) or a short prefix (only when no name) */
+    char *id;       /* image ID: full (64 hex) or a short prefix (3 or more hex digits) */
     int id_is_short;/* id is a prefix to resolve against the store (unique match) */
+    int name_is_fallback; /* a bare short hex text ("c756c"): id is tried first and name (the
+                             same text as a name) is meant only when no image ID starts with id;
+                             otherwise, with a name, the image must match both */
 } cs_reference;
 
 /* FERRY_OK, or FERRY_ERR_INVALID with a one-line message in err (naming the
@@ -73,6 +76,9 @@ typedef struct cs_config {
  * exists; $STORAGE_DRIVER overrides the driver. FERRY_OK, or FERRY_ERR_INVALID
  * with "FILE:LINE: …" in err for a bad file. */
 int cs_config_load(cs_config *c, char *err, size_t errcap);
+/* The same for the user `uid` (0: root), which cs_config_load takes from
+ * $_CONTAINERS_ROOTLESS_UID or the effective UID; separate for the tests. */
+int cs_config_load_for_uid(cs_config *c, unsigned uid, char *err, size_t errcap);
 void cs_config_free(cs_config *c);
 
 /* ---- lock.c --------------------------------------------------------------- */
