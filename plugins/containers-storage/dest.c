@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "shared/fsutil.h"
 #include "shared/gojson.h"
 
 #define CS_CONFIG_MAX (16 * 1024 * 1024)

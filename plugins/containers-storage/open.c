@@ -104,7 +104,10 @@ int cs_resolve_image(const ferry_services *svc, ferry_ctx *ctx, const cs_target 
         found = cs_image_by_digest(st, r->name, strchr(r->name, '@') + 1);
     else if (r->name != NULL)
         found = cs_store_image_by_name(st, r->name);
-    if (found != NULL && r->id != NULL && r->name != NULL && !cs_names_contains(json_object_get(found, "names"), r->name))
+    if (found == NULL && !ambiguous && r->name_is_fallback)
+        found = cs_store_image_by_name(st, r->name); /* "abc" was not an ID prefix: a name */
+    else if (found != NULL && r->id != NULL && r->name != NULL && !r->name_is_fallback &&
+             !cs_names_contains(json_object_get(found, "names"), r->name))
         found = NULL;
     *image = found;
     if (ambiguous)

@@ -32,7 +32,9 @@ int cs_layer_chain_id(const ferry_services *svc, const char *parent, const char 
     const char *colon = strchr(diff_id, ':');
     const char *hex = colon ? colon + 1 : diff_id;
     if (parent == NULL) {
-        snprintf(out, CS_ID_LEN + 1, "%s", hex);
+        if (strlen(hex) != CS_ID_LEN)
+            return FERRY_ERR_INVALID;
+        memcpy(out, hex, CS_ID_LEN + 1);
         return FERRY_OK;
     }
     ferry_hasher *h = svc->hasher_new("sha256");
@@ -46,7 +48,8 @@ int cs_layer_chain_id(const ferry_services *svc, const char *parent, const char 
     svc->hasher_free(h);
     if (rc != FERRY_OK)
         return rc;
-    snprintf(out, CS_ID_LEN + 1, "%s", d + strlen("sha256:"));
+    memcpy(out, d + strlen("sha256:"), CS_ID_LEN);
+    out[CS_ID_LEN] = '\0';
     return FERRY_OK;
 }
 

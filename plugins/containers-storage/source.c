@@ -8,6 +8,7 @@
 #include "cs_transport.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
