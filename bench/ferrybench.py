@@ -245,6 +245,29 @@ def s_darch_oci(env):
                                      f"oci:{fresh(env, tool, rnd, 'dao')}:big")
 
 
+def fresh_store(env, tool, rnd, name):
+    """A new overlay store under the work dir (containers/storage leaves its
+    overlay directory mounted on itself: unmounted before removal)."""
+    path = os.path.join(env.work, "out", f"{name}-{tool}-{rnd}")
+    with open("/proc/self/mounts") as f:
+        mounts = sorted((line.split()[1] for line in f if line.split()[1].startswith(path + "/")), reverse=True)
+    for m in mounts:
+        subprocess.run(["umount", "-l", m], stderr=subprocess.DEVNULL)
+    shutil.rmtree(path, ignore_errors=True)
+    return f"containers-storage:[overlay@{path}/root+{path}/run]bench/big:latest"
+
+
+def s_oci_storage(env):
+    src = env.big_layout()
+    return lambda tool, rnd: env.cmd(tool, "copy", "-q", f"oci:{src}:big", fresh_store(env, tool, rnd, "os"))
+
+
+def s_reg_storage(env):
+    src = reg(env, "big:latest")
+    return lambda tool, rnd: env.cmd(tool, "copy", "-q", "--src-tls-verify=false", src,
+                                     fresh_store(env, tool, rnd, "rs"))
+
+
 def s_inspect_remote(env):
     src = reg(env, "big:latest", proxied=True)
     return lambda tool, rnd: env.cmd(tool, "inspect", "--tls-verify=false", src)
@@ -274,7 +297,9 @@ SCENARIOS = [
     ("inspect-remote", "inspect of a remote image over the latency proxy", {"docker"}, s_inspect_remote),
     ("small-remote", "copy of 12 small images over the latency proxy", {"docker"}, s_small_remote),
     ("inspect-local", "P8 inspect of a local image", set(), s_inspect_local),
-    ("registry-storage", "P3 registry → containers-storage", {"docker", "containers-storage"}, None),
+    ("oci-storage", "P3 oci → containers-storage (fresh overlay store)", {"containers-storage"}, s_oci_storage),
+    ("registry-storage", "P3 registry → containers-storage (fresh overlay store)", {"docker", "containers-storage"},
+     s_reg_storage),
     ("registry-docker-archive", "P4 registry → docker-archive", {"docker", "docker-archive"}, s_reg_darch),
     ("docker-archive-oci", "P5 docker-archive → oci (gzip 465 MB)", {"docker-archive"}, s_darch_oci),
     ("oci-zstd", "P6 oci gzip → oci zstd", {"zstd"}, None),
