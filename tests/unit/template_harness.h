@@ -25,6 +25,18 @@ static inline char *harness_try(template_state *st, harness_step step, void *arg
     return strdup(st->msg ? st->msg : "out of memory");
 }
 
+/* A step: parses st->text and executes it with dot and $ set to *(template_value *)dot,
+ * as inspect_render_template does once it has wrapped the format; the output goes
+ * through the tabwriter into st->tw.out. */
+static inline void harness_execute(template_state *st, void *dot)
+{
+    const template_value *d = dot;
+    st->root = template_parse(st);
+    template_tw_add_line(st);
+    template_push(st, "$", *d);
+    template_walk(st, *d, st->root);
+}
+
 /* Values a template could hand to fmt or a builtin, beyond those that
  * template_values.c makes. The JSON is borrowed; a NULL array or object
  * gives a nil slice or map. */
