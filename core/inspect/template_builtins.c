@@ -45,10 +45,14 @@ static int template_compare(template_state *st, const char *name, const template
     int k1 = template_basic_kind(x), k2 = template_basic_kind(y);
     int ints = (k1 == 2 || k1 == 6) && (k2 == 2 || k2 == 6);
     if (less) {
-        if (k1 == 0 || k1 == 1 || k1 == 5)
+        /* lt: either argument of no basic kind, then differing kinds, then
+         * kinds without an order */
+        if (k1 == 0 || k2 == 0)
             template_exec_fail(st, "error calling %s: invalid type for comparison", name);
         if (k1 != k2 && !ints)
             template_exec_fail(st, "error calling %s: incompatible types for comparison", name);
+        if (k1 == 1 || k1 == 5)
+            template_exec_fail(st, "error calling %s: invalid type for comparison", name);
         if (k1 == 3)
             return x->f < y->f;
         if (k1 == 4) {
@@ -154,7 +158,9 @@ static template_value template_fn_index(template_state *st, const template_value
             break;
         }
         default:
-            template_exec_fail(st, "error calling index: can't index item of type %s", item.type);
+            /* index looks through a pointer first */
+            template_exec_fail(st, "error calling index: can't index item of type %s",
+                               item.kind == VAL_TIME && item.ptr ? "time.Time" : item.type);
         }
     }
     return item;
@@ -245,7 +251,7 @@ static template_value template_escape(template_state *st, const char *fn, const 
                 strbuf_printf(&sb, "\\u%04X", c);
             } else if (c < 0x80) {
                 strbuf_append(&sb, s + i, 1);
-            } else if (template_rune_printable(r) && !(size == 1 && r == 0xFFFD)) {
+            } else if (template_rune_printable(r)) { /* a bad byte too: U+FFFD is printable */
                 strbuf_append(&sb, s + i, size);
             } else {
                 strbuf_printf(&sb, "\\u%04X", r);
@@ -366,8 +372,11 @@ template_value template_builtin_call(template_state *st, const char *name, const
         return template_fn_index(st, args, got);
     if (strcmp(name, "slice") == 0)
         return template_fn_slice(st, args, got);
-    if (strcmp(name, "call") == 0)
+    if (strcmp(name, "call") == 0) {
+        if (args[0].kind == VAL_INVALID || args[0].kind == VAL_NIL)
+            template_exec_fail(st, "error calling call: call of nil");
         template_exec_fail(st, "error calling call: non-function of type %s", args[0].type);
+    }
     if (strcmp(name, "eq") == 0) {
         if (got == 1)
             template_exec_fail(st, "error calling eq: missing argument for comparison");
@@ -388,12 +397,23 @@ template_value template_builtin_call(template_state *st, const char *name, const
                                      template_compare(st, name, &args[0], &args[1], 0)));
     if (strcmp(name, "ge") == 0)
         return template_bool_value(!template_compare(st, name, &args[0], &args[1], 1));
-    if (strcmp(name, "printf") == 0)
+    int escaper = strcmp(name, "html") == 0 || strcmp(name, "js") == 0 || strcmp(name, "urlquery") == 0;
+    if (strcmp(name, "printf") == 0) {
         template_sprintf(st, &sb, args[0].s, args[0].n, args + 1, got - 1);
-    else
+    } else if (escaper) {
+        /* funcs.go's evalArgs: a lone string as it is, else Sprint with
+         * each missing value printed as <no value> */
+        template_value *printable = template_alloc(st, (got + 1) * sizeof *printable);
+        for (size_t i = 0; i < got; i++)
+            printable[i] = args[i].kind == VAL_INVALID || args[i].kind == VAL_NIL
+                               ? template_string_value("<no value>", 10, "string")
+                               : args[i];
+        template_sprint(st, &sb, printable, got, 0);
+    } else {
         template_sprint(st, &sb, args, got, strcmp(name, "println") == 0);
+    }
     char *out = template_keep(st, &sb, &len);
-    if (strcmp(name, "html") == 0 || strcmp(name, "js") == 0 || strcmp(name, "urlquery") == 0)
+    if (escaper)
         return template_escape(st, name, out, len);
     return template_string_value(out, len, "string");
 }

@@ -24,7 +24,12 @@ void template_exec_fail(template_state *st, const char *fmt, ...)
             break;
         }
     }
-    strbuf_printf(&sb, "template: %s:%d:%zu: executing \"%s\" at <", TEMPLATE_NAME, line, col, TEMPLATE_NAME);
+    /* the location is in the text all templates were parsed from; the name
+     * (%q) is the template executing */
+    const char *name = st->exec_name ? st->exec_name : TEMPLATE_NAME;
+    strbuf_printf(&sb, "template: %s:%d:%zu: executing ", TEMPLATE_NAME, line, col);
+    template_quote(&sb, name, strlen(name), '"');
+    strbuf_puts(&sb, " at <");
     if (at)
         template_node_string(&sb, at);
     strbuf_puts(&sb, ">: ");
@@ -643,13 +648,16 @@ void template_walk(template_state *st, template_value dot, const template_node *
         /* a template runs with its own variables: only $ */
         template_var *saved = st->stack;
         size_t saved_n = st->n_stack, saved_cap = st->cap_stack;
+        const char *saved_name = st->exec_name;
         st->stack = NULL;
         st->n_stack = st->cap_stack = 0;
+        st->exec_name = n->text;
         template_push(st, "$", v);
         template_walk(st, v, body);
         st->stack = saved;
         st->n_stack = saved_n;
         st->cap_stack = saved_cap;
+        st->exec_name = saved_name;
         st->depth--;
         return;
     }

@@ -65,18 +65,23 @@ static void template_bad_verb(template_state *st, strbuf *sb, const template_val
 static void template_fmt_string(strbuf *sb, const char *s, size_t n, char verb, const template_fmt *f)
 {
     strbuf tmp = STRBUF_INIT;
+    /* the precision cuts the string before it is encoded: runes, but
+     * bytes for %x */
+    if (f->prec >= 0 && (verb == 'x' || verb == 'X')) {
+        if ((size_t)f->prec < n)
+            n = (size_t)f->prec;
+    } else if (f->prec >= 0) {
+        size_t i = 0, runes = 0;
+        while (i < n && runes < (size_t)f->prec) {
+            unsigned r;
+            i += gojson_utf8_decode((const unsigned char *)s + i, n - i, &r);
+            runes++;
+        }
+        n = i;
+    }
     switch (verb) {
     case 'v':
     case 's':
-        if (f->prec >= 0) {
-            size_t i = 0, runes = 0;
-            while (i < n && runes < (size_t)f->prec) {
-                unsigned r;
-                i += gojson_utf8_decode((const unsigned char *)s + i, n - i, &r);
-                runes++;
-            }
-            n = i;
-        }
         template_pad(sb, s, n, f, 0);
         return;
     case 'q': {
@@ -116,56 +121,88 @@ static void template_fmt_string(strbuf *sb, const char *s, size_t n, char verb, 
     strbuf_release(&tmp);
 }
 
-static void template_fmt_int(strbuf *sb, int64_t x, int is_unsigned, char verb, const template_fmt *f)
+/* fmt's fmtC, fmtQc and fmtUnicode: %c, %q and %U of an integer */
+static void template_fmt_rune(strbuf *sb, int64_t x, char verb, const template_fmt *f)
 {
     strbuf tmp = STRBUF_INIT;
-    if (verb == 'c' || verb == 'q' || verb == 'U') {
-        unsigned r = (x < 0 || x > 0x10FFFF || (x >= 0xD800 && x <= 0xDFFF)) ? 0xFFFD : (unsigned)x;
-        if (verb == 'c') {
+    uint64_t u = (uint64_t)x;
+    unsigned r = u > 0x10FFFF || (u >= 0xD800 && u <= 0xDFFF) ? 0xFFFD : (unsigned)u;
+    if (verb == 'c') {
+        template_put_rune(&tmp, r);
+    } else if (verb == 'q') {
+        strbuf rb = STRBUF_INIT;
+        template_put_rune(&rb, r);
+        template_quote_ex(&tmp, rb.data, rb.len, '\'', f->plus);
+        strbuf_release(&rb);
+    } else {
+        /* %U prints the number itself, however large; %#U adds the rune
+         * when strconv.IsPrint would */
+        strbuf_printf(&tmp, "U+%0*llX", f->prec > 4 ? f->prec : 4, (unsigned long long)u);
+        if (f->sharp && u <= 0x10FFFF && r == u && template_rune_printable(r)) {
+            strbuf_puts(&tmp, " '");
             template_put_rune(&tmp, r);
-        } else if (verb == 'U') {
-            strbuf_printf(&tmp, "U+%04X", r);
-        } else {
-            char b[4];
-            strbuf rb = STRBUF_INIT;
-            template_put_rune(&rb, r);
-            memcpy(b, rb.data, rb.len);
-            template_quote(&tmp, b, rb.len, '\'');
-            strbuf_release(&rb);
+            strbuf_puts(&tmp, "'");
         }
-        template_pad(sb, tmp.data, tmp.len, f, 0);
-        strbuf_release(&tmp);
+    }
+    template_fmt tf = *f;
+    if (verb == 'U')
+        tf.zero = 0;
+    template_pad(sb, tmp.data, tmp.len, &tf, 0);
+    strbuf_release(&tmp);
+}
+
+/* fmt's fmtInteger: zero padding is done as a precision (after any 0x), a
+ * precision turns the zero flag off, and precision 0 prints 0 as nothing */
+static void template_fmt_int(strbuf *sb, int64_t x, int is_unsigned, char verb, const template_fmt *f)
+{
+    if (verb == 'c' || verb == 'q' || verb == 'U') {
+        template_fmt_rune(sb, x, verb, f);
         return;
     }
+    template_fmt spaces = *f;
+    spaces.zero = 0;
+    int negative = !is_unsigned && x < 0;
+    uint64_t u = negative ? (uint64_t)(-(x + 1)) + 1 : (uint64_t)x;
+    int prec = 0;
+    if (f->prec >= 0) {
+        prec = f->prec;
+        if (prec == 0 && u == 0) {
+            template_pad(sb, "", 0, &spaces, 0);
+            return;
+        }
+    } else if (f->zero && f->wid > 0) {
+        prec = f->wid;
+        if (negative || f->plus || f->space)
+            prec--;
+    }
     int base = verb == 'x' || verb == 'X' ? 16 : verb == 'o' || verb == 'O' ? 8 : verb == 'b' ? 2 : 10;
-    uint64_t u = (!is_unsigned && x < 0) ? (uint64_t)(-(x + 1)) + 1 : (uint64_t)x;
-    char digits[80];
-    int nd = 0;
     const char *set = verb == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
+    strbuf digits = STRBUF_INIT; /* least significant first */
     do {
-        digits[nd++] = set[u % (uint64_t)base];
+        strbuf_append(&digits, &set[u % (uint64_t)base], 1);
         u /= (uint64_t)base;
     } while (u);
-    while (f->prec >= 0 && nd < f->prec && nd < (int)sizeof digits)
-        digits[nd++] = '0';
-    if (!is_unsigned && x < 0)
+    while (digits.len < (size_t)prec)
+        strbuf_append(&digits, "0", 1);
+    strbuf tmp = STRBUF_INIT;
+    if (negative)
         strbuf_append(&tmp, "-", 1);
     else if (f->plus)
         strbuf_append(&tmp, "+", 1);
     else if (f->space)
         strbuf_append(&tmp, " ", 1);
-    if (f->sharp && base == 16)
-        strbuf_puts(&tmp, verb == 'X' ? "0X" : "0x");
-    else if (f->sharp && base == 8)
-        strbuf_puts(&tmp, "0");
-    else if (verb == 'O')
+    if (verb == 'O')
         strbuf_puts(&tmp, "0o");
-    while (nd > 0)
-        strbuf_append(&tmp, &digits[--nd], 1);
-    template_fmt zf = *f;
-    if (f->prec >= 0)
-        zf.zero = 0;
-    template_pad(sb, tmp.data, tmp.len, &zf, 1);
+    if (f->sharp && base == 2)
+        strbuf_puts(&tmp, "0b");
+    else if (f->sharp && base == 8 && !digits.failed && digits.data[digits.len - 1] != '0')
+        strbuf_puts(&tmp, "0");
+    else if (f->sharp && base == 16)
+        strbuf_puts(&tmp, verb == 'X' ? "0X" : "0x");
+    for (size_t k = digits.len; k > 0 && !digits.failed; k--)
+        strbuf_append(&tmp, &digits.data[k - 1], 1);
+    template_pad(sb, tmp.data ? tmp.data : "", tmp.len, &spaces, 1);
+    strbuf_release(&digits);
     strbuf_release(&tmp);
 }
 
@@ -512,8 +549,10 @@ void template_sprintf(template_state *st, strbuf *sb, const char *format, size_t
                 i++;
                 if (argi < nargs && args[argi].kind == VAL_INT && args[argi].i >= 0)
                     f.prec = (int)args[argi].i;
-                else
+                else {
+                    f.prec = -1; /* Go goes on as if none was given */
                     strbuf_puts(sb, "%!(BADPREC)");
+                }
                 argi++;
             } else {
                 while (i < flen && format[i] >= '0' && format[i] <= '9') {

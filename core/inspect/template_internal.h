@@ -227,6 +227,7 @@ typedef struct template_state {
     const template_node *at;
     int loop_ctl; /* 1 after {{break}}, 2 after {{continue}} */
     int depth;
+    const char *exec_name; /* the {{template}} executing, for messages; NULL: TEMPLATE_NAME */
     template_tabwriter tw;
 } template_state;
 
