@@ -29,6 +29,22 @@ const ferry_services *plugin_util_core_services(const ferry_core *core, const ch
     return NULL;
 }
 
+int plugin_util_module_init(const ferry_core *core, const ferry_module *module, unsigned min_minor,
+                            const ferry_services **svc, const ferry_module **out)
+{
+    *svc = plugin_util_core_services(core, module->name);
+    if (*svc == NULL)
+        return FERRY_ERR_ABI;
+    if (core->abi_minor < min_minor) {
+        (*svc)->log(NULL, FERRY_LOG_ERROR, "%s: module needs ferry plugin ABI %d.%u, core offers %u.%u",
+                    module->name, FERRY_ABI_MAJOR, min_minor, (unsigned)core->abi_major, (unsigned)core->abi_minor);
+        *svc = NULL;
+        return FERRY_ERR_ABI;
+    }
+    *out = module;
+    return FERRY_OK;
+}
+
 char *plugin_util_printf(const char *fmt, ...)
 {
     va_list ap;

@@ -29,6 +29,13 @@
  * logging why when possible. `module` names the module in that message. */
 const ferry_services *plugin_util_core_services(const ferry_core *core, const char *module);
 
+/* The whole of a module's ferry_module_init: *svc from plugin_util_core_services,
+ * then, when the core's minor is at least min_minor (the newest ABI feature the
+ * module relies on), *out = module. FERRY_OK, or FERRY_ERR_ABI after logging
+ * why (with *svc NULL). */
+int plugin_util_module_init(const ferry_core *core, const ferry_module *module, unsigned min_minor,
+                            const ferry_services **svc, const ferry_module **out);
+
 /* ---- strings and paths (path.c) ---- */
 
 /* malloc'd printf; NULL when out of memory. */

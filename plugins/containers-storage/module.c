@@ -67,16 +67,8 @@ static const ferry_module cs_module = {
 
 static int cs_module_init(const ferry_core *core, const ferry_module **out)
 {
-    cs_svc = plugin_util_core_services(core, CS_TRANSPORT);
-    if (cs_svc == NULL)
-        return FERRY_ERR_ABI;
-    if (core->abi_minor < 1) {
-        /* FERRY_CAP_UNCOMPRESSED_LAYERS means nothing to a 1.0 core. */
-        cs_svc->log(NULL, FERRY_LOG_ERROR, "%s: needs a ferry core of ABI 1.1 or newer", CS_TRANSPORT);
-        return FERRY_ERR_ABI;
-    }
-    *out = &cs_module;
-    return FERRY_OK;
+    /* FERRY_CAP_UNCOMPRESSED_LAYERS means nothing to a 1.0 core. */
+    return plugin_util_module_init(core, &cs_module, 1, &cs_svc, out);
 }
 
 FERRY_MODULE_DEFINE(cs_module_init)

@@ -36,11 +36,7 @@ static const ferry_module dir_module = {
 
 static int dir_module_init(const ferry_core *core, const ferry_module **out)
 {
-    dir_svc = plugin_util_core_services(core, "dir");
-    if (dir_svc == NULL)
-        return FERRY_ERR_ABI;
-    *out = &dir_module;
-    return FERRY_OK;
+    return plugin_util_module_init(core, &dir_module, 0, &dir_svc, out);
 }
 
 FERRY_MODULE_DEFINE(dir_module_init)

@@ -37,11 +37,7 @@ static const ferry_module dockarch_module = {
 
 static int dockarch_module_init(const ferry_core *core, const ferry_module **out)
 {
-    dockarch_svc = plugin_util_core_services(core, "docker-archive");
-    if (dockarch_svc == NULL)
-        return FERRY_ERR_ABI;
-    *out = &dockarch_module;
-    return FERRY_OK;
+    return plugin_util_module_init(core, &dockarch_module, 0, &dockarch_svc, out);
 }
 
 FERRY_MODULE_DEFINE(dockarch_module_init)

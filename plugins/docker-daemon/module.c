@@ -67,11 +67,7 @@ static const ferry_module dockerd_module = {
 
 static int dockerd_module_init(const ferry_core *core, const ferry_module **out)
 {
-    dockerd_svc = plugin_util_core_services(core, "docker-daemon");
-    if (dockerd_svc == NULL)
-        return FERRY_ERR_ABI;
-    *out = &dockerd_module;
-    return FERRY_OK;
+    return plugin_util_module_init(core, &dockerd_module, 0, &dockerd_svc, out);
 }
 
 FERRY_MODULE_DEFINE(dockerd_module_init)

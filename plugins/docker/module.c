@@ -48,11 +48,7 @@ static const ferry_module docker_module = {
 static int docker_module_init(const ferry_core *core, const ferry_module **out)
 {
     /* Cheap on purpose: libcurl is initialised with the pool, on first use. */
-    docker_svc = plugin_util_core_services(core, "docker");
-    if (docker_svc == NULL)
-        return FERRY_ERR_ABI;
-    *out = &docker_module;
-    return FERRY_OK;
+    return plugin_util_module_init(core, &docker_module, 0, &docker_svc, out);
 }
 
 FERRY_MODULE_DEFINE(docker_module_init)

@@ -52,11 +52,7 @@ static const ferry_module ociarch_module = {
 
 static int ociarch_module_init(const ferry_core *core, const ferry_module **out)
 {
-    ociarch_svc = plugin_util_core_services(core, "oci-archive");
-    if (ociarch_svc == NULL)
-        return FERRY_ERR_ABI;
-    *out = &ociarch_module;
-    return FERRY_OK;
+    return plugin_util_module_init(core, &ociarch_module, 0, &ociarch_svc, out);
 }
 
 FERRY_MODULE_DEFINE(ociarch_module_init)

@@ -36,11 +36,7 @@ static const ferry_module oci_module = {
 
 static int oci_module_init(const ferry_core *core, const ferry_module **out)
 {
-    oci_svc = plugin_util_core_services(core, "oci");
-    if (oci_svc == NULL)
-        return FERRY_ERR_ABI;
-    *out = &oci_module;
-    return FERRY_OK;
+    return plugin_util_module_init(core, &oci_module, 0, &oci_svc, out);
 }
 
 FERRY_MODULE_DEFINE(oci_module_init)
