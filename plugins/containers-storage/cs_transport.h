@@ -29,6 +29,10 @@ typedef struct cs_target {
  * cs_target_free (also after a failure). */
 int cs_target_init(const ferry_services *svc, ferry_ctx *ctx, const char *reference, cs_target *t);
 void cs_target_free(cs_target *t);
+/* cs_target_init, then cs_store_open of the store it names into *st;
+ * *store_open tells whether st must be closed. */
+int cs_target_open(const ferry_services *svc, ferry_ctx *ctx, const char *reference, int writable, cs_target *t,
+                   cs_store *st, int *store_open);
 
 /* The image the reference names in the loaded store: REF@ID and ID by ID
  * (REF must be one of its names), REF@DIGEST by a name of that repository

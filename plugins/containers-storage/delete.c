@@ -88,16 +88,14 @@ int cs_delete_image(ferry_ctx *ctx, const char *reference)
     cs_target t;
     cs_store st;
     int store_open = 0;
-    int rc = cs_target_init(svc, ctx, reference, &t);
     /* Opened read-only first: deleting from a store that is not there must
      * not create one. */
-    if (rc == FERRY_OK)
-        rc = cs_store_open(svc, ctx, t.graphroot, t.runroot, t.driver, 0, &st);
-    if (rc == FERRY_OK) {
+    int rc = cs_target_open(svc, ctx, reference, 0, &t, &st, &store_open);
+    if (store_open) {
         cs_store_close(&st);
         rc = cs_store_open(svc, ctx, t.graphroot, t.runroot, t.driver, 1, &st);
+        store_open = rc == FERRY_OK;
     }
-    store_open = rc == FERRY_OK;
     if (rc == FERRY_OK)
         rc = cs_store_lock_and_load(svc, ctx, &st);
     json_t *image = NULL;

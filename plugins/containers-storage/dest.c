@@ -519,13 +519,17 @@ int cs_open_destination(ferry_ctx *ctx, const char *reference, ferry_image_dest 
         return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s:%s: out of memory", CS_TRANSPORT, reference);
     dst->base.ops = &cs_dest_ops;
     dst->svc = svc;
-    int rc = cs_target_init(svc, ctx, reference, &dst->target);
-    if (rc == FERRY_OK && dst->target.ref.id != NULL && dst->target.ref.name == NULL)
-        rc = svc->set_error(ctx, FERRY_ERR_INVALID, "%s: cannot write to an image named by ID only",
-                            dst->target.label);
-    if (rc == FERRY_OK)
-        rc = cs_store_open(svc, ctx, dst->target.graphroot, dst->target.runroot, dst->target.driver, 1, &dst->store);
-    dst->store_open = rc == FERRY_OK;
+    /* Refused before the store is created: a bad reference writes nothing. */
+    cs_reference ref;
+    char err[1024];
+    int rc = cs_reference_parse(reference, &ref, err, sizeof err);
+    int id_only = rc == FERRY_OK && ref.id != NULL && ref.name == NULL;
+    cs_reference_free(&ref);
+    if (id_only)
+        rc = svc->set_error(ctx, FERRY_ERR_INVALID, "%s:%s: cannot write to an image named by ID only", CS_TRANSPORT,
+                            reference);
+    else
+        rc = cs_target_open(svc, ctx, reference, 1, &dst->target, &dst->store, &dst->store_open);
     if (rc != FERRY_OK) {
         cs_dest_close(&dst->base, ctx);
         return rc;

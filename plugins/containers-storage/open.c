@@ -32,6 +32,18 @@ int cs_target_init(const ferry_services *svc, ferry_ctx *ctx, const char *refere
     return FERRY_OK;
 }
 
+int cs_target_open(const ferry_services *svc, ferry_ctx *ctx, const char *reference, int writable, cs_target *t,
+                   cs_store *st, int *store_open)
+{
+    *store_open = 0;
+    int rc = cs_target_init(svc, ctx, reference, t);
+    if (rc != FERRY_OK)
+        return rc;
+    rc = cs_store_open(svc, ctx, t->graphroot, t->runroot, t->driver, writable, st);
+    *store_open = rc == FERRY_OK;
+    return rc;
+}
+
 void cs_target_free(cs_target *t)
 {
     cs_reference_free(&t->ref);

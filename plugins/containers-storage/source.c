@@ -205,10 +205,7 @@ int cs_open_source(ferry_ctx *ctx, const char *reference, ferry_image_source **o
         return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s:%s: out of memory", CS_TRANSPORT, reference);
     src->base.ops = &cs_source_ops;
     src->svc = svc;
-    int rc = cs_target_init(svc, ctx, reference, &src->target);
-    if (rc == FERRY_OK)
-        rc = cs_store_open(svc, ctx, src->target.graphroot, src->target.runroot, src->target.driver, 0, &src->store);
-    src->store_open = rc == FERRY_OK;
+    int rc = cs_target_open(svc, ctx, reference, 0, &src->target, &src->store, &src->store_open);
     if (rc == FERRY_OK) {
         rc = cs_store_lock_and_load(svc, ctx, &src->store);
         cs_store_unlock(&src->store);
