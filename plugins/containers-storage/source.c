@@ -212,6 +212,12 @@ int cs_open_source(ferry_ctx *ctx, const char *reference, ferry_image_source **o
     }
     if (rc == FERRY_OK)
         rc = cs_resolve_image(svc, ctx, &src->target, &src->store, &src->image);
+    if (rc == FERRY_OK && src->target.ref.name_is_fallback &&
+        strncmp(cs_source_image_id(src), src->target.ref.id, strlen(src->target.ref.id)) == 0) {
+        /* The hex text named the image by ID, not by that name. */
+        free(src->target.ref.name);
+        src->target.ref.name = NULL;
+    }
     if (rc == FERRY_OK)
         rc = cs_image_layer_chain(svc, ctx, &src->store, src->image, &src->layers, &src->n_layers);
     if (rc != FERRY_OK) {
