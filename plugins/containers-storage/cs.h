@@ -170,7 +170,7 @@ const cs_driver_ops *cs_driver_find(const char *name);
 /* ---- layer_apply.c: a layer tar stream into a layer directory ------------ */
 
 typedef struct cs_apply_result {
-    char diff_digest[80];     /* sha256 of the uncompressed tar bytes read */
+    char diff_digest[80];     /* sha256 of the tar bytes read: the reader's digest() when it has one */
     int64_t diff_size;        /* their count */
     json_t *uidset, *gidset;  /* sorted arrays of the owners seen (owned; json_decref) */
 } cs_apply_result;

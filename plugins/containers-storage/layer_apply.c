@@ -109,7 +109,8 @@ static int cs_pull(cs_apply *ap, size_t *got)
         if (rc != FERRY_OK)
             return ap->status = rc;
     }
-    ap->svc->hasher_update(ap->hasher, ap->chunk, n);
+    if (ap->hasher != NULL)
+        ap->svc->hasher_update(ap->hasher, ap->chunk, n);
     size_t skip = ap->keep > ap->frontier ? (size_t)(ap->keep - ap->frontier) : 0;
     if (skip < n) {
         if (ap->raw.len == 0)
@@ -691,6 +692,11 @@ static int cs_run(cs_apply *ap)
     return rc == FERRY_OK ? cs_dir_times(ap) : rc;
 }
 
+static int cs_reader_has_digest(const ferry_reader *r)
+{
+    return FERRY_HAS_MEMBER(r->ops, ferry_reader_ops, digest) && r->ops->digest != NULL;
+}
+
 int cs_layer_apply(const ferry_services *svc, ferry_ctx *ctx, ferry_reader *tar, const char *diff_path,
                    int overlay_whiteouts, int tarsplit_fd, cs_apply_result *res)
 {
@@ -707,14 +713,25 @@ int cs_layer_apply(const ferry_services *svc, ferry_ctx *ctx, ferry_reader *tar,
     int rc;
     if (ap->root_fd < 0)
         rc = plugin_util_errno_error(svc, ctx, errno, "containers-storage", "opening layer directory", diff_path);
-    else if ((ap->hasher = svc->hasher_new("sha256")) == NULL || (ap->ts = cs_ts_writer_new(tarsplit_fd)) == NULL)
+    /* A reader that reports its digest (the core's always do) already hashes
+     * every byte: a second SHA-256 pass over the layer would only cost time. */
+    else if ((!cs_reader_has_digest(tar) && (ap->hasher = svc->hasher_new("sha256")) == NULL) ||
+             (ap->ts = cs_ts_writer_new(tarsplit_fd)) == NULL)
         rc = cs_errno_fail(ap, NULL, "starting", ENOMEM);
     else
         rc = cs_run(ap);
     if (ap->ts != NULL && cs_ts_writer_close(ap->ts, rc == FERRY_OK) != 0 && rc == FERRY_OK)
         rc = cs_errno_fail(ap, NULL, "writing the tar-split", errno);
-    if (rc == FERRY_OK && svc->hasher_final(ap->hasher, res->diff_digest, sizeof(res->diff_digest)) != 0)
+    if (rc == FERRY_OK && ap->hasher != NULL &&
+        svc->hasher_final(ap->hasher, res->diff_digest, sizeof(res->diff_digest)) != 0)
         rc = cs_fail(ap, FERRY_ERR_FAILED, NULL, "computing the digest", 0);
+    if (rc == FERRY_OK && ap->hasher == NULL) {
+        const char *digest = ferry_reader_digest(tar);
+        if (digest == NULL || strlen(digest) >= sizeof(res->diff_digest))
+            rc = cs_fail(ap, FERRY_ERR_FAILED, NULL, "the layer stream reported no digest", 0);
+        else
+            memcpy(res->diff_digest, digest, strlen(digest) + 1);
+    }
     if (rc == FERRY_OK) {
         res->diff_size = ap->frontier;
         res->uidset = cs_idset_json(&ap->uids);

@@ -28,27 +28,7 @@
 #define CS_TS_LINE_MAX (64u * 1024 * 1024) /* a JSON line: a segment of up to ~48 MiB */
 #define CS_TS_IO (64 * 1024)
 
-/* ---- CRC-64/ISO and base64 ---------------------------------------------- */
-
-uint64_t cs_crc64(uint64_t crc, const void *data, size_t len)
-{
-    static uint64_t table[256];
-    static int ready; /* benign race: every thread computes the same table */
-    if (!ready) {
-        for (unsigned i = 0; i < 256; i++) {
-            uint64_t c = i;
-            for (int j = 0; j < 8; j++)
-                c = (c & 1) ? (c >> 1) ^ 0xD800000000000000ULL : c >> 1;
-            table[i] = c;
-        }
-        ready = 1;
-    }
-    const unsigned char *p = data;
-    crc = ~crc;
-    for (size_t i = 0; i < len; i++)
-        crc = table[(uint8_t)crc ^ p[i]] ^ (crc >> 8);
-    return ~crc;
-}
+/* ---- base64 -------------------------------------------------------------- */
 
 static const char cs_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 

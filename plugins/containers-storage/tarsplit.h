@@ -13,8 +13,11 @@
  * what follows it in 1 MiB chunks, one segment each. */
 #define CS_TS_PAD_CHUNK (1024 * 1024)
 
-/* crc64.Update(crc, crc64.MakeTable(crc64.ISO), data): start from 0. */
+/* crc64.Update(crc, crc64.MakeTable(crc64.ISO), data): start from 0
+ * (crc64.c). cs_crc64 is ISA-L's when built with it, else cs_crc64_sliced,
+ * which is always built so that the tests compare the two. */
 uint64_t cs_crc64(uint64_t crc, const void *data, size_t len);
+uint64_t cs_crc64_sliced(uint64_t crc, const void *data, size_t len);
 
 /* What Go's archive/tar makes of one entry's header blocks. */
 typedef struct cs_hdr {
