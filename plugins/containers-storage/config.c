@@ -47,14 +47,15 @@
 
 /* What one storage.conf says; strings malloc'd, NULL when not set. */
 typedef struct cs_conf_file {
-    char *driver, *graphroot, *runroot, *rootless_storage_path, *mount_program;
+    char *driver, *graphroot, *runroot, *rootless_storage_path, *mount_program, *ignore_chown_errors, *force_mask;
     char **stores;
     size_t n_stores;
 } cs_conf_file;
 
 static void cs_conf_file_free(cs_conf_file *f)
 {
-    char **owned[] = {&f->driver, &f->graphroot, &f->runroot, &f->rootless_storage_path, &f->mount_program};
+    char **owned[] = {&f->driver,        &f->graphroot,           &f->runroot,   &f->rootless_storage_path,
+                      &f->mount_program, &f->ignore_chown_errors, &f->force_mask};
     for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
         free(*owned[i]);
     for (size_t i = 0; i < f->n_stores; i++)
@@ -165,6 +166,10 @@ static int cs_conf_read(const char *path, cs_conf_file *f, char *err, size_t err
         /* the overlay table's mount_program first, as GetGraphDriverOptions takes it */
         {overlay, "storage.options.overlay", "mount_program", &f->mount_program},
         {opts, "storage.options", "mount_program", &f->mount_program},
+        {overlay, "storage.options.overlay", "ignore_chown_errors", &f->ignore_chown_errors},
+        {opts, "storage.options", "ignore_chown_errors", &f->ignore_chown_errors},
+        {overlay, "storage.options.overlay", "force_mask", &f->force_mask},
+        {opts, "storage.options", "force_mask", &f->force_mask},
     };
     for (size_t i = 0; status == FERRY_OK && i < sizeof fields / sizeof fields[0]; i++)
         if (fields[i].tbl != NULL && *fields[i].out == NULL)
@@ -351,6 +356,8 @@ static int cs_config_from_file(cs_config *c, cs_conf_file *f, char **path, unsig
 {
     cs_take(&c->driver, &f->driver);
     cs_take(&c->mount_program, &f->mount_program);
+    cs_take(&c->ignore_chown_errors, &f->ignore_chown_errors);
+    cs_take(&c->force_mask, &f->force_mask);
     cs_take(&c->source_path, path);
     if (f->graphroot == NULL && uid != 0 && f->rootless_storage_path != NULL)
         cs_take(&f->graphroot, &f->rootless_storage_path);
@@ -442,6 +449,8 @@ void cs_config_free(cs_config *c)
         free(c->additional_image_stores[i]);
     free(c->additional_image_stores);
     free(c->mount_program);
+    free(c->ignore_chown_errors);
+    free(c->force_mask);
     free(c->source_path);
     memset(c, 0, sizeof *c);
 }

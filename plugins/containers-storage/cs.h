@@ -66,6 +66,8 @@ typedef struct cs_config {
     char **additional_image_stores; /* read-only stores searched after graphroot */
     size_t n_additional_image_stores;
     char *mount_program;   /* [storage.options.overlay] mount_program, or NULL */
+    char *ignore_chown_errors; /* [storage.options.overlay] or [storage.options] ignore_chown_errors, or NULL */
+    char *force_mask;      /* [storage.options.overlay] or [storage.options] force_mask, or NULL */
     char *source_path;     /* the storage.conf read, or NULL when none existed */
 } cs_config;
 
@@ -81,6 +83,26 @@ int cs_config_load(cs_config *c, char *err, size_t errcap);
 int cs_config_load_for_uid(cs_config *c, unsigned uid, char *err, size_t errcap);
 void cs_config_free(cs_config *c);
 
+/* ---- driver_options.c: the graph driver's options ------------------------ */
+
+/* What ferry takes from the driver options. Owned by the struct. */
+typedef struct cs_driver_options {
+    char **image_stores;    /* read-only additional image stores (absolute, cleaned), searched in order
+                               after the graph root when reading */
+    size_t n_image_stores;
+    int ignore_chown_errors; /* a failed chown while applying a layer is not an error */
+} cs_driver_options;
+
+/* Reads options[0..n) ("KEY=VALUE" each) as containers/storage's `driver`
+ * does ("overlay"/"overlay2" or "vfs"): unknown keys and bad values are
+ * FERRY_ERR_INVALID, force_mask and additionallayerstore FERRY_ERR_UNSUPPORTED,
+ * with containers/storage's one-line message in err. Options that only shape
+ * mounts are checked and otherwise have no effect (ferry never mounts). *o is
+ * released with cs_driver_options_free, also after a failure. */
+int cs_driver_options_parse(const char *driver, const char *const *options, size_t n, cs_driver_options *o,
+                            char *err, size_t errcap);
+void cs_driver_options_free(cs_driver_options *o);
+
 /* ---- lock.c --------------------------------------------------------------- */
 
 typedef struct cs_lock {
@@ -90,9 +112,11 @@ typedef struct cs_lock {
 } cs_lock;
 
 /* Opens (creating, mode 0644) the lock file and takes a fcntl lock on it,
- * waiting for other holders: shared for reading, exclusive for writing. 0, or
- * -1 with errno. */
-int cs_lock_acquire(cs_lock *l, const char *path, int exclusive);
+ * waiting for other holders: shared for reading, exclusive for writing. With
+ * read_only (an additional image store, containers/storage's GetROLockfile)
+ * the file is opened read-only and never created, and only a shared lock can
+ * be taken. 0, or -1 with errno. */
+int cs_lock_acquire(cs_lock *l, const char *path, int exclusive, int read_only);
 /* Writes a new last-writer token (64 bytes: UnixNano, counter, pid as little
  * endian, random rest, as containers/storage's lockfile) at offset 0 so that
  * other processes notice the change. Only while held exclusively. 0 or -1. */
@@ -109,6 +133,7 @@ typedef struct cs_store {
     json_t *layers;  /* array of layer records (layers.json), owned; loaded under layers_lock */
     json_t *images;  /* array of image records (images.json), owned; loaded under images_lock */
     int writable;
+    int read_only;   /* an additional image store: nothing in it is created or changed */
 } cs_store;
 
 /* Opens the store at cfg's (or the reference's overriding) graphroot/runroot/
@@ -118,6 +143,11 @@ typedef struct cs_store {
  * lock files. A missing store opened read-only is FERRY_ERR_NOT_FOUND. */
 int cs_store_open(const ferry_services *svc, ferry_ctx *ctx, const char *graphroot, const char *runroot,
                   const char *driver, int writable, cs_store *st);
+/* Opens the additional image store at `path` (its DRIVER-images and
+ * DRIVER-layers, read-only; the layer files where the driver keeps them
+ * under path). A missing store is FERRY_ERR_NOT_FOUND naming it. */
+int cs_store_open_image_store(const ferry_services *svc, ferry_ctx *ctx, const char *path, const char *driver,
+                              cs_store *st);
 void cs_store_close(cs_store *st);
 
 /* Takes both locks (layers, then images; exclusive when writable) and loads
@@ -180,12 +210,16 @@ typedef struct cs_apply_result {
  * hard links, fifos, device nodes, owners, modes with setuid/setgid/sticky,
  * mtimes, xattrs, PAX and GNU long names), never outside it; whiteouts
  * (.wh.NAME, .wh..wh..opq) converted for overlay (0/0 char device, opaque
- * xattr) when overlay_whiteouts, else applied (the entries they hide are
- * removed). Writes the layer's tar-split (tarsplit.c's format) gzip-compressed
- * to the file descriptor tarsplit_fd. FERRY_OK with *res filled, or a status;
- * a failed apply leaves diff_path for the caller to remove. */
+ * xattr) with CS_APPLY_OVERLAY_WHITEOUTS in flags, else applied (the entries
+ * they hide are removed); with CS_APPLY_IGNORE_CHOWN_ERRORS a chown refused
+ * with EPERM or EINVAL is skipped. Writes the layer's tar-split (tarsplit.c's
+ * format) gzip-compressed to the file descriptor tarsplit_fd. FERRY_OK with
+ * *res filled, or a status; a failed apply leaves diff_path for the caller to
+ * remove. */
+#define CS_APPLY_OVERLAY_WHITEOUTS 1u
+#define CS_APPLY_IGNORE_CHOWN_ERRORS 2u
 int cs_layer_apply(const ferry_services *svc, ferry_ctx *ctx, ferry_reader *tar, const char *diff_path,
-                   int overlay_whiteouts, int tarsplit_fd, cs_apply_result *res);
+                   unsigned flags, int tarsplit_fd, cs_apply_result *res);
 void cs_apply_result_release(cs_apply_result *res);
 
 /* ---- tarsplit.c: rebuilding the exact layer tar -------------------------- */

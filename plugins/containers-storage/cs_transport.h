@@ -21,12 +21,13 @@ typedef struct cs_target {
     cs_config conf;
     const char *driver, *graphroot, *runroot; /* borrowed from ref or conf */
     const cs_driver_ops *driver_ops;
+    cs_driver_options driver_options; /* the reference's OPTIONS, else storage.conf's */
     char *label;
 } cs_target;
 
 /* Parses `reference` and loads storage.conf; FERRY_ERR_INVALID for a bad
- * reference, an unsupported driver or a bad storage.conf. Release with
- * cs_target_free (also after a failure). */
+ * reference, an unsupported driver, bad driver options or a bad storage.conf.
+ * Release with cs_target_free (also after a failure). */
 int cs_target_init(const ferry_services *svc, ferry_ctx *ctx, const char *reference, cs_target *t);
 void cs_target_free(cs_target *t);
 /* cs_target_init, then cs_store_open of the store it names into *st;
@@ -34,18 +35,39 @@ void cs_target_free(cs_target *t);
 int cs_target_open(const ferry_services *svc, ferry_ctx *ctx, const char *reference, int writable, cs_target *t,
                    cs_store *st, int *store_open);
 
-/* The image the reference names in the loaded store: REF@ID and ID by ID
- * (REF must be one of its names), REF@DIGEST by a name of that repository
- * and a manifest of that digest, REF by name, a short ID by unique prefix.
- * Borrowed from st->images; FERRY_ERR_NOT_FOUND "… does not resolve to an
- * image ID" as containers/image words it. */
-int cs_resolve_image(const ferry_services *svc, ferry_ctx *ctx, const cs_target *t, const cs_store *st,
-                     json_t **image);
+/* Opens the target's additional image stores (driver_options.image_stores)
+ * read-only and loads their records into a malloc'd array *stores of *n
+ * (NULL, 0 when there are none); released with cs_image_stores_close. */
+int cs_target_load_image_stores(const ferry_services *svc, ferry_ctx *ctx, const cs_target *t, cs_store **stores,
+                                size_t *n);
+void cs_image_stores_close(cs_store *stores, size_t n);
 
-/* The image's layer IDs from the bottom up (the chain of parents of its top
- * layer). *ids is a malloc'd array of strings borrowed from st->layers. */
-int cs_image_layer_chain(const ferry_services *svc, ferry_ctx *ctx, const cs_store *st, const json_t *image,
-                         const char ***ids, size_t *n);
+/* The image the reference names in the loaded stores[0..n_stores) (the graph
+ * root's, then the additional image stores, first match wins): REF@ID and ID
+ * by ID (REF must be one of its names), REF@DIGEST by a name of that
+ * repository and a manifest of that digest, REF by name, a short ID by unique
+ * prefix. *image is borrowed from stores[*store_index].images;
+ * FERRY_ERR_NOT_FOUND "… does not resolve to an image ID" as containers/image
+ * words it. */
+int cs_resolve_image(const ferry_services *svc, ferry_ctx *ctx, const cs_target *t, const cs_store *stores,
+                     size_t n_stores, json_t **image, size_t *store_index);
+
+/* The image reference r names in the one loaded store st, or NULL;
+ * *ambiguous set for a short ID matching several of its images. Borrowed. */
+json_t *cs_store_image_matching(const cs_reference *r, const cs_store *st, int *ambiguous);
+
+/* One layer of an image's chain and the store that holds it. */
+typedef struct cs_layer_ref {
+    const char *id;        /* borrowed from record */
+    json_t *record;        /* borrowed from store->layers */
+    const cs_store *store; /* one of the stores given */
+} cs_layer_ref;
+
+/* The image's layers from the bottom up (the chain of parents of its top
+ * layer), each looked up in stores[0..n_stores) in order. *chain is a
+ * malloc'd array the caller frees; its members are borrowed. */
+int cs_image_layer_chain(const ferry_services *svc, ferry_ctx *ctx, const cs_store *stores, size_t n_stores,
+                         const json_t *image, cs_layer_ref **chain, size_t *n);
 
 /* ---- records.c ------------------------------------------------------------ */
 

@@ -82,6 +82,32 @@ static int cs_delete_layers(const ferry_services *svc, ferry_ctx *ctx, const cs_
     return FERRY_OK;
 }
 
+/* After the image was not found in the graph root's store: an image of an
+ * additional (read-only) store is refused naming that store, as
+ * containers/storage does not delete there either; else `status` stands. */
+static int cs_refuse_read_only(const ferry_services *svc, ferry_ctx *ctx, const cs_target *t, int status)
+{
+    cs_store *ro = NULL;
+    size_t n = 0;
+    json_t *image = NULL;
+    size_t at = 0;
+    if (t->driver_options.n_image_stores == 0)
+        return status;
+    int rc = cs_target_load_image_stores(svc, ctx, t, &ro, &n);
+    if (rc != FERRY_OK)
+        return rc; /* a broken additional store is the error to report */
+    for (at = 0; at < n && image == NULL; at++) {
+        int ambiguous = 0;
+        image = cs_store_image_matching(&t->ref, &ro[at], &ambiguous);
+    }
+    if (image != NULL)
+        status = svc->set_error(ctx, FERRY_ERR_FAILED,
+                                "%s: image %s is in the read-only image store %s: it cannot be deleted", t->label,
+                                json_string_value(json_object_get(image, "id")), ro[at - 1].graphroot);
+    cs_image_stores_close(ro, n);
+    return status;
+}
+
 int cs_delete_image(ferry_ctx *ctx, const char *reference)
 {
     const ferry_services *svc = cs_services();
@@ -99,8 +125,11 @@ int cs_delete_image(ferry_ctx *ctx, const char *reference)
     if (rc == FERRY_OK)
         rc = cs_store_lock_and_load(svc, ctx, &st);
     json_t *image = NULL;
+    size_t at = 0;
     if (rc == FERRY_OK)
-        rc = cs_resolve_image(svc, ctx, &t, &st, &image);
+        rc = cs_resolve_image(svc, ctx, &t, &st, 1, &image, &at);
+    if (rc == FERRY_ERR_NOT_FOUND)
+        rc = cs_refuse_read_only(svc, ctx, &t, rc);
     char *id = NULL, *top = NULL;
     if (rc == FERRY_OK) {
         id = strdup(json_string_value(json_object_get(image, "id")) ?: "");

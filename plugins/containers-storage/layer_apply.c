@@ -56,7 +56,7 @@ typedef struct cs_apply {
     ferry_ctx *ctx;
     ferry_reader *tar;
     const char *diff_path;
-    int overlay, root_fd, eos, status;
+    int overlay, ignore_chown_errors, root_fd, eos, status;
     ferry_hasher *hasher;
     int64_t frontier; /* stream bytes pulled so far */
     unsigned char chunk[CS_APPLY_CHUNK];
@@ -68,6 +68,15 @@ typedef struct cs_apply {
     size_t n_dirs, cap_dirs;
     cs_pathset unpacked;
 } cs_apply;
+
+/* The entry's owner; with ignore_chown_errors (a rootless store) EPERM and
+ * EINVAL are not errors, as containers/storage's archive.Unpack has it. */
+static int cs_chown(const cs_apply *ap, int pfd, const char *name, struct archive_entry *e)
+{
+    if (fchownat(pfd, name, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e), AT_SYMLINK_NOFOLLOW) == 0)
+        return 0;
+    return ap->ignore_chown_errors && (errno == EPERM || errno == EINVAL) ? 0 : -1;
+}
 
 static int cs_fail(cs_apply *ap, int status, const char *entry, const char *what, int err)
 {
@@ -326,7 +335,7 @@ static int cs_whiteout(cs_apply *ap, int pfd, char *rel, const char *base, const
     const char *target = base + 4;
     if (ap->overlay) {
         if (plugin_util_remove_tree_at(pfd, target) != 0 || mknodat(pfd, target, S_IFCHR, makedev(0, 0)) != 0 ||
-            fchownat(pfd, target, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e), AT_SYMLINK_NOFOLLOW) != 0)
+            cs_chown(ap, pfd, target, e) != 0)
             return cs_errno_fail(ap, h->name, "creating the whiteout device", errno);
         return FERRY_OK;
     }
@@ -393,7 +402,7 @@ static struct timespec cs_clamp(time_t s, long ns, int set)
 /* Owner, xattrs, mode and times of a created entry, in Go's order. */
 static int cs_set_meta(cs_apply *ap, int pfd, const char *base, const cs_hdr *h, struct archive_entry *e)
 {
-    if (fchownat(pfd, base, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e), AT_SYMLINK_NOFOLLOW) != 0)
+    if (cs_chown(ap, pfd, base, e) != 0)
         return cs_errno_fail(ap, h->name, "changing the owner", errno);
     const char *xname;
     const void *xval;
@@ -698,7 +707,7 @@ static int cs_reader_has_digest(const ferry_reader *r)
 }
 
 int cs_layer_apply(const ferry_services *svc, ferry_ctx *ctx, ferry_reader *tar, const char *diff_path,
-                   int overlay_whiteouts, int tarsplit_fd, cs_apply_result *res)
+                   unsigned flags, int tarsplit_fd, cs_apply_result *res)
 {
     memset(res, 0, sizeof(*res));
     cs_apply *ap = calloc(1, sizeof(*ap));
@@ -708,7 +717,8 @@ int cs_layer_apply(const ferry_services *svc, ferry_ctx *ctx, ferry_reader *tar,
     ap->ctx = ctx;
     ap->tar = tar;
     ap->diff_path = diff_path;
-    ap->overlay = overlay_whiteouts;
+    ap->overlay = (flags & CS_APPLY_OVERLAY_WHITEOUTS) != 0;
+    ap->ignore_chown_errors = (flags & CS_APPLY_IGNORE_CHOWN_ERRORS) != 0;
     ap->root_fd = open(diff_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int rc;
     if (ap->root_fd < 0)

@@ -71,7 +71,7 @@ static void cs_lock_forget_parent(void)
 /* The process-wide entry of the file at path (opened and created on first
  * use), its reference taken. Looked up by stat before any open: opening and
  * closing a second descriptor would drop the locks held through the first. */
-static cs_lock_file *cs_lock_file_get(const char *path)
+static cs_lock_file *cs_lock_file_get(const char *path, int read_only)
 {
     pthread_mutex_lock(&cs_lock_mu);
     cs_lock_forget_parent();
@@ -88,8 +88,8 @@ static cs_lock_file *cs_lock_file_get(const char *path)
         pthread_mutex_unlock(&cs_lock_mu);
         return f;
     }
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0 && (errno == EACCES || errno == EROFS))
+    int fd = read_only ? -1 : open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (read_only || (fd < 0 && (errno == EACCES || errno == EROFS)))
         fd = open(path, O_RDONLY | O_CLOEXEC); /* a read-only store: shared locks still work */
     if (fd < 0 || fstat(fd, &st) != 0 || (f = calloc(1, sizeof *f)) == NULL) {
         int err = errno;
@@ -138,14 +138,20 @@ static void cs_lock_file_put(cs_lock_file *f)
     pthread_mutex_unlock(&cs_lock_mu);
 }
 
-int cs_lock_acquire(cs_lock *l, const char *path, int exclusive)
+int cs_lock_acquire(cs_lock *l, const char *path, int exclusive, int read_only)
 {
     l->fd = -1;
     l->exclusive = 0;
     l->path = strdup(path);
     if (!l->path)
         return -1;
-    cs_lock_file *f = cs_lock_file_get(path);
+    if (exclusive && read_only) {
+        free(l->path);
+        l->path = NULL;
+        errno = EBADF;
+        return -1;
+    }
+    cs_lock_file *f = cs_lock_file_get(path, read_only);
     if (!f) {
         int err = errno;
         free(l->path);

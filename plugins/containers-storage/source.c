@@ -20,10 +20,11 @@ typedef struct cs_source {
     ferry_image_source base;
     const ferry_services *svc;
     cs_target target;
-    cs_store store;
-    int store_open;
-    json_t *image;         /* borrowed from store.images */
-    const char **layers;   /* the image's layer IDs, bottom up */
+    cs_store *stores;      /* [0] the graph root's (when open), then the additional image stores */
+    size_t n_stores;       /* stores open */
+    const cs_store *image_store; /* the one holding the image */
+    json_t *image;         /* borrowed from image_store->images */
+    cs_layer_ref *layers;  /* the image's layers, bottom up */
     size_t n_layers;
 } cs_source;
 
@@ -35,7 +36,7 @@ static const char *cs_source_image_id(const cs_source *src)
 /* Reads big-data item `key` of the image into a malloc'd buffer. */
 static int cs_source_big_data(cs_source *src, ferry_ctx *ctx, const char *key, char **data, size_t *len)
 {
-    char *path = cs_store_big_data_path(&src->store, cs_source_image_id(src), key);
+    char *path = cs_store_big_data_path(src->image_store, cs_source_image_id(src), key);
     if (path == NULL)
         return src->svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", src->target.label);
     int rc = plugin_util_read_file(AT_FDCWD, path, CS_BIG_DATA_MAX, data, len);
@@ -80,23 +81,22 @@ static int cs_source_get_manifest(ferry_image_source *source, ferry_ctx *ctx, co
 /* The layer of the image serving manifest layer `index` with blob `digest`:
  * normally the index'th of the chain, checked against either digest the
  * record holds. */
-static json_t *cs_source_layer_for(cs_source *src, int index, const char *digest)
+static const cs_layer_ref *cs_source_layer_for(cs_source *src, int index, const char *digest)
 {
     static const char *const keys[] = {"compressed-diff-digest", "diff-digest"};
     if (index >= 0 && (size_t)index < src->n_layers) {
-        json_t *layer = cs_store_layer(&src->store, src->layers[index]);
-        for (int k = 0; layer != NULL && k < 2; k++) {
-            const char *d = json_string_value(json_object_get(layer, keys[k]));
+        const cs_layer_ref *layer = &src->layers[index];
+        for (int k = 0; k < 2; k++) {
+            const char *d = json_string_value(json_object_get(layer->record, keys[k]));
             if (d != NULL && strcmp(d, digest) == 0)
                 return layer;
         }
     }
     for (int k = 0; k < 2; k++)
         for (size_t i = 0; i < src->n_layers; i++) {
-            json_t *layer = cs_store_layer(&src->store, src->layers[i]);
-            const char *d = json_string_value(json_object_get(layer, keys[k]));
+            const char *d = json_string_value(json_object_get(src->layers[i].record, keys[k]));
             if (d != NULL && strcmp(d, digest) == 0)
-                return layer;
+                return &src->layers[i];
         }
     return NULL;
 }
@@ -116,14 +116,15 @@ static int cs_source_get_blob(ferry_image_source *source, ferry_ctx *ctx, const 
             return rc;
         return plugin_util_memory_reader_take(src->svc, ctx, src->target.label, data, len, out);
     }
-    json_t *layer = cs_source_layer_for(src, info->layer_index, info->digest);
+    const cs_layer_ref *layer = cs_source_layer_for(src, info->layer_index, info->digest);
     if (layer == NULL)
         return src->svc->set_error(ctx, FERRY_ERR_NOT_FOUND, "%s: image %s has no layer for blob %s",
                                    src->target.label, cs_source_image_id(src), info->digest);
-    const char *id = json_string_value(json_object_get(layer, "id"));
-    json_t *size = json_object_get(layer, "diff-size");
-    char *tarsplit = plugin_util_printf("%s/%s-layers/%s.tar-split.gz", src->store.graphroot, src->store.driver, id);
-    char *diff = src->target.driver_ops->diff_path(&src->store, id);
+    const char *id = layer->id;
+    json_t *size = json_object_get(layer->record, "diff-size");
+    char *tarsplit =
+        plugin_util_printf("%s/%s-layers/%s.tar-split.gz", layer->store->graphroot, layer->store->driver, id);
+    char *diff = src->target.driver_ops->diff_path(layer->store, id);
     int rc = tarsplit && diff ? cs_tarsplit_reader(src->svc, ctx, tarsplit, diff,
                                                    json_is_integer(size) ? json_integer_value(size) : -1, out)
                               : src->svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", src->target.label);
@@ -181,8 +182,7 @@ static void cs_source_close(ferry_image_source *source, ferry_ctx *ctx)
     cs_source *src = (cs_source *)source;
     (void)ctx;
     free(src->layers);
-    if (src->store_open)
-        cs_store_close(&src->store);
+    cs_image_stores_close(src->stores, src->n_stores);
     cs_target_free(&src->target);
     free(src);
 }
@@ -205,13 +205,37 @@ int cs_open_source(ferry_ctx *ctx, const char *reference, ferry_image_source **o
         return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s:%s: out of memory", CS_TRANSPORT, reference);
     src->base.ops = &cs_source_ops;
     src->svc = svc;
-    int rc = cs_target_open(svc, ctx, reference, 0, &src->target, &src->store, &src->store_open);
+    cs_store primary;
+    int primary_open = 0;
+    int rc = cs_target_open(svc, ctx, reference, 0, &src->target, &primary, &primary_open);
     if (rc == FERRY_OK) {
-        rc = cs_store_lock_and_load(svc, ctx, &src->store);
-        cs_store_unlock(&src->store);
+        rc = cs_store_lock_and_load(svc, ctx, &primary);
+        cs_store_unlock(&primary);
     }
+    /* The graph root's store first, then the additional ones, in one array. */
+    cs_store *extra = NULL;
+    size_t n_extra = 0;
     if (rc == FERRY_OK)
-        rc = cs_resolve_image(svc, ctx, &src->target, &src->store, &src->image);
+        rc = cs_target_load_image_stores(svc, ctx, &src->target, &extra, &n_extra);
+    if (primary_open && (src->stores = calloc(n_extra + 1, sizeof *src->stores)) == NULL) {
+        cs_store_close(&primary);
+        cs_image_stores_close(extra, n_extra);
+        rc = svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", src->target.label);
+    } else if (primary_open) {
+        src->stores[0] = primary;
+        if (n_extra > 0)
+            memcpy(src->stores + 1, extra, n_extra * sizeof *extra);
+        free(extra);
+        src->n_stores = 1 + n_extra;
+    }
+    json_t *image = NULL;
+    size_t at = 0;
+    if (rc == FERRY_OK)
+        rc = cs_resolve_image(svc, ctx, &src->target, src->stores, src->n_stores, &image, &at);
+    if (rc == FERRY_OK) {
+        src->image = image;
+        src->image_store = &src->stores[at];
+    }
     if (rc == FERRY_OK && src->target.ref.name_is_fallback &&
         strncmp(cs_source_image_id(src), src->target.ref.id, strlen(src->target.ref.id)) == 0) {
         /* The hex text named the image by ID, not by that name. */
@@ -219,7 +243,7 @@ int cs_open_source(ferry_ctx *ctx, const char *reference, ferry_image_source **o
         src->target.ref.name = NULL;
     }
     if (rc == FERRY_OK)
-        rc = cs_image_layer_chain(svc, ctx, &src->store, src->image, &src->layers, &src->n_layers);
+        rc = cs_image_layer_chain(svc, ctx, src->stores, src->n_stores, src->image, &src->layers, &src->n_layers);
     if (rc != FERRY_OK) {
         cs_source_close(&src->base, ctx);
         return rc;

@@ -109,6 +109,15 @@ int cs_store_open(const ferry_services *svc, ferry_ctx *ctx, const char *graphro
     return rc;
 }
 
+int cs_store_open_image_store(const ferry_services *svc, ferry_ctx *ctx, const char *path, const char *driver,
+                              cs_store *st)
+{
+    int rc = cs_store_open(svc, ctx, path, path, driver, 0, st);
+    if (rc == FERRY_OK)
+        st->read_only = 1;
+    return rc;
+}
+
 void cs_store_close(cs_store *st)
 {
     cs_store_unlock(st);
@@ -217,7 +226,7 @@ static int cs_take_lock(const ferry_services *svc, ferry_ctx *ctx, cs_store *st,
     if (!path)
         return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", CS_TRANSPORT);
     int rc = FERRY_OK;
-    if (cs_lock_acquire(l, path, st->writable) != 0) {
+    if (cs_lock_acquire(l, path, st->writable, st->read_only) != 0) {
         if (errno == ENOENT && !st->writable)
             rc = svc->set_error(ctx, FERRY_ERR_NOT_FOUND, "%s: no store at %s", CS_TRANSPORT, st->graphroot);
         else

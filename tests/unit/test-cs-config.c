@@ -1,7 +1,8 @@
 /* tests/unit/test-cs-config.c — storage.conf lookup and reading
  * (plugins/containers-storage/config.c): the files chosen for root and for
  * other users through the environment, the defaults, $STORAGE_DRIVER, path
- * expansion, and the messages for bad files. Every file lives in a
+ * expansion, and the messages for bad files; and the graph driver options
+ * (driver_options.c) with containers/storage's keys and refusals. Every file lives in a
  * temporary directory; the environment points there. */
 #include "cs.h"
 #include "tap.h"
@@ -199,6 +200,73 @@ static void cs_test_errors(void)
     }
 }
 
+/* Parses the options for driver; "ok STORES chown" or "error STATUS: message". */
+static void cs_expect_options(const char *driver, const char *const *opts, size_t n, const char *want,
+                              const char *what)
+{
+    cs_driver_options o;
+    char err[512] = "", got[1024];
+    int status = cs_driver_options_parse(driver, opts, n, &o, err, sizeof err);
+    if (status == FERRY_OK) {
+        size_t len = (size_t)snprintf(got, sizeof got, "ok");
+        for (size_t i = 0; i < o.n_image_stores && len < sizeof got; i++)
+            len += (size_t)snprintf(got + len, sizeof got - len, " %s", o.image_stores[i]);
+        snprintf(got + len, sizeof got - len, " chown=%d", o.ignore_chown_errors);
+    } else {
+        snprintf(got, sizeof got, "error %d: %s", status, err);
+    }
+    tap_is_str(got, want, what);
+    cs_driver_options_free(&o);
+}
+
+static void cs_test_driver_options(void)
+{
+    char store[128], file[128], opt1[200], opt2[200], opt3[200], want[512];
+    snprintf(store, sizeof store, "%s/ro", cs_dir);
+    mkdir(store, 0755);
+    snprintf(file, sizeof file, "%s", cs_put("not-a-dir", "x"));
+    snprintf(opt1, sizeof opt1, "overlay.imagestore=%s//./", store);
+    snprintf(opt2, sizeof opt2, "Overlay2.AdditionalImageStore=%s", store);
+    const char *const many[] = {opt1, "overlay.mountopt=nodev,metacopy=on", "overlay.size=10G", ".inodes=100",
+                                "skip_mount_home=true", "overlay.ignore_chown_errors=True", opt2,
+                                "overlay.mount_program=/bin/sh", "override_kernel_check=1"};
+    snprintf(want, sizeof want, "ok %s %s chown=1", store, store);
+    cs_expect_options("overlay", many, 9, want, "overlay: every key containers/storage knows, stores cleaned");
+    snprintf(opt3, sizeof opt3, "vfs.imagestore=%s", store);
+    const char *const vfs[] = {opt3, ".ignore_chown_errors=false"};
+    snprintf(want, sizeof want, "ok %s chown=0", store);
+    cs_expect_options("vfs", vfs, 2, want, "vfs: imagestore and ignore_chown_errors");
+    snprintf(opt1, sizeof opt1, "overlay.imagestore=%s", file);
+    struct {
+        const char *driver, *opt, *want;
+    } bad[] = {
+        {"overlay", "overlay.foo=1", "error 3: overlay: Unknown option overlay.foo"},
+        {"overlay", "nokeyvalue", "error 3: unable to parse key/value option: nokeyvalue"},
+        {"overlay", "overlay.imagestore=relative/dir",
+         "error 3: overlay: image path \"relative/dir\" is not absolute.  Can not be relative"},
+        {"overlay", "overlay.imagestore=/nonexistent/ferry-store",
+         "error 3: overlay: can't stat imageStore dir /nonexistent/ferry-store"},
+        {"overlay", "overlay.size=ten", "error 3: overlay: invalid size \"ten\""},
+        {"overlay", "overlay.ignore_chown_errors=maybe",
+         "error 3: overlay: ignore_chown_errors: invalid boolean \"maybe\""},
+        {"overlay", "overlay.mount_program=/nonexistent/fuse", "error 3: overlay: can't stat program \"/nonexistent/fuse\""},
+        {"vfs", "vfs.mountopt=nodev", "error 3: vfs driver does not support mount options"},
+        {"vfs", "overlay.imagestore=/x", "error 3: vfs driver does not support overlay.imagestore options"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char w[512];
+        snprintf(w, sizeof w, "error %d:%s", FERRY_ERR_INVALID, strchr(bad[i].want, ':') + 1);
+        cs_expect_options(bad[i].driver, &bad[i].opt, 1, w, bad[i].opt);
+    }
+    snprintf(want, sizeof want, "error %d: overlay: image path \"%s\" must be a directory", FERRY_ERR_INVALID, file);
+    const char *const notdir[] = {opt1};
+    cs_expect_options("overlay", notdir, 1, want, "overlay: an image store that is a file");
+    const char *const unsupported[] = {"overlay.force_mask=shared"};
+    snprintf(want, sizeof want, "error %d: overlay: option overlay.force_mask is not supported by ferry",
+             FERRY_ERR_UNSUPPORTED);
+    cs_expect_options("overlay", unsupported, 1, want, "force_mask is refused, not ignored");
+}
+
 int main(void)
 {
     snprintf(cs_dir, sizeof cs_dir, "/tmp/test-cs-config-XXXXXX");
@@ -212,10 +280,11 @@ int main(void)
         snprintf(cs_dir, sizeof cs_dir, "%s", real);
         free(real);
     }
-    tap_plan(27);
+    tap_plan(40);
     cs_test_root();
     cs_test_rootless();
     cs_test_errors();
+    cs_test_driver_options();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", cs_dir);
     if (system(cmd) != 0)

@@ -162,7 +162,7 @@ static void test_lock_processes(void)
 {
     char *path = cat(base, "t.lock");
     cs_lock a, b;
-    cs_lock_acquire(&a, path, 1);
+    cs_lock_acquire(&a, path, 1, 0);
     tap_ok(locked_elsewhere(path, F_RDLCK) == 1, "an exclusive lock is seen by another process");
     int fds[2];
     if (pipe(fds) != 0)
@@ -171,7 +171,7 @@ static void test_lock_processes(void)
     if (pid == 0) {
         cs_lock c;
         double t0 = now();
-        int ok = cs_lock_acquire(&c, path, 0) == 0;
+        int ok = cs_lock_acquire(&c, path, 0, 0) == 0;
         double waited = now() - t0;
         cs_lock_release(&c);
         char msg = ok && waited > 0.25 ? 'w' : ok ? 'i' : 'e';
@@ -191,11 +191,11 @@ static void test_lock_processes(void)
     tap_ok(locked_elsewhere(path, F_RDLCK) == 0, "released: nobody holds it");
 
     /* Shared locks do not exclude each other across processes. */
-    cs_lock_acquire(&a, path, 0);
+    cs_lock_acquire(&a, path, 0, 0);
     tap_ok(locked_elsewhere(path, F_RDLCK) == 0 && locked_elsewhere(path, F_WRLCK) == 1,
            "a shared lock admits readers, not writers");
     /* Two holders in this process: releasing one keeps the other's lock. */
-    cs_lock_acquire(&b, path, 0);
+    cs_lock_acquire(&b, path, 0, 0);
     cs_lock_release(&a);
     tap_ok(locked_elsewhere(path, F_WRLCK) == 1, "in-process second holder keeps the fcntl lock");
     cs_lock_release(&b);
