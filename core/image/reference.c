@@ -23,13 +23,13 @@ void reference_repository(const char *docker_ref, char *out, size_t cap)
         snprintf(out, cap, "%s", "");
         return;
     }
-    size_t len = strlen(docker_ref);
+    /* NAME[:TAG][@DIGEST]: the digest goes, then a tag (a ':' after the last
+     * '/', so that a registry's port stays). */
     const char *at = strchr(docker_ref, '@');
-    const char *slash = strrchr(docker_ref, '/');
-    const char *colon = strrchr(docker_ref, ':');
-    if (at != NULL)
-        len = (size_t)(at - docker_ref);
-    else if (colon != NULL && (slash == NULL || colon > slash))
+    size_t len = at != NULL ? (size_t)(at - docker_ref) : strlen(docker_ref);
+    const char *slash = memrchr(docker_ref, '/', len);
+    const char *colon = memrchr(docker_ref, ':', len);
+    if (colon != NULL && (slash == NULL || colon > slash))
         len = (size_t)(colon - docker_ref);
     snprintf(out, cap, "%.*s", (int)len, docker_ref);
 }

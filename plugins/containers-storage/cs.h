@@ -143,6 +143,10 @@ typedef struct cs_store {
  * lock files. A missing store opened read-only is FERRY_ERR_NOT_FOUND. */
 int cs_store_open(const ferry_services *svc, ferry_ctx *ctx, const char *graphroot, const char *runroot,
                   const char *driver, int writable, cs_store *st);
+/* A store with no records and nothing open, standing for a graph root that
+ * does not exist yet while its additional image stores are read. */
+int cs_store_init_empty(const ferry_services *svc, ferry_ctx *ctx, const char *graphroot, const char *runroot,
+                        const char *driver, cs_store *st);
 /* Opens the additional image store at `path` (its DRIVER-images and
  * DRIVER-layers, read-only; the layer files where the driver keeps them
  * under path). A missing store is FERRY_ERR_NOT_FOUND naming it. */

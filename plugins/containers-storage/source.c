@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CS_BIG_DATA_MAX (64 * 1024 * 1024) /* signatures; the core bounds manifests itself */
@@ -207,10 +208,22 @@ int cs_open_source(ferry_ctx *ctx, const char *reference, ferry_image_source **o
     src->svc = svc;
     cs_store primary;
     int primary_open = 0;
-    int rc = cs_target_open(svc, ctx, reference, 0, &src->target, &primary, &primary_open);
-    if (rc == FERRY_OK) {
-        rc = cs_store_lock_and_load(svc, ctx, &primary);
-        cs_store_unlock(&primary);
+    int rc = cs_target_init(svc, ctx, reference, &src->target);
+    struct stat sb;
+    if (rc == FERRY_OK && src->target.driver_options.n_image_stores > 0 && stat(src->target.graphroot, &sb) != 0 &&
+        errno == ENOENT) {
+        /* Nothing at the graph root yet: its images are the additional
+         * stores' (containers/storage would create an empty store here; a
+         * read creates nothing). */
+        rc = cs_store_init_empty(svc, ctx, src->target.graphroot, src->target.runroot, src->target.driver, &primary);
+        primary_open = rc == FERRY_OK;
+    } else if (rc == FERRY_OK) {
+        rc = cs_store_open(svc, ctx, src->target.graphroot, src->target.runroot, src->target.driver, 0, &primary);
+        primary_open = rc == FERRY_OK;
+        if (rc == FERRY_OK) {
+            rc = cs_store_lock_and_load(svc, ctx, &primary);
+            cs_store_unlock(&primary);
+        }
     }
     /* The graph root's store first, then the additional ones, in one array. */
     cs_store *extra = NULL;

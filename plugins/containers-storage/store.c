@@ -109,6 +109,24 @@ int cs_store_open(const ferry_services *svc, ferry_ctx *ctx, const char *graphro
     return rc;
 }
 
+int cs_store_init_empty(const ferry_services *svc, ferry_ctx *ctx, const char *graphroot, const char *runroot,
+                        const char *driver, cs_store *st)
+{
+    memset(st, 0, sizeof *st);
+    st->graph_fd = -1;
+    st->layers_lock.fd = st->images_lock.fd = -1;
+    st->graphroot = strdup(graphroot);
+    st->runroot = strdup(runroot);
+    st->driver = strdup(driver);
+    st->layers = json_array();
+    st->images = json_array();
+    if (!st->graphroot || !st->runroot || !st->driver || !st->layers || !st->images) {
+        cs_store_close(st);
+        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", CS_TRANSPORT);
+    }
+    return FERRY_OK;
+}
+
 int cs_store_open_image_store(const ferry_services *svc, ferry_ctx *ctx, const char *path, const char *driver,
                               cs_store *st)
 {

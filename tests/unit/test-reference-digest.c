@@ -11,7 +11,7 @@
 
 int main(void)
 {
-    tap_plan(27);
+    tap_plan(28);
     image_name n;
     char err[256];
 
@@ -35,6 +35,8 @@ int main(void)
     tap_is_str(repo, "docker.io/library/busybox", "repository drops the digest");
     reference_repository("localhost:5000/app", repo, sizeof(repo));
     tap_is_str(repo, "localhost:5000/app", "untagged reference kept whole");
+    reference_repository("localhost:5000/ns/app:1.0@" SHA256_EMPTY, repo, sizeof(repo));
+    tap_is_str(repo, "localhost:5000/ns/app", "repository drops both a tag and a digest");
 
     tap_ok(digest_is_valid(SHA256_EMPTY), "valid sha256 digest");
     tap_ok(!digest_is_valid("sha256:../../x"), "path traversal digest refused");
