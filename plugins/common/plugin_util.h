@@ -36,6 +36,28 @@ const ferry_services *plugin_util_core_services(const ferry_core *core, const ch
 int plugin_util_module_init(const ferry_core *core, const ferry_module *module, unsigned min_minor,
                             const ferry_services **svc, const ferry_module **out);
 
+/* The rest of a one-transport module's module.c, the same in every module:
+ * its transports array {&transport, NULL}, its ferry_module (`name`, this
+ * package's version, Apache-2.0, `unload_fn` or NULL) and the exported
+ * ferry_module_init, which is plugin_util_module_init with min_minor (the
+ * newest ABI 1.x feature the module relies on) setting the module's services
+ * pointer `svc_var`. `prefix` names the static objects it defines. */
+#define PLUGIN_UTIL_MODULE(prefix, module_name, transport, unload_fn, min_minor, svc_var)                   \
+    static const ferry_transport *const prefix##_transports[] = {&(transport), NULL};                       \
+    static const ferry_module prefix##_module = {                                                            \
+        FERRY_MODULE_HEADER,                                                                                 \
+        .name = (module_name),                                                                               \
+        .version = PACKAGE_VERSION,                                                                          \
+        .license = "Apache-2.0",                                                                             \
+        .transports = prefix##_transports,                                                                   \
+        .unload = (unload_fn),                                                                               \
+    };                                                                                                       \
+    static int prefix##_module_init(const ferry_core *core, const ferry_module **out)                       \
+    {                                                                                                        \
+        return plugin_util_module_init(core, &prefix##_module, (min_minor), &(svc_var), out);               \
+    }                                                                                                        \
+    FERRY_MODULE_DEFINE(prefix##_module_init)
+
 /* ---- strings and paths (path.c) ---- */
 
 /* malloc'd printf; NULL when out of memory. */

@@ -55,20 +55,5 @@ static const ferry_transport cs_transport = {
     .list_tags = NULL,
 };
 
-static const ferry_transport *const cs_transports[] = {&cs_transport, NULL};
-
-static const ferry_module cs_module = {
-    FERRY_MODULE_HEADER,
-    .name = CS_TRANSPORT,
-    .version = "0.1.0",
-    .license = "Apache-2.0",
-    .transports = cs_transports,
-};
-
-static int cs_module_init(const ferry_core *core, const ferry_module **out)
-{
-    /* FERRY_CAP_UNCOMPRESSED_LAYERS means nothing to a 1.0 core. */
-    return plugin_util_module_init(core, &cs_module, 1, &cs_svc, out);
-}
-
-FERRY_MODULE_DEFINE(cs_module_init)
+/* FERRY_CAP_UNCOMPRESSED_LAYERS means nothing to a 1.0 core. */
+PLUGIN_UTIL_MODULE(cs, CS_TRANSPORT, cs_transport, NULL, 1, cs_svc)

@@ -24,19 +24,4 @@ static const ferry_transport dir_transport = {
     .list_tags = NULL,
 };
 
-static const ferry_transport *const dir_transports[] = {&dir_transport, NULL};
-
-static const ferry_module dir_module = {
-    FERRY_MODULE_HEADER,
-    .name = "dir",
-    .version = "0.1.0",
-    .license = "Apache-2.0",
-    .transports = dir_transports,
-};
-
-static int dir_module_init(const ferry_core *core, const ferry_module **out)
-{
-    return plugin_util_module_init(core, &dir_module, 0, &dir_svc, out);
-}
-
-FERRY_MODULE_DEFINE(dir_module_init)
+PLUGIN_UTIL_MODULE(dir, "dir", dir_transport, NULL, 0, dir_svc)

@@ -25,19 +25,4 @@ static const ferry_transport dockarch_transport = {
     .list_tags = dockarch_list_tags,
 };
 
-static const ferry_transport *const dockarch_transports[] = {&dockarch_transport, NULL};
-
-static const ferry_module dockarch_module = {
-    FERRY_MODULE_HEADER,
-    .name = "docker-archive",
-    .version = "0.1.0",
-    .license = "Apache-2.0",
-    .transports = dockarch_transports,
-};
-
-static int dockarch_module_init(const ferry_core *core, const ferry_module **out)
-{
-    return plugin_util_module_init(core, &dockarch_module, 0, &dockarch_svc, out);
-}
-
-FERRY_MODULE_DEFINE(dockarch_module_init)
+PLUGIN_UTIL_MODULE(dockarch, "docker-archive", dockarch_transport, NULL, 0, dockarch_svc)

@@ -54,20 +54,4 @@ static const ferry_transport dockerd_transport = {
     .list_tags = NULL,
 };
 
-static const ferry_transport *const dockerd_transports[] = {&dockerd_transport, NULL};
-
-static const ferry_module dockerd_module = {
-    FERRY_MODULE_HEADER,
-    .name = "docker-daemon",
-    .version = PACKAGE_VERSION,
-    .license = "Apache-2.0",
-    .transports = dockerd_transports,
-    .unload = dockerd_module_unload,
-};
-
-static int dockerd_module_init(const ferry_core *core, const ferry_module **out)
-{
-    return plugin_util_module_init(core, &dockerd_module, 0, &dockerd_svc, out);
-}
-
-FERRY_MODULE_DEFINE(dockerd_module_init)
+PLUGIN_UTIL_MODULE(dockerd, "docker-daemon", dockerd_transport, dockerd_module_unload, 0, dockerd_svc)

@@ -27,8 +27,6 @@ static const ferry_transport docker_transport = {
     .check_credentials = docker_check_credentials,
 };
 
-static const ferry_transport *const docker_transports[] = {&docker_transport, NULL};
-
 static void docker_module_unload(void)
 {
     docker_client_release();
@@ -36,19 +34,5 @@ static void docker_module_unload(void)
     docker_http_release();
 }
 
-static const ferry_module docker_module = {
-    FERRY_MODULE_HEADER,
-    .name = "docker",
-    .version = PACKAGE_VERSION,
-    .license = "Apache-2.0",
-    .transports = docker_transports,
-    .unload = docker_module_unload,
-};
-
-static int docker_module_init(const ferry_core *core, const ferry_module **out)
-{
-    /* Cheap on purpose: libcurl is initialised with the pool, on first use. */
-    return plugin_util_module_init(core, &docker_module, 0, &docker_svc, out);
-}
-
-FERRY_MODULE_DEFINE(docker_module_init)
+/* Cheap on purpose: libcurl is initialised with the pool, on first use. */
+PLUGIN_UTIL_MODULE(docker, "docker", docker_transport, docker_module_unload, 0, docker_svc)

@@ -40,19 +40,4 @@ static const ferry_transport ociarch_transport = {
     .list_tags = NULL,
 };
 
-static const ferry_transport *const ociarch_transports[] = {&ociarch_transport, NULL};
-
-static const ferry_module ociarch_module = {
-    FERRY_MODULE_HEADER,
-    .name = "oci-archive",
-    .version = "0.1.0",
-    .license = "Apache-2.0",
-    .transports = ociarch_transports,
-};
-
-static int ociarch_module_init(const ferry_core *core, const ferry_module **out)
-{
-    return plugin_util_module_init(core, &ociarch_module, 0, &ociarch_svc, out);
-}
-
-FERRY_MODULE_DEFINE(ociarch_module_init)
+PLUGIN_UTIL_MODULE(ociarch, "oci-archive", ociarch_transport, NULL, 0, ociarch_svc)

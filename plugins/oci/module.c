@@ -24,19 +24,4 @@ static const ferry_transport oci_transport = {
     .list_tags = NULL,
 };
 
-static const ferry_transport *const oci_transports[] = {&oci_transport, NULL};
-
-static const ferry_module oci_module = {
-    FERRY_MODULE_HEADER,
-    .name = "oci",
-    .version = "0.1.0",
-    .license = "Apache-2.0",
-    .transports = oci_transports,
-};
-
-static int oci_module_init(const ferry_core *core, const ferry_module **out)
-{
-    return plugin_util_module_init(core, &oci_module, 0, &oci_svc, out);
-}
-
-FERRY_MODULE_DEFINE(oci_module_init)
+PLUGIN_UTIL_MODULE(oci, "oci", oci_transport, NULL, 0, oci_svc)

@@ -20,14 +20,7 @@ command -v podman >/dev/null 2>&1 || skip_all "podman is not installed"
 
 # Overlay layers stay mounted after podman image mount / skopeo: unmount
 # everything below $T before it is removed.
-_cs_cleanup() {
-    local m
-    for m in $(awk -v t="$T" 'index($2, t) == 1 {print $2}' /proc/self/mounts | sort -r); do
-        umount -l "$m" 2>/dev/null
-    done
-    return 0
-}
-trap '_st=$?; _cs_cleanup; (exit $_st); _tap_exit' EXIT
+trap '_st=$?; unmount_below_t; (exit $_st); _tap_exit' EXIT
 
 KINDS="$T/img/kinds"
 "$PYTHON3" "$SRCDIR/tests/fixtures/mkkinds.py" "$KINDS" >"$T/kinds.digest" || { not_ok "mkkinds.py"; finish; }

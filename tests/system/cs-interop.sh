@@ -18,14 +18,7 @@ command -v buildah >/dev/null 2>&1 || skip_all "buildah is not installed"
     skip_all "the containers-storage transport is not built"
 
 FULL="$T/full"
-_cs_cleanup() {
-    local m
-    for m in $(awk -v t="$T" 'index($2, t) == 1 {print $2}' /proc/self/mounts | sort -r); do
-        umount -l "$m" 2>/dev/null
-    done
-    return 0
-}
-trap '_st=$?; _cs_cleanup; (exit $_st); _tap_exit' EXIT
+trap '_st=$?; unmount_below_t; (exit $_st); _tap_exit' EXIT
 
 KINDS="$T/img/kinds"
 "$PYTHON3" "$SRCDIR/tests/fixtures/mkkinds.py" "$KINDS" >/dev/null || { not_ok "mkkinds.py"; finish; }
@@ -206,6 +199,6 @@ print(len(json.load(open(sys.argv[1]))))' "$FULL/root/overlay-layers/layers.json
     check "... and the space is free again ($used_before KiB used before, $used_after KiB after)" \
         [ "$used_after" -le $((used_before + 64)) ]
     run_ok "... the store still takes a copy that fits" ferry copy "oci:$KINDS:v1" "containers-storage:${FS}example.com/small:2"
-    _cs_cleanup
+    unmount_below_t
 fi
 finish

@@ -159,6 +159,17 @@ stderr_one_line() {
     if [ -z "$why" ]; then ok "$desc"; else not_ok "$desc" "$why; stderr: $(head -c 2000 "$T/err")"; fi
 }
 
+# unmount_below_t: unmounts whatever is mounted below $T, deepest first
+# (overlay layers podman, buildah or skopeo left mounted, a test's tmpfs), so
+# that $T can be removed. For an EXIT trap: always returns 0.
+unmount_below_t() {
+    local m
+    for m in $(awk -v t="$T" 'index($2, t) == 1 {print $2}' /proc/self/mounts | sort -r); do
+        umount -l "$m" 2>/dev/null
+    done
+    return 0
+}
+
 # ------------------------------------------------------------------ fixtures
 
 need_python() {
