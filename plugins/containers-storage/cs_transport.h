@@ -36,11 +36,12 @@ int cs_target_open(const ferry_services *svc, ferry_ctx *ctx, const char *refere
                    cs_store *st, int *store_open);
 
 /* Opens the target's additional image stores (driver_options.image_stores)
- * read-only and loads their records into a malloc'd array *stores of *n
- * (NULL, 0 when there are none); released with cs_image_stores_close. */
-int cs_target_load_image_stores(const ferry_services *svc, ferry_ctx *ctx, const cs_target *t, cs_store **stores,
+ * read-only into into[0..n_image_stores) and loads their records; *n grows by
+ * the number of stores opened (the caller closes them), also after a failure. */
+int cs_target_load_image_stores(const ferry_services *svc, ferry_ctx *ctx, const cs_target *t, cs_store *into,
                                 size_t *n);
-void cs_image_stores_close(cs_store *stores, size_t n);
+/* Closes stores[0..n) and frees the array. */
+void cs_stores_close(cs_store *stores, size_t n);
 
 /* The image the reference names in the loaded stores[0..n_stores) (the graph
  * root's, then the additional image stores, first match wins): REF@ID and ID

@@ -87,24 +87,26 @@ static int cs_delete_layers(const ferry_services *svc, ferry_ctx *ctx, const cs_
  * containers/storage does not delete there either; else `status` stands. */
 static int cs_refuse_read_only(const ferry_services *svc, ferry_ctx *ctx, const cs_target *t, int status)
 {
-    cs_store *ro = NULL;
-    size_t n = 0;
+    size_t want = t->driver_options.n_image_stores, n = 0;
+    if (want == 0)
+        return status;
+    cs_store *ro = calloc(want, sizeof *ro);
+    if (ro == NULL)
+        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", t->label);
+    int rc = cs_target_load_image_stores(svc, ctx, t, ro, &n);
     json_t *image = NULL;
     size_t at = 0;
-    if (t->driver_options.n_image_stores == 0)
-        return status;
-    int rc = cs_target_load_image_stores(svc, ctx, t, &ro, &n);
-    if (rc != FERRY_OK)
-        return rc; /* a broken additional store is the error to report */
-    for (at = 0; at < n && image == NULL; at++) {
+    for (; rc == FERRY_OK && at < n && image == NULL; at++) {
         int ambiguous = 0;
         image = cs_store_image_matching(&t->ref, &ro[at], &ambiguous);
     }
-    if (image != NULL)
+    if (rc != FERRY_OK)
+        status = rc; /* a broken additional store is the error to report */
+    else if (image != NULL)
         status = svc->set_error(ctx, FERRY_ERR_FAILED,
                                 "%s: image %s is in the read-only image store %s: it cannot be deleted", t->label,
                                 json_string_value(json_object_get(image, "id")), ro[at - 1].graphroot);
-    cs_image_stores_close(ro, n);
+    cs_stores_close(ro, n);
     return status;
 }
 

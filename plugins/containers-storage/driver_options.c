@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
 /* strconv.ParseBool's spellings. */
@@ -128,13 +127,19 @@ static int cs_add_store(cs_driver_options *o, const char *path, const char *driv
     return FERRY_OK;
 }
 
+/* strings.ToLower of key into out (cut at cap). */
+static void cs_lower(const char *key, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", key);
+    for (char *c = out; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+}
+
 /* One "KEY=VALUE" for the overlay driver (overlay.go's parseOptions). */
 static int cs_overlay_option(cs_driver_options *o, const char *key, const char *val, char *err, size_t errcap)
 {
     char k[64];
-    snprintf(k, sizeof k, "%s", key);
-    for (char *c = k; *c; c++)
-        *c = (char)tolower((unsigned char)*c);
+    cs_lower(key, k, sizeof k);
     const char *t = k;
     static const char *const prefixes[] = {"overlay.", "overlay2.", "."};
     for (size_t i = 0; i < 3; i++)
@@ -181,9 +186,7 @@ static int cs_overlay_option(cs_driver_options *o, const char *key, const char *
 static int cs_vfs_option(cs_driver_options *o, const char *key, const char *val, char *err, size_t errcap)
 {
     char k[64];
-    snprintf(k, sizeof k, "%s", key);
-    for (char *c = k; *c; c++)
-        *c = (char)tolower((unsigned char)*c);
+    cs_lower(key, k, sizeof k);
     if (strcmp(k, "vfs.imagestore") == 0 || strcmp(k, ".imagestore") == 0)
         return val[0] == '\0' ? FERRY_OK : cs_add_store(o, val, "vfs", err, errcap);
     if (strcmp(k, "vfs.mountopt") == 0) {

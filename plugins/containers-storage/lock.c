@@ -142,15 +142,14 @@ int cs_lock_acquire(cs_lock *l, const char *path, int exclusive, int read_only)
 {
     l->fd = -1;
     l->exclusive = 0;
-    l->path = strdup(path);
-    if (!l->path)
-        return -1;
+    l->path = NULL;
     if (exclusive && read_only) {
-        free(l->path);
-        l->path = NULL;
         errno = EBADF;
         return -1;
     }
+    l->path = strdup(path);
+    if (!l->path)
+        return -1;
     cs_lock_file *f = cs_lock_file_get(path, read_only);
     if (!f) {
         int err = errno;

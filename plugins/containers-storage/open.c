@@ -93,36 +93,23 @@ int cs_target_open(const ferry_services *svc, ferry_ctx *ctx, const char *refere
     return rc;
 }
 
-int cs_target_load_image_stores(const ferry_services *svc, ferry_ctx *ctx, const cs_target *t, cs_store **stores,
+int cs_target_load_image_stores(const ferry_services *svc, ferry_ctx *ctx, const cs_target *t, cs_store *into,
                                 size_t *n)
 {
-    *stores = NULL;
-    *n = 0;
-    size_t want = t->driver_options.n_image_stores;
-    if (want == 0)
-        return FERRY_OK;
-    cs_store *all = calloc(want, sizeof *all);
-    if (all == NULL)
-        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", t->label);
-    int rc = FERRY_OK;
-    size_t opened = 0;
-    for (; rc == FERRY_OK && opened < want; opened++) {
-        rc = cs_store_open_image_store(svc, ctx, t->driver_options.image_stores[opened], t->driver, &all[opened]);
+    for (size_t i = 0; i < t->driver_options.n_image_stores; i++) {
+        int rc = cs_store_open_image_store(svc, ctx, t->driver_options.image_stores[i], t->driver, &into[i]);
         if (rc != FERRY_OK)
-            break;
-        rc = cs_store_lock_and_load(svc, ctx, &all[opened]);
-        cs_store_unlock(&all[opened]);
+            return rc;
+        (*n)++;
+        rc = cs_store_lock_and_load(svc, ctx, &into[i]);
+        cs_store_unlock(&into[i]);
+        if (rc != FERRY_OK)
+            return rc;
     }
-    if (rc != FERRY_OK) {
-        cs_image_stores_close(all, opened);
-        return rc;
-    }
-    *stores = all;
-    *n = opened;
     return FERRY_OK;
 }
 
-void cs_image_stores_close(cs_store *stores, size_t n)
+void cs_stores_close(cs_store *stores, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         cs_store_close(&stores[i]);

@@ -183,7 +183,7 @@ static void cs_source_close(ferry_image_source *source, ferry_ctx *ctx)
     cs_source *src = (cs_source *)source;
     (void)ctx;
     free(src->layers);
-    cs_image_stores_close(src->stores, src->n_stores);
+    cs_stores_close(src->stores, src->n_stores);
     cs_target_free(&src->target);
     free(src);
 }
@@ -206,41 +206,29 @@ int cs_open_source(ferry_ctx *ctx, const char *reference, ferry_image_source **o
         return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s:%s: out of memory", CS_TRANSPORT, reference);
     src->base.ops = &cs_source_ops;
     src->svc = svc;
-    cs_store primary;
-    int primary_open = 0;
     int rc = cs_target_init(svc, ctx, reference, &src->target);
+    /* The graph root's store first, then the additional ones, in one array. */
+    if (rc == FERRY_OK &&
+        (src->stores = calloc(1 + src->target.driver_options.n_image_stores, sizeof *src->stores)) == NULL)
+        rc = svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", src->target.label);
+    const cs_target *t = &src->target;
     struct stat sb;
-    if (rc == FERRY_OK && src->target.driver_options.n_image_stores > 0 && stat(src->target.graphroot, &sb) != 0 &&
-        errno == ENOENT) {
+    if (rc == FERRY_OK && t->driver_options.n_image_stores > 0 && stat(t->graphroot, &sb) != 0 && errno == ENOENT) {
         /* Nothing at the graph root yet: its images are the additional
          * stores' (containers/storage would create an empty store here; a
          * read creates nothing). */
-        rc = cs_store_init_empty(svc, ctx, src->target.graphroot, src->target.runroot, src->target.driver, &primary);
-        primary_open = rc == FERRY_OK;
+        rc = cs_store_init_empty(svc, ctx, t->graphroot, t->runroot, t->driver, &src->stores[0]);
+        src->n_stores = rc == FERRY_OK;
     } else if (rc == FERRY_OK) {
-        rc = cs_store_open(svc, ctx, src->target.graphroot, src->target.runroot, src->target.driver, 0, &primary);
-        primary_open = rc == FERRY_OK;
+        rc = cs_store_open(svc, ctx, t->graphroot, t->runroot, t->driver, 0, &src->stores[0]);
+        src->n_stores = rc == FERRY_OK;
         if (rc == FERRY_OK) {
-            rc = cs_store_lock_and_load(svc, ctx, &primary);
-            cs_store_unlock(&primary);
+            rc = cs_store_lock_and_load(svc, ctx, &src->stores[0]);
+            cs_store_unlock(&src->stores[0]);
         }
     }
-    /* The graph root's store first, then the additional ones, in one array. */
-    cs_store *extra = NULL;
-    size_t n_extra = 0;
     if (rc == FERRY_OK)
-        rc = cs_target_load_image_stores(svc, ctx, &src->target, &extra, &n_extra);
-    if (primary_open && (src->stores = calloc(n_extra + 1, sizeof *src->stores)) == NULL) {
-        cs_store_close(&primary);
-        cs_image_stores_close(extra, n_extra);
-        rc = svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", src->target.label);
-    } else if (primary_open) {
-        src->stores[0] = primary;
-        if (n_extra > 0)
-            memcpy(src->stores + 1, extra, n_extra * sizeof *extra);
-        free(extra);
-        src->n_stores = 1 + n_extra;
-    }
+        rc = cs_target_load_image_stores(svc, ctx, t, src->stores + 1, &src->n_stores);
     json_t *image = NULL;
     size_t at = 0;
     if (rc == FERRY_OK)

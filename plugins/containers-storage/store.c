@@ -83,20 +83,27 @@ static int cs_store_mkdirs(const ferry_services *svc, ferry_ctx *ctx, cs_store *
     return rc;
 }
 
-int cs_store_open(const ferry_services *svc, ferry_ctx *ctx, const char *graphroot, const char *runroot,
-                  const char *driver, int writable, cs_store *st)
+/* Nothing open, the locations copied; -1 when out of memory (st released). */
+static int cs_store_init(cs_store *st, const char *graphroot, const char *runroot, const char *driver)
 {
     memset(st, 0, sizeof *st);
     st->graph_fd = -1;
     st->layers_lock.fd = st->images_lock.fd = -1;
-    st->writable = writable != 0;
     st->graphroot = strdup(graphroot);
     st->runroot = strdup(runroot);
     st->driver = strdup(driver);
-    if (!st->graphroot || !st->runroot || !st->driver) {
-        cs_store_close(st);
+    if (st->graphroot && st->runroot && st->driver)
+        return 0;
+    cs_store_close(st);
+    return -1;
+}
+
+int cs_store_open(const ferry_services *svc, ferry_ctx *ctx, const char *graphroot, const char *runroot,
+                  const char *driver, int writable, cs_store *st)
+{
+    if (cs_store_init(st, graphroot, runroot, driver) != 0)
         return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", CS_TRANSPORT);
-    }
+    st->writable = writable != 0;
     int rc = writable ? cs_store_mkdirs(svc, ctx, st) : FERRY_OK;
     if (rc == FERRY_OK && (st->graph_fd = open(graphroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
         if (errno == ENOENT)
@@ -112,15 +119,8 @@ int cs_store_open(const ferry_services *svc, ferry_ctx *ctx, const char *graphro
 int cs_store_init_empty(const ferry_services *svc, ferry_ctx *ctx, const char *graphroot, const char *runroot,
                         const char *driver, cs_store *st)
 {
-    memset(st, 0, sizeof *st);
-    st->graph_fd = -1;
-    st->layers_lock.fd = st->images_lock.fd = -1;
-    st->graphroot = strdup(graphroot);
-    st->runroot = strdup(runroot);
-    st->driver = strdup(driver);
-    st->layers = json_array();
-    st->images = json_array();
-    if (!st->graphroot || !st->runroot || !st->driver || !st->layers || !st->images) {
+    if (cs_store_init(st, graphroot, runroot, driver) != 0 || !(st->layers = json_array()) ||
+        !(st->images = json_array())) {
         cs_store_close(st);
         return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", CS_TRANSPORT);
     }

@@ -151,6 +151,11 @@ run_status "force_mask, which changes what a layer is on disk, is refused" 1 \
     ferry copy "oci:$KINDS:v1" "containers-storage:[overlay@$T/fm/root+$T/fm/run:overlay.force_mask=shared]fm:1"
 stderr_one_line "... in one line" "force_mask" "not supported"
 absent "... and nothing is written" "$T/fm"
+printf '[storage]\ndriver = "overlay"\n[storage.options.overlay]\nforce_mask = "shared"\n' >"$T/conf/fm.conf"
+CONTAINERS_STORAGE_CONF="$T/conf/fm.conf" run_status "force_mask from storage.conf is refused too" 1 \
+    ferry copy "oci:$KINDS:v1" "containers-storage:[overlay@$T/fm2/root+$T/fm2/run]fm:1"
+stderr_one_line "... in one line" "overlay.force_mask" "not supported"
+absent "... and nothing is written" "$T/fm2"
 
 # ---------------------------------------------------------------- ferry and podman at once
 mkimage --layout oci --manifest oci --layers 3 --layer-size 24M --file-size 4M --seed 7 --tag big "$T/img/big" >/dev/null
