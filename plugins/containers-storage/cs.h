@@ -3,9 +3,11 @@
  * storage.conf lookup (config.c), the store's records and lock files
  * (store.c, lock.c), the graph drivers' layer directories (overlay.c, vfs.c),
  * the layer tar stream applied to a layer directory while its tar-split is
- * recorded (layer_apply.c, tarsplit.c), the layer rebuilt from both
- * (tarsplit.c), and the transport's source, destination and delete (source.c,
- * dest.c, delete.c, module.c).
+ * recorded (layer_apply.c), and the transport's source, destination and
+ * delete (source.c, dest.c, delete.c, module.c). The tar-split itself — its
+ * writer, the recorder layer_apply.c reads the stream with, and the reader
+ * that rebuilds a layer from it and the layer directory (source.c) — is
+ * plugins/common/tarsplit.h's, shared with the ostree transport.
  *
  * The on-disk format is containers/storage's (podman 4.3, buildah 1.28, CRI-O):
  * GRAPHROOT/DRIVER-layers/layers.json and DRIVER-images/images.json hold the
@@ -216,8 +218,8 @@ typedef struct cs_apply_result {
  * (.wh.NAME, .wh..wh..opq) converted for overlay (0/0 char device, opaque
  * xattr) with CS_APPLY_OVERLAY_WHITEOUTS in flags, else applied (the entries
  * they hide are removed); with CS_APPLY_IGNORE_CHOWN_ERRORS a chown refused
- * with EPERM or EINVAL is skipped. Writes the layer's tar-split (tarsplit.c's
- * format) gzip-compressed to the file descriptor tarsplit_fd. FERRY_OK with
+ * with EPERM or EINVAL is skipped. Writes the layer's tar-split (tarsplit.h's
+ * recorder) gzip-compressed to the file descriptor tarsplit_fd. FERRY_OK with
  * *res filled, or a status; a failed apply leaves diff_path for the caller to
  * remove. */
 #define CS_APPLY_OVERLAY_WHITEOUTS 1u
@@ -225,16 +227,5 @@ typedef struct cs_apply_result {
 int cs_layer_apply(const ferry_services *svc, ferry_ctx *ctx, ferry_reader *tar, const char *diff_path,
                    unsigned flags, int tarsplit_fd, cs_apply_result *res);
 void cs_apply_result_release(cs_apply_result *res);
-
-/* ---- tarsplit.c: rebuilding the exact layer tar -------------------------- */
-
-/* A reader of the layer tarball exactly as it was applied: the tar-split
- * (gzip'd JSON lines of vbatts/tar-split: type 1 file entries with name, size,
- * crc64-ISO payload; type 2 raw segments, base64) at tarsplit_path, with file
- * contents read from diff_path/NAME. File contents are checked against their
- * CRC64 and size; a mismatch is FERRY_ERR_DIGEST_MISMATCH naming the file.
- * *out is the caller's (ferry_reader_close). size() is -1 unless known_size >= 0. */
-int cs_tarsplit_reader(const ferry_services *svc, ferry_ctx *ctx, const char *tarsplit_path, const char *diff_path,
-                       int64_t known_size, ferry_reader **out);
 
 #endif /* FERRY_PLUGIN_CS_H */

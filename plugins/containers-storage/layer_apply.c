@@ -4,14 +4,13 @@
  * converter, UnpackLayer for vfs), while the stream's digest, size, owners
  * and tar-split are recorded as its layers.go does.
  *
- * libarchive parses the stream; every byte it pulls passes through the read
- * callback, which hashes it and keeps the bytes since the end of the last
- * entry's data, so that the raw header blocks (PAX and GNU extensions
- * included) become tar-split segments. Names, link targets and types are read
- * from those raw blocks as Go's archive/tar reads them (no locale
- * conversion); modes, owners, times, xattrs and data come from libarchive.
- * Every path is resolved inside diff_path as if it were "/" (openat2
- * RESOLVE_IN_ROOT), entries are created with *at calls on the parent. */
+ * The tar-split recorder (plugins/common/tarsplit.h) reads the stream, hashes
+ * it and writes the tar-split; this file unpacks each entry it gives. Names,
+ * link targets and types come from the recorder's reading of the raw header
+ * blocks (as Go's archive/tar, no locale conversion); modes, owners, times
+ * and xattrs from libarchive's entry. Every path is resolved inside diff_path
+ * as if it were "/" (openat2 RESOLVE_IN_ROOT), entries are created with *at
+ * calls on the parent. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -29,10 +28,8 @@
 #include "cs.h"
 #include "plugin_util.h"
 #include "shared/fsutil.h"
-#include "shared/strbuf.h"
 #include "tarsplit.h"
 
-#define CS_APPLY_CHUNK (128 * 1024)
 #define CS_OPAQUE_XATTR "trusted.overlay.opaque"
 
 typedef struct cs_idset {
@@ -52,17 +49,8 @@ typedef struct cs_pathset {
 } cs_pathset;
 
 typedef struct cs_apply {
-    const ferry_services *svc;
-    ferry_ctx *ctx;
-    ferry_reader *tar;
-    const char *diff_path;
-    int overlay, ignore_chown_errors, root_fd, eos, status;
-    ferry_hasher *hasher;
-    int64_t frontier; /* stream bytes pulled so far */
-    unsigned char chunk[CS_APPLY_CHUNK];
-    strbuf raw; /* stream bytes [raw_off, frontier) once past keep */
-    int64_t raw_off, keep;
-    cs_ts_writer *ts;
+    int overlay, ignore_chown_errors, root_fd;
+    tarsplit_recorder *rec; /* the stream; errors are reported in its words */
     cs_idset uids, gids;
     cs_dirtime *dirs;
     size_t n_dirs, cap_dirs;
@@ -78,80 +66,15 @@ static int cs_chown(const cs_apply *ap, int pfd, const char *name, struct archiv
     return ap->ignore_chown_errors && (errno == EPERM || errno == EINVAL) ? 0 : -1;
 }
 
+/* "containers-storage: applying layer to DIFF_PATH: ENTRY: WHAT[: strerror]" */
 static int cs_fail(cs_apply *ap, int status, const char *entry, const char *what, int err)
 {
-    if (ap->status != FERRY_OK && entry == NULL)
-        return ap->status; /* the stream's own error, already reported */
-    return ap->svc->set_error(ap->ctx, status, "containers-storage: applying layer to %s: %s%s%s%s%s", ap->diff_path,
-                              entry ? entry : "", entry ? ": " : "", what, err ? ": " : "", err ? strerror(err) : "");
+    return tarsplit_recorder_fail(ap->rec, status, entry, what, err);
 }
 
 static int cs_errno_fail(cs_apply *ap, const char *entry, const char *what, int err)
 {
     return cs_fail(ap, err == ENOMEM ? FERRY_ERR_NO_MEMORY : FERRY_ERR_IO, entry, what, err);
-}
-
-/* ---- the stream ---------------------------------------------------------- */
-
-/* Drops kept bytes before stream offset k (monotonic). */
-static void cs_keep_from(cs_apply *ap, int64_t k)
-{
-    if (k <= ap->keep)
-        return;
-    ap->keep = k;
-    if (k > ap->raw_off) {
-        size_t drop = (size_t)(k - ap->raw_off) < ap->raw.len ? (size_t)(k - ap->raw_off) : ap->raw.len;
-        if (drop > 0)
-            memmove(ap->raw.data, ap->raw.data + drop, ap->raw.len - drop);
-        ap->raw.len -= drop;
-        ap->raw_off = ap->raw.len ? ap->raw_off + (int64_t)drop : k;
-    }
-}
-
-/* Pulls the next chunk from the reader into ap->chunk: hashed, counted, kept. */
-static int cs_pull(cs_apply *ap, size_t *got)
-{
-    size_t n = 0;
-    *got = 0;
-    while (n == 0 && !ap->eos) {
-        int rc = ferry_reader_read(ap->tar, ap->ctx, ap->chunk, sizeof(ap->chunk), &n, &ap->eos);
-        if (rc != FERRY_OK)
-            return ap->status = rc;
-    }
-    if (ap->hasher != NULL)
-        ap->svc->hasher_update(ap->hasher, ap->chunk, n);
-    size_t skip = ap->keep > ap->frontier ? (size_t)(ap->keep - ap->frontier) : 0;
-    if (skip < n) {
-        if (ap->raw.len == 0)
-            ap->raw_off = ap->frontier + (int64_t)skip;
-        if (strbuf_append(&ap->raw, ap->chunk + skip, n - skip) != 0 || ap->raw.failed)
-            return ap->status = cs_errno_fail(ap, NULL, "keeping tar headers", ENOMEM);
-    }
-    ap->frontier += (int64_t)n;
-    *got = n;
-    return FERRY_OK;
-}
-
-static la_ssize_t cs_read_cb(struct archive *a, void *ud, const void **buf)
-{
-    cs_apply *ap = ud;
-    size_t n = 0;
-    if (cs_pull(ap, &n) != FERRY_OK) {
-        archive_set_error(a, EIO, "reading the layer stream failed");
-        return -1;
-    }
-    *buf = ap->chunk;
-    return (la_ssize_t)n;
-}
-
-/* Writes the kept bytes [ap->keep, end) as one segment. */
-static int cs_segment_to(cs_apply *ap, int64_t end)
-{
-    if (end < ap->keep || (end > ap->keep && (ap->raw_off != ap->keep || end - ap->raw_off > (int64_t)ap->raw.len)))
-        return cs_fail(ap, FERRY_ERR_FAILED, NULL, "lost track of the tar header bytes", 0);
-    if (cs_ts_segment(ap->ts, ap->raw.data, (size_t)(end - ap->keep)) != 0)
-        return cs_errno_fail(ap, NULL, "writing the tar-split", errno);
-    return FERRY_OK;
 }
 
 /* ---- bookkeeping --------------------------------------------------------------- */
@@ -247,22 +170,22 @@ static int cs_open_parent(cs_apply *ap, char *rel, const char **base, const char
     char *slash = strrchr(rel, '/');
     *base = slash ? slash + 1 : rel;
     if (slash == NULL) {
-        *out = cs_open_in_root(ap->root_fd, "", O_RDONLY | O_DIRECTORY);
+        *out = tarsplit_open_in_root(ap->root_fd, "", O_RDONLY | O_DIRECTORY);
         return *out < 0 ? cs_errno_fail(ap, entry, "opening the layer directory", errno) : FERRY_OK;
     }
     *slash = '\0';
-    int fd = cs_open_in_root(ap->root_fd, rel, O_RDONLY | O_DIRECTORY);
+    int fd = tarsplit_open_in_root(ap->root_fd, rel, O_RDONLY | O_DIRECTORY);
     for (char *p = rel; fd < 0 && p != NULL && errno == ENOENT;) { /* ENOENT: create it, prefix by prefix */
         char *next = strchr(p, '/');
         if (next)
             *next = '\0';
-        int dfd = cs_open_in_root(ap->root_fd, rel, O_RDONLY | O_DIRECTORY);
+        int dfd = tarsplit_open_in_root(ap->root_fd, rel, O_RDONLY | O_DIRECTORY);
         if (dfd < 0 && errno == ENOENT) {
             char *s = strrchr(rel, '/');
             const char *leaf = s ? s + 1 : rel;
             if (s)
                 *s = '\0';
-            int pfd = cs_open_in_root(ap->root_fd, s ? rel : "", O_RDONLY | O_DIRECTORY);
+            int pfd = tarsplit_open_in_root(ap->root_fd, s ? rel : "", O_RDONLY | O_DIRECTORY);
             if (s)
                 *s = '/';
             if (pfd >= 0 && mkdirat(pfd, leaf, 0777) != 0 && errno != EEXIST) {
@@ -271,7 +194,7 @@ static int cs_open_parent(cs_apply *ap, char *rel, const char **base, const char
             }
             if (pfd >= 0)
                 close(pfd);
-            dfd = pfd < 0 ? -1 : cs_open_in_root(ap->root_fd, rel, O_RDONLY | O_DIRECTORY);
+            dfd = pfd < 0 ? -1 : tarsplit_open_in_root(ap->root_fd, rel, O_RDONLY | O_DIRECTORY);
         }
         if (next)
             *next = '/';
@@ -324,7 +247,8 @@ static int cs_clear_dir(cs_apply *ap, int dfd, char *prefix, const char *entry)
 }
 
 /* The whiteout `base` (".wh.NAME" or ".wh..wh..opq") in directory pfd. */
-static int cs_whiteout(cs_apply *ap, int pfd, char *rel, const char *base, const cs_hdr *h, struct archive_entry *e)
+static int cs_whiteout(cs_apply *ap, int pfd, char *rel, const char *base, const tarsplit_hdr *h,
+                       struct archive_entry *e)
 {
     int opaque = strcmp(base, ".wh..wh..opq") == 0;
     if (ap->overlay && opaque) {
@@ -353,40 +277,26 @@ static int cs_whiteout(cs_apply *ap, int pfd, char *rel, const char *base, const
     return FERRY_OK;
 }
 
-/* Creates a regular file from the entry's data, computing its CRC64. */
-static int cs_write_data(cs_apply *ap, struct archive *a, int pfd, const char *base, const cs_hdr *h, int64_t size,
-                         uint64_t *crc)
+/* Creates a regular file from the entry's data, read through the recorder
+ * (which checks its size and CRCs it for the tar-split). */
+static int cs_write_data(cs_apply *ap, int pfd, const char *base, const tarsplit_hdr *h)
 {
     int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return cs_errno_fail(ap, h->name, "creating", errno);
-    int64_t done = 0;
-    *crc = 0;
+    int rc;
     for (;;) {
         const void *buf;
         size_t n;
-        la_int64_t off;
-        int r = archive_read_data_block(a, &buf, &n, &off);
-        if (r == ARCHIVE_EOF)
+        if ((rc = tarsplit_recorder_data(ap->rec, &buf, &n)) != FERRY_OK || n == 0)
             break;
-        if (r < ARCHIVE_WARN || off != done) {
-            close(fd);
-            return r < ARCHIVE_WARN ? cs_fail(ap, FERRY_ERR_INVALID, h->name, archive_error_string(a), 0)
-                                    : cs_fail(ap, FERRY_ERR_UNSUPPORTED, h->name, "sparse files are not supported", 0);
-        }
-        *crc = cs_crc64(*crc, buf, n);
         if (fs_write_all(fd, buf, n) != 0) {
-            int err = errno;
-            close(fd);
-            return cs_errno_fail(ap, h->name, "writing", err);
+            rc = cs_errno_fail(ap, h->name, "writing", errno);
+            break;
         }
-        done += (int64_t)n;
     }
-    if (close(fd) != 0)
-        return cs_errno_fail(ap, h->name, "writing", errno);
-    if (done != size)
-        return cs_fail(ap, FERRY_ERR_INVALID, h->name, "data shorter than its size", 0);
-    return FERRY_OK;
+    int err = close(fd) != 0 ? errno : 0;
+    return rc == FERRY_OK && err != 0 ? cs_errno_fail(ap, h->name, "writing", err) : rc;
 }
 
 static struct timespec cs_clamp(time_t s, long ns, int set)
@@ -400,7 +310,7 @@ static struct timespec cs_clamp(time_t s, long ns, int set)
 }
 
 /* Owner, xattrs, mode and times of a created entry, in Go's order. */
-static int cs_set_meta(cs_apply *ap, int pfd, const char *base, const cs_hdr *h, struct archive_entry *e)
+static int cs_set_meta(cs_apply *ap, int pfd, const char *base, const tarsplit_hdr *h, struct archive_entry *e)
 {
     if (cs_chown(ap, pfd, base, e) != 0)
         return cs_errno_fail(ap, h->name, "changing the owner", errno);
@@ -453,9 +363,8 @@ static int cs_link_inside(const char *target, int depth)
     return 1;
 }
 
-/* Creates the entry `h` (its data still to read from a). */
-static int cs_create(cs_apply *ap, struct archive *a, struct archive_entry *e, const cs_hdr *h, char *rel,
-                     int64_t size, uint64_t *crc)
+/* Creates the entry `h` (its data still to read from the recorder). */
+static int cs_create(cs_apply *ap, struct archive_entry *e, const tarsplit_hdr *h, char *rel)
 {
     const char *base;
     int pfd;
@@ -480,7 +389,7 @@ static int cs_create(cs_apply *ap, struct archive *a, struct archive_entry *e, c
     switch (h->type) {
     case '0':
     case '7':
-        rc = cs_write_data(ap, a, pfd, base, h, size, crc);
+        rc = cs_write_data(ap, pfd, base, h);
         break;
     case '5':
         r = exists && S_ISDIR(st.st_mode) ? 0 : mkdirat(pfd, base, 0700);
@@ -562,90 +471,35 @@ static int cs_is_root(const char *n)
     return 1;
 }
 
-/* An entry not extracted still has its data read, for its CRC64. */
-static int cs_drain(cs_apply *ap, struct archive *a, const char *name, uint64_t *crc)
+/* One entry the recorder read: its owners recorded, the entry created
+ * (except the archive root), then ended for the tar-split. */
+static int cs_entry(cs_apply *ap, const tarsplit_entry *te)
 {
-    const void *buf;
-    size_t n;
-    la_int64_t off;
-    int r;
-    while ((r = archive_read_data_block(a, &buf, &n, &off)) == ARCHIVE_OK || r == ARCHIVE_WARN)
-        *crc = cs_crc64(*crc, buf, n);
-    return r == ARCHIVE_EOF ? FERRY_OK : cs_fail(ap, FERRY_ERR_INVALID, name, archive_error_string(a), 0);
-}
-
-static int cs_entry(cs_apply *ap, struct archive *a, struct archive_entry *e)
-{
-    int64_t hdr_end = archive_filter_bytes(a, 0);
-    if (hdr_end < ap->keep + 512)
-        return cs_fail(ap, FERRY_ERR_INVALID, NULL, "tar header shorter than a block", 0);
-    int rc = cs_segment_to(ap, hdr_end);
-    if (rc != FERRY_OK)
-        return rc;
-    cs_hdr h = {0};
-    size_t first = (size_t)((512 - ap->keep % 512) % 512); /* headers start on 512-byte boundaries */
-    if (cs_parse_hdrs((const unsigned char *)ap->raw.data, (size_t)(hdr_end - ap->keep), first, &h) != 0) {
-        free(h.name);
-        free(h.link);
-        return cs_fail(ap, FERRY_ERR_INVALID, archive_entry_pathname(e) ? archive_entry_pathname(e) : "(unnamed)",
-                       "tar headers not understood", 0);
-    }
-    int64_t size = h.type == '0' || h.type == '7' ? archive_entry_size(e) : 0;
-    cs_keep_from(ap, hdr_end + size);
-    const char *slash = strrchr(h.name, '/'), *base = h.name;
-    size_t nl = strlen(h.name);
-    while (nl > 1 && h.name[nl - 1] == '/' && slash == h.name + nl - 1) { /* path.Base drops trailing slashes */
+    const tarsplit_hdr *h = te->hdr;
+    struct archive_entry *e = te->entry;
+    const char *slash = strrchr(h->name, '/'), *base = h->name;
+    size_t nl = strlen(h->name);
+    while (nl > 1 && h->name[nl - 1] == '/' && slash == h->name + nl - 1) { /* path.Base drops trailing slashes */
         nl--;
-        slash = memrchr(h.name, '/', nl);
+        slash = memrchr(h->name, '/', nl);
     }
-    base = slash && slash < h.name + nl ? slash + 1 : h.name;
+    base = slash && slash < h->name + nl ? slash + 1 : h->name;
+    int rc = FERRY_OK;
     if (strncmp(base, ".wh.", 4) != 0 &&
         (cs_idset_add(&ap->uids, (uint32_t)archive_entry_uid(e)) != 0 ||
          cs_idset_add(&ap->gids, (uint32_t)archive_entry_gid(e)) != 0))
-        rc = cs_errno_fail(ap, h.name, "recording owners", ENOMEM);
-    uint64_t crc = 0;
-    if (rc == FERRY_OK && h.name[0] == '/') {
-        rc = cs_fail(ap, FERRY_ERR_INVALID, h.name, "absolute member name refused", 0);
-    } else if (rc == FERRY_OK && cs_is_root(h.name)) {
-        rc = cs_drain(ap, a, h.name, &crc);
-    } else if (rc == FERRY_OK) {
-        char *rel = plugin_util_archive_path(NULL, 0, h.name);
+        rc = cs_errno_fail(ap, h->name, "recording owners", ENOMEM);
+    if (rc == FERRY_OK && h->name[0] == '/') {
+        rc = cs_fail(ap, FERRY_ERR_INVALID, h->name, "absolute member name refused", 0);
+    } else if (rc == FERRY_OK && !cs_is_root(h->name)) { /* data not unpacked is read by entry_end, for the CRC */
+        char *rel = plugin_util_archive_path(NULL, 0, h->name);
         if (rel == NULL)
-            rc = cs_fail(ap, FERRY_ERR_INVALID, h.name, "member name outside the layer refused", 0);
+            rc = cs_fail(ap, FERRY_ERR_INVALID, h->name, "member name outside the layer refused", 0);
         else
-            rc = cs_create(ap, a, e, &h, rel, size, &crc);
-        if (rc == FERRY_OK && size > 0 && h.type != '0' && h.type != '7')
-            rc = cs_drain(ap, a, h.name, &crc);
+            rc = cs_create(ap, e, h, rel);
         free(rel);
     }
-    if (rc == FERRY_OK && cs_ts_file(ap->ts, h.name, strlen(h.name), size, crc) != 0)
-        rc = cs_errno_fail(ap, h.name, "writing the tar-split", errno);
-    free(h.name);
-    free(h.link);
-    return rc;
-}
-
-/* After the end-of-archive marker: the marker segment, then everything that
- * follows in 1 MiB segments and an empty one, as tar-split does. */
-static int cs_finish_stream(cs_apply *ap, int64_t end)
-{
-    int rc = cs_segment_to(ap, end);
-    if (rc != FERRY_OK)
-        return rc;
-    cs_keep_from(ap, end);
-    for (;;) {
-        while (ap->raw.len >= CS_TS_PAD_CHUNK || (ap->eos && ap->raw.len > 0)) {
-            size_t n = ap->raw.len < CS_TS_PAD_CHUNK ? ap->raw.len : CS_TS_PAD_CHUNK;
-            if ((rc = cs_segment_to(ap, ap->keep + (int64_t)n)) != FERRY_OK)
-                return rc;
-            cs_keep_from(ap, ap->keep + (int64_t)n);
-        }
-        if (ap->eos)
-            return cs_segment_to(ap, ap->keep);
-        size_t got;
-        if ((rc = cs_pull(ap, &got)) != FERRY_OK)
-            return rc;
-    }
+    return rc == FERRY_OK ? tarsplit_recorder_entry_end(ap->rec) : rc;
 }
 
 /* Directory times last, so that creating their contents does not move them. */
@@ -667,43 +521,16 @@ static int cs_dir_times(cs_apply *ap)
 
 static int cs_run(cs_apply *ap)
 {
-    struct archive *a = archive_read_new();
-    if (a == NULL)
-        return cs_errno_fail(ap, NULL, "starting the tar reader", ENOMEM);
-    archive_read_support_format_tar(a);
-    int rc = FERRY_OK;
-    if (archive_read_open(a, ap, NULL, cs_read_cb, NULL) != ARCHIVE_OK) {
-        rc = ap->frontier == 0 && ap->eos ? cs_finish_stream(ap, 0) /* an empty stream */
-                                          : cs_fail(ap, FERRY_ERR_INVALID, NULL, archive_error_string(a), 0);
-        archive_read_free(a);
-        return rc;
-    }
     for (;;) {
-        struct archive_entry *e;
-        int r = archive_read_next_header(a, &e);
-        if (r == ARCHIVE_EOF) {
-            rc = cs_finish_stream(ap, archive_filter_bytes(a, 0));
-            break;
-        }
-        if (r < ARCHIVE_WARN) {
-            rc = cs_fail(ap, FERRY_ERR_INVALID, NULL, archive_error_string(a), 0);
-            break;
-        }
-        if ((rc = cs_entry(ap, a, e)) != FERRY_OK)
-            break;
-        if (ap->svc->cancelled(ap->ctx)) {
-            rc = ap->svc->set_error(ap->ctx, FERRY_ERR_CANCELLED, "containers-storage: applying layer to %s: cancelled",
-                                    ap->diff_path);
-            break;
-        }
+        tarsplit_entry *te;
+        int rc = tarsplit_recorder_next(ap->rec, &te);
+        if (rc != FERRY_OK)
+            return rc;
+        if (te == NULL)
+            return cs_dir_times(ap);
+        if ((rc = cs_entry(ap, te)) != FERRY_OK)
+            return rc;
     }
-    archive_read_free(a);
-    return rc == FERRY_OK ? cs_dir_times(ap) : rc;
-}
-
-static int cs_reader_has_digest(const ferry_reader *r)
-{
-    return FERRY_HAS_MEMBER(r->ops, ferry_reader_ops, digest) && r->ops->digest != NULL;
 }
 
 int cs_layer_apply(const ferry_services *svc, ferry_ctx *ctx, ferry_reader *tar, const char *diff_path,
@@ -711,39 +538,22 @@ int cs_layer_apply(const ferry_services *svc, ferry_ctx *ctx, ferry_reader *tar,
 {
     memset(res, 0, sizeof(*res));
     cs_apply *ap = calloc(1, sizeof(*ap));
-    if (ap == NULL)
+    char *label = plugin_util_printf("containers-storage: applying layer to %s", diff_path);
+    if (ap == NULL || label == NULL) {
+        free(ap);
+        free(label);
         return plugin_util_errno_error(svc, ctx, ENOMEM, "containers-storage", "applying layer to", diff_path);
-    ap->svc = svc;
-    ap->ctx = ctx;
-    ap->tar = tar;
-    ap->diff_path = diff_path;
+    }
     ap->overlay = (flags & CS_APPLY_OVERLAY_WHITEOUTS) != 0;
     ap->ignore_chown_errors = (flags & CS_APPLY_IGNORE_CHOWN_ERRORS) != 0;
     ap->root_fd = open(diff_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int rc;
     if (ap->root_fd < 0)
         rc = plugin_util_errno_error(svc, ctx, errno, "containers-storage", "opening layer directory", diff_path);
-    /* A reader that reports its digest (the core's always do) already hashes
-     * every byte: a second SHA-256 pass over the layer would only cost time. */
-    else if ((!cs_reader_has_digest(tar) && (ap->hasher = svc->hasher_new("sha256")) == NULL) ||
-             (ap->ts = cs_ts_writer_new(tarsplit_fd)) == NULL)
-        rc = cs_errno_fail(ap, NULL, "starting", ENOMEM);
-    else
-        rc = cs_run(ap);
-    if (ap->ts != NULL && cs_ts_writer_close(ap->ts, rc == FERRY_OK) != 0 && rc == FERRY_OK)
-        rc = cs_errno_fail(ap, NULL, "writing the tar-split", errno);
-    if (rc == FERRY_OK && ap->hasher != NULL &&
-        svc->hasher_final(ap->hasher, res->diff_digest, sizeof(res->diff_digest)) != 0)
-        rc = cs_fail(ap, FERRY_ERR_FAILED, NULL, "computing the digest", 0);
-    if (rc == FERRY_OK && ap->hasher == NULL) {
-        const char *digest = ferry_reader_digest(tar);
-        if (digest == NULL || strlen(digest) >= sizeof(res->diff_digest))
-            rc = cs_fail(ap, FERRY_ERR_FAILED, NULL, "the layer stream reported no digest", 0);
-        else
-            memcpy(res->diff_digest, digest, strlen(digest) + 1);
-    }
+    else if ((rc = tarsplit_recorder_new(svc, ctx, tar, tarsplit_fd, label, &ap->rec)) == FERRY_OK &&
+             (rc = cs_run(ap)) == FERRY_OK)
+        rc = tarsplit_recorder_finish(ap->rec, res->diff_digest, sizeof(res->diff_digest), &res->diff_size);
     if (rc == FERRY_OK) {
-        res->diff_size = ap->frontier;
         res->uidset = cs_idset_json(&ap->uids);
         res->gidset = cs_idset_json(&ap->gids);
         if (res->uidset == NULL || res->gidset == NULL) {
@@ -751,8 +561,7 @@ int cs_layer_apply(const ferry_services *svc, ferry_ctx *ctx, ferry_reader *tar,
             rc = cs_errno_fail(ap, NULL, "recording owners", ENOMEM);
         }
     }
-    if (ap->hasher)
-        svc->hasher_free(ap->hasher);
+    tarsplit_recorder_free(ap->rec);
     if (ap->root_fd >= 0)
         close(ap->root_fd);
     for (size_t i = 0; i < ap->n_dirs; i++)
@@ -763,7 +572,7 @@ int cs_layer_apply(const ferry_services *svc, ferry_ctx *ctx, ferry_reader *tar,
     free(ap->dirs);
     free(ap->uids.v);
     free(ap->gids.v);
-    strbuf_release(&ap->raw);
+    free(label);
     free(ap);
     return rc;
 }

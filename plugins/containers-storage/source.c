@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tarsplit.h"
+
 #define CS_BIG_DATA_MAX (64 * 1024 * 1024) /* signatures; the core bounds manifests itself */
 
 typedef struct cs_source {
@@ -126,8 +128,8 @@ static int cs_source_get_blob(ferry_image_source *source, ferry_ctx *ctx, const 
     char *tarsplit =
         plugin_util_printf("%s/%s-layers/%s.tar-split.gz", layer->store->graphroot, layer->store->driver, id);
     char *diff = src->target.driver_ops->diff_path(layer->store, id);
-    int rc = tarsplit && diff ? cs_tarsplit_reader(src->svc, ctx, tarsplit, diff,
-                                                   json_is_integer(size) ? json_integer_value(size) : -1, out)
+    int rc = tarsplit && diff ? tarsplit_reader_open_dir(src->svc, ctx, tarsplit, diff, CS_TRANSPORT,
+                                                         json_is_integer(size) ? json_integer_value(size) : -1, out)
                               : src->svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", src->target.label);
     free(tarsplit);
     free(diff);

@@ -1,5 +1,6 @@
 /* tests/unit/test-cs-apply.c — the containers-storage layer apply and
- * tar-split rebuild (plugins/containers-storage/layer_apply.c, tarsplit.c):
+ * tar-split rebuild (plugins/containers-storage/layer_apply.c over
+ * plugins/common/tarsplit_*.c and crc64.c):
  * archives of every entry kind (tests/fixtures/mklayertars.py) applied for
  * overlay and vfs, the trees checked, the tars rebuilt byte for byte, tampered
  * files and escaping names refused.
@@ -49,7 +50,7 @@ static int apply(const char *tar, const char *dir, const char *ts, int overlay, 
 static int rebuild(const char *ts, const char *dir, unsigned char *out, size_t cap, size_t *len)
 {
     ferry_reader *r = NULL;
-    int rc = cs_tarsplit_reader(svc, &ctx, ts, dir, -1, &r);
+    int rc = tarsplit_reader_open_dir(svc, &ctx, ts, dir, CS_TRANSPORT, -1, &r);
     *len = 0;
     for (int eos = 0; rc == FERRY_OK && !eos;) {
         size_t n = 0, want = cap - *len > 777 ? 777 : cap - *len; /* odd sizes cross every boundary */
@@ -304,7 +305,7 @@ static int tool(int argc, char **argv)
     }
     if (argc == 5 && !strcmp(argv[1], "rebuild")) {
         ferry_reader *r = NULL;
-        int rc = cs_tarsplit_reader(svc, &ctx, argv[2], argv[3], -1, &r);
+        int rc = tarsplit_reader_open_dir(svc, &ctx, argv[2], argv[3], CS_TRANSPORT, -1, &r);
         FILE *out = fopen(argv[4], "w");
         unsigned char buf[65536];
         for (int eos = 0; rc == FERRY_OK && !eos;) {
@@ -338,8 +339,8 @@ static uint64_t crc64_bytewise(uint64_t crc, const unsigned char *p, size_t n)
 
 static void test_crc64(void)
 {
-    tap_ok(cs_crc64(0, "123456789", 9) == 0xb90956c775a41001ULL, "crc64: Go's ISO check value");
-    tap_ok(cs_crc64_sliced(0, "123456789", 9) == 0xb90956c775a41001ULL, "crc64 (sliced): Go's ISO check value");
+    tap_ok(tarsplit_crc64(0, "123456789", 9) == 0xb90956c775a41001ULL, "crc64: Go's ISO check value");
+    tap_ok(tarsplit_crc64_sliced(0, "123456789", 9) == 0xb90956c775a41001ULL, "crc64 (sliced): Go's ISO check value");
     static unsigned char buf[4096 + 16];
     uint64_t x = 0x9e3779b97f4a7c15ULL;
     for (size_t i = 0; i < sizeof buf; i++) {
@@ -350,13 +351,13 @@ static void test_crc64(void)
     for (size_t off = 0; off < 8; off++)
         for (size_t n = 0; n <= 300; n++) {
             uint64_t want = crc64_bytewise(0, buf + off, n);
-            same &= cs_crc64(0, buf + off, n) == want && cs_crc64_sliced(0, buf + off, n) == want;
+            same &= tarsplit_crc64(0, buf + off, n) == want && tarsplit_crc64_sliced(0, buf + off, n) == want;
             size_t cut = n / 3;
-            split &= cs_crc64(cs_crc64(0, buf + off, cut), buf + off + cut, n - cut) == want &&
-                     cs_crc64_sliced(cs_crc64_sliced(0, buf + off, cut), buf + off + cut, n - cut) == want;
+            split &= tarsplit_crc64(tarsplit_crc64(0, buf + off, cut), buf + off + cut, n - cut) == want &&
+                     tarsplit_crc64_sliced(tarsplit_crc64_sliced(0, buf + off, cut), buf + off + cut, n - cut) == want;
         }
     uint64_t want = crc64_bytewise(0, buf, 4096);
-    same &= cs_crc64(0, buf, 4096) == want && cs_crc64_sliced(0, buf, 4096) == want;
+    same &= tarsplit_crc64(0, buf, 4096) == want && tarsplit_crc64_sliced(0, buf, 4096) == want;
     tap_ok(same, "crc64: both implementations equal the bytewise CRC at lengths 0-300, offsets 0-7, and 4 KiB");
     tap_ok(split, "crc64: continuing from a previous value equals one pass");
 }
