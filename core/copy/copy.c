@@ -475,34 +475,8 @@ static int copy_one_image(copy_run *run, const image_view *img, copy_options *op
     manifest_descriptor *served = NULL;
     int serves_uncompressed = (src->transport->capabilities & FERRY_CAP_UNCOMPRESSED_LAYERS) != 0;
     int rc = copy_plan_for(dst, run, img, opts, &plan, dctx);
-    if (rc == FERRY_OK && serves_uncompressed) {
-        /* The layers get new digests whatever the destination. */
-        plan.manifest_changes = 1;
-        if (opts->preserve_digests)
-            rc = ctx_fail(dctx, FERRY_ERR_UNSUPPORTED, "--preserve-digests: %s stores layers uncompressed, so the "
-                          "copy changes the manifest digest", src->text);
-    }
-    if (rc == FERRY_OK && img->instance_digest != NULL && plan.manifest_changes)
-        rc = ctx_fail(dctx, FERRY_ERR_UNSUPPORTED,
-                      "copying to %s would change instance %s of the list; converting manifest lists is not "
-                      "supported by ferry yet (copy without --all to take the current platform's image)",
-                      dst->text, img->instance_digest);
-    if (rc == FERRY_OK && img->instance_digest == NULL)
-        rc = copy_signatures_check(dst, run, sigs, &plan, dctx);
     if (rc != FERRY_OK)
         goto out;
-    /* The same refusals, for a change only a sniffed layer's bytes reveal. */
-    run->frozen[0] = '\0';
-    if (opts->preserve_digests)
-        snprintf(run->frozen, sizeof(run->frozen), "--preserve-digests: the copy would change the manifest digest");
-    else if (img->instance_digest != NULL)
-        snprintf(run->frozen, sizeof(run->frozen),
-                 "copying to %s would change instance %s of the list; converting manifest lists is not supported "
-                 "by ferry yet", dst->text, img->instance_digest);
-    else if (sigs->n > 0)
-        snprintf(run->frozen, sizeof(run->frozen),
-                 "can not copy signatures to %s: the copy changes the manifest, which would invalidate them "
-                 "(use --remove-signatures)", dst->text);
     run->m = img->m;
     run->deliver_uncompressed = (dst->transport->capabilities & FERRY_CAP_NEEDS_UNCOMPRESSED) != 0;
     run->supply_diff_ids = (dst->transport->capabilities & FERRY_CAP_COMPUTES_DIFFIDS) != 0;
@@ -529,6 +503,37 @@ static int copy_one_image(copy_run *run, const image_view *img, copy_options *op
             goto out;
         }
     }
+    if (rc == FERRY_OK && copy_served_layers_differ(img->m, served)) {
+        /* Compressed layers served uncompressed get new digests whatever
+         * the destination; uncompressed ones keep theirs. */
+        plan.manifest_changes = 1;
+        if (opts->preserve_digests)
+            rc = ctx_fail(dctx, FERRY_ERR_UNSUPPORTED, "--preserve-digests: %s stores layers uncompressed, so the "
+                          "copy changes the manifest digest", src->text);
+    }
+    if (rc == FERRY_OK && img->instance_digest != NULL && plan.manifest_changes)
+        rc = ctx_fail(dctx, FERRY_ERR_UNSUPPORTED,
+                      "copying to %s would change instance %s of the list; converting manifest lists is not "
+                      "supported by ferry yet (copy without --all to take the current platform's image)",
+                      dst->text, img->instance_digest);
+    if (rc == FERRY_OK && img->instance_digest == NULL)
+        rc = copy_signatures_check(dst, run, sigs, &plan, dctx);
+    if (rc != FERRY_OK) {
+        *failed = dctx;
+        goto out;
+    }
+    /* The same refusals, for a change only a sniffed layer's bytes reveal. */
+    run->frozen[0] = '\0';
+    if (opts->preserve_digests)
+        snprintf(run->frozen, sizeof(run->frozen), "--preserve-digests: the copy would change the manifest digest");
+    else if (img->instance_digest != NULL)
+        snprintf(run->frozen, sizeof(run->frozen),
+                 "copying to %s would change instance %s of the list; converting manifest lists is not supported "
+                 "by ferry yet", dst->text, img->instance_digest);
+    else if (sigs->n > 0)
+        snprintf(run->frozen, sizeof(run->frozen),
+                 "can not copy signatures to %s: the copy changes the manifest, which would invalidate them "
+                 "(use --remove-signatures)", dst->text);
     run->n_jobs = img->m->n_layers + 1;
     run->next_job = 0;
     run->cfg = &cfg;

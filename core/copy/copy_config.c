@@ -116,3 +116,11 @@ int copy_served_layers(const manifest *m, const config_blob *cfg, const char *so
     }
     return FERRY_OK;
 }
+
+int copy_served_layers_differ(const manifest *m, const manifest_descriptor *served)
+{
+    for (size_t i = 0; served != NULL && i < m->n_layers; i++)
+        if (strcmp(served[i].digest, m->layers[i].digest) != 0)
+            return 1;
+    return 0;
+}

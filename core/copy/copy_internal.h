@@ -88,5 +88,9 @@ int copy_config_store(copy_run *run, const config_blob *cfg, const copy_plan *pl
  * without a DiffID for every layer is refused, naming `source`. */
 int copy_served_layers(const manifest *m, const config_blob *cfg, const char *source, manifest_descriptor **out,
                        ferry_ctx *sctx);
+/* 1 when a layer served uncompressed differs from the blob the manifest
+ * names (it was compressed there), so that the manifest must change; 0 for
+ * NULL (nothing served). */
+int copy_served_layers_differ(const manifest *m, const manifest_descriptor *served);
 
 #endif
