@@ -59,10 +59,12 @@ extern "C" {
  * keeps layers unpacked (containers-storage). get_blob still receives the
  * manifest's descriptor (digest, layer_index), and its reader's size() should
  * give the uncompressed size. The core verifies the bytes against the DiffID
- * and writes a new manifest naming them, as containers/image does with
- * LayerInfosForCopy: the layers keep their media types (skopeo 1.9 does not
- * relabel them), are compressed for destinations that compress, and
- * --preserve-digests is refused. A 1.0 core ignores the bit, and then fails
+ * and, when a layer was compressed in the manifest, writes a new manifest
+ * naming them, as containers/image does with LayerInfosForCopy: the layers
+ * keep their media types (skopeo 1.9 does not relabel them), are compressed
+ * for destinations that compress, and --preserve-digests and copying
+ * signatures are refused. A manifest whose layers were uncompressed already
+ * is kept as it is. A 1.0 core ignores the bit, and then fails
  * the copy on the digest mismatch: a module setting it should require 1.1. */
 #define FERRY_CAP_UNCOMPRESSED_LAYERS (UINT64_C(1) << 15)
 

@@ -2,12 +2,14 @@
  * old transport's format. Every blob becomes a commit as it arrives: layers
  * decompressed by the core (NEEDS_UNCOMPRESSED, with their blob's digest and
  * size from the manifest: NEEDS_BLOB_SIZE) are imported into trees, the
- * config is a tree of one file. All objects go into one libostree
- * transaction, and commit() adds the image commit and sets every branch at
+ * config is a tree of one file; several at once (PARALLEL_PUT: each import
+ * builds its own tree, libostree takes objects from any thread). All objects
+ * go into one libostree transaction, and commit() adds the image commit and sets every branch at
  * once: a copy that fails or is killed leaves no branch to a half image, and
  * the staged objects are libostree's to clean. Only Docker schema 2
  * manifests are stored, as the old transport did (the core converts). */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,10 @@ typedef struct ot_dest {
     const ferry_services *svc;
     ot_reference ref;
     ot_repo repo;
+    /* put_blob runs on several threads (PARALLEL_PUT): libostree writes
+     * objects from any thread into the one transaction; starting it and the
+     * branch list below are guarded. */
+    pthread_mutex_t lock;
     char **branches, **commits; /* set together at commit, in this order */
     size_t n_branches;
     char *manifest;
@@ -37,19 +43,23 @@ static int ot_dest_oom(ot_dest *dst, ferry_ctx *ctx)
 /* Records branch -> commit (taken) for commit(). */
 static int ot_dest_add_branch(ot_dest *dst, ferry_ctx *ctx, char *branch, char *commit)
 {
+    pthread_mutex_lock(&dst->lock);
     char **b = realloc(dst->branches, (dst->n_branches + 1) * sizeof(*b));
     if (b != NULL)
         dst->branches = b;
     char **c = b ? realloc(dst->commits, (dst->n_branches + 1) * sizeof(*c)) : NULL;
     if (c != NULL)
         dst->commits = c;
+    if (b != NULL && c != NULL) {
+        dst->branches[dst->n_branches] = branch;
+        dst->commits[dst->n_branches++] = commit;
+    }
+    pthread_mutex_unlock(&dst->lock);
     if (b == NULL || c == NULL) {
         free(branch);
         g_free(commit);
         return ot_dest_oom(dst, ctx);
     }
-    dst->branches[dst->n_branches] = branch;
-    dst->commits[dst->n_branches++] = commit;
     return FERRY_OK;
 }
 
@@ -116,13 +126,9 @@ static int ot_dest_put_config(ot_dest *dst, ferry_ctx *ctx, ferry_reader *data, 
     int rc = ot_write_dirmeta(&dst->repo, ctx, uid, gid, 0700, NULL, &dirmeta);
     if (rc != FERRY_OK)
         return rc;
-    int pull_status = FERRY_OK;
-    GInputStream *in = ot_input_stream_new(ot_pull_reader, data, ctx, &pull_status);
     char *csum = NULL;
-    rc = ot_write_file(&dst->repo, ctx, in, (uint64_t)info->size, uid, gid, 0644, NULL, "content", &csum);
-    g_object_unref(in);
-    if (pull_status != FERRY_OK)
-        rc = pull_status;
+    rc = ot_write_file(&dst->repo, ctx, ot_pull_reader, data, (uint64_t)info->size, uid, gid, 0644, NULL, "content",
+                       &csum);
     if (rc == FERRY_OK)
         rc = ot_dest_expect_end(dst, ctx, data, info->digest);
     if (rc == FERRY_OK) {
@@ -151,7 +157,9 @@ static int ot_dest_put_blob(ferry_image_dest *dest, ferry_ctx *ctx, ferry_reader
     ot_layer_result res = {0};
     char size[32], usize[32];
     snprintf(size, sizeof size, "%lld", (long long)info->size);
+    pthread_mutex_lock(&dst->lock);
     int rc = ot_repo_begin(&dst->repo, ctx);
+    pthread_mutex_unlock(&dst->lock);
     if (rc == FERRY_OK && info->kind == FERRY_BLOB_CONFIG)
         rc = ot_dest_put_config(dst, ctx, data, info, &mtree);
     else if (rc == FERRY_OK)
@@ -294,6 +302,7 @@ static void ot_dest_close(ferry_image_dest *dest, ferry_ctx *ctx)
     (void)ctx;
     ot_dest *dst = (ot_dest *)dest;
     ot_repo_close(&dst->repo);
+    pthread_mutex_destroy(&dst->lock);
     for (size_t i = 0; i < dst->n_branches; i++) {
         free(dst->branches[i]);
         g_free(dst->commits[i]);
@@ -335,6 +344,7 @@ int ot_open_destination(ferry_ctx *ctx, const char *reference, ferry_image_dest 
         return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s:%s: out of memory", OT_TRANSPORT, reference);
     dst->base.ops = &ot_dest_ops;
     dst->svc = svc;
+    pthread_mutex_init(&dst->lock, NULL);
     int rc = ot_open_reference(svc, ctx, reference, &dst->ref, &dst->repo);
     if (rc != FERRY_OK) {
         ot_dest_close(&dst->base, ctx);

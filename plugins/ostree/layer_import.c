@@ -2,8 +2,8 @@
  * tree of repository objects, as the old transport's extraction followed by
  * `ostree commit` left it, without touching the file system: the tar-split
  * recorder (plugins/common/tarsplit.h) parses the stream with libarchive and
- * records the tar-split; each entry becomes an object written straight from
- * the stream (file data through a GInputStream) and a node of a mutable tree.
+ * records the tar-split; each entry becomes an object written from the
+ * stream (content.c) and a node of a mutable tree.
  *
  * What the old transport's extraction did, and so does this: names are
  * cleaned and kept inside the layer (absolute names made relative, ".."
@@ -218,14 +218,9 @@ static int ot_leaf(ot_import *im, const char *rel, const tarsplit_entry *te, con
     if (te->hdr->type == '2') {
         rc = ot_write_symlink(im->r, im->ctx, te->hdr->link, uid, gid, xattrs, entry, &csum);
     } else {
-        int pull_status = FERRY_OK;
-        GInputStream *in = ot_input_stream_new(ot_pull_entry_data, im, im->ctx, &pull_status);
         im->pending_len = 0;
-        rc = ot_write_file(im->r, im->ctx, in, (uint64_t)te->size, uid, gid, (uint32_t)archive_entry_mode(e), xattrs,
-                           entry, &csum);
-        if (pull_status != FERRY_OK)
-            rc = pull_status; /* the stream's own error, already reported */
-        g_object_unref(in);
+        rc = ot_write_file(im->r, im->ctx, ot_pull_entry_data, im, (uint64_t)te->size, uid, gid,
+                           (uint32_t)archive_entry_mode(e), xattrs, entry, &csum);
     }
     if (xattrs != NULL)
         g_variant_unref(xattrs);

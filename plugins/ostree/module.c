@@ -46,10 +46,11 @@ static const ferry_transport ot_transport = {
     .description = "images in an OSTree repository, in containers/image's ostree format "
                    "(ostree:IMAGE[@/ABSOLUTE/REPO], default /ostree/repo)",
     /* Layers arrive decompressed with their blob's digest and size (the
-     * branch name and docker.size), and leave decompressed. */
-    .capabilities = FERRY_CAP_SOURCE | FERRY_CAP_DESTINATION | FERRY_CAP_BLOB_REUSE | FERRY_CAP_NEEDS_UNCOMPRESSED |
-                    FERRY_CAP_COMPUTES_DIFFIDS | FERRY_CAP_NEEDS_BLOB_SIZE | FERRY_CAP_SIGNATURES |
-                    FERRY_CAP_UNCOMPRESSED_LAYERS,
+     * branch name and docker.size), and leave decompressed. Each layer is
+     * its own commit, so they are written and read several at once. */
+    .capabilities = FERRY_CAP_SOURCE | FERRY_CAP_DESTINATION | FERRY_CAP_PARALLEL_GET | FERRY_CAP_PARALLEL_PUT |
+                    FERRY_CAP_BLOB_REUSE | FERRY_CAP_NEEDS_UNCOMPRESSED | FERRY_CAP_COMPUTES_DIFFIDS |
+                    FERRY_CAP_NEEDS_BLOB_SIZE | FERRY_CAP_SIGNATURES | FERRY_CAP_UNCOMPRESSED_LAYERS,
     .validate_reference = ot_validate_reference,
     .policy_identity = ot_policy_identity,
     .open_source = ot_open_source,

@@ -1,7 +1,7 @@
 /* plugins/ostree/ostree_transport.h — the ostree: transport's parts and the
  * contracts between them: the reference (reference.c), the repository and
- * its commits through libostree (repo.c), a GInputStream over ferry's pull
- * callbacks (input_stream.c), a layer tar stream imported into a commit tree
+ * its commits through libostree (repo.c), file objects hashed once as they
+ * stream in (content.c), a layer tar stream imported into a commit tree
  * (layer_import.c), and the transport's source and destination (source.c,
  * dest.c, module.c).
  *
@@ -110,14 +110,6 @@ int ot_repo_commit_refs(ot_repo *r, ferry_ctx *ctx, char *const *refs, char *con
  * (a(ayay), may be NULL); its checksum (g_free) into *out. */
 int ot_write_dirmeta(ot_repo *r, ferry_ctx *ctx, uint32_t uid, uint32_t gid, uint32_t mode, GVariant *xattrs,
                      char **out);
-/* A regular file object of `size` bytes read from `in` to its end; checksum
- * (g_free) into *out. */
-int ot_write_file(ot_repo *r, ferry_ctx *ctx, GInputStream *in, uint64_t size, uint32_t uid, uint32_t gid,
-                  uint32_t mode, GVariant *xattrs, const char *name, char **out);
-/* A symbolic link object. */
-int ot_write_symlink(ot_repo *r, ferry_ctx *ctx, const char *target, uint32_t uid, uint32_t gid, GVariant *xattrs,
-                     const char *name, char **out);
-
 /* One metadata entry of a commit: the old transport recorded strings only. */
 typedef struct ot_meta_entry {
     const char *key;
@@ -135,15 +127,24 @@ int ot_small_files_tree(ot_repo *r, ferry_ctx *ctx, uint32_t uid, uint32_t gid, 
                         const char *const *names, const void *const *data, const size_t *lens, size_t n,
                         OstreeMutableTree **out);
 
-/* ---- input_stream.c -------------------------------------------------------- */
+/* ---- content.c: file and symbolic-link objects ------------------------------ */
 
 /* Pulls up to len bytes; *n 0 at the end. FERRY_OK or a status already
  * reported on ctx. */
 typedef int (*ot_pull_fn)(void *opaque, ferry_ctx *ctx, void *buf, size_t len, size_t *n);
-/* A GInputStream reading through pull; a failed pull fails the read with
- * G_IO_ERROR_FAILED and keeps its status in *status (the ferry error is
- * already on ctx). Owned by the caller (g_object_unref). */
-GInputStream *ot_input_stream_new(ot_pull_fn pull, void *opaque, ferry_ctx *ctx, int *status);
+
+/* A regular file object of exactly `size` bytes pulled from `pull`, with
+ * owner, mode and xattrs (a(ayay), may be NULL); its checksum (g_free) into
+ * *out. The data is hashed once, here, and stored as trusted (an object
+ * already present is not written again). Needs a transaction. */
+int ot_write_file(ot_repo *r, ferry_ctx *ctx, ot_pull_fn pull, void *opaque, uint64_t size, uint32_t uid,
+                  uint32_t gid, uint32_t mode, GVariant *xattrs, const char *name, char **out);
+/* The same for len bytes in memory. */
+int ot_write_file_bytes(ot_repo *r, ferry_ctx *ctx, const void *data, size_t len, uint32_t uid, uint32_t gid,
+                        uint32_t mode, const char *name, char **out);
+/* A symbolic link object. */
+int ot_write_symlink(ot_repo *r, ferry_ctx *ctx, const char *target, uint32_t uid, uint32_t gid, GVariant *xattrs,
+                     const char *name, char **out);
 
 /* ---- layer_import.c -------------------------------------------------------- */
 

@@ -72,7 +72,7 @@ int ot_reference_parse(const char *text, ot_reference *r, char *err, size_t errc
     int rc = docker_reference_parse_into(NULL, docker_text, &d, derr, sizeof derr);
     free(docker_text);
     if (rc != FERRY_OK) {
-        snprintf(err, errcap, "%s: %s", r->label, derr);
+        snprintf(err, errcap, "%s", derr); /* the core names the reference */
         docker_reference_free(&d);
         free(image);
         return FERRY_ERR_INVALID;

@@ -1,7 +1,7 @@
 /* plugins/ostree/repo.c — the repository through libostree: opening it,
  * branches and commit metadata for reading, and for writing one transaction
  * holding every object of a copy, the objects themselves (directory
- * metadata, files, symbolic links), commits in the old transport's form and
+ * metadata; files and links are content.c's), commits in the old transport's form and
  * the refs set together at the end. */
 #include <errno.h>
 #include <stdio.h>
@@ -155,16 +155,6 @@ int ot_repo_commit_refs(ot_repo *r, ferry_ctx *ctx, char *const *refs, char *con
     return rc;
 }
 
-static GFileInfo *ot_file_info(GFileType type, uint32_t uid, uint32_t gid, uint32_t mode)
-{
-    GFileInfo *info = g_file_info_new();
-    g_file_info_set_file_type(info, type);
-    g_file_info_set_attribute_uint32(info, "unix::uid", uid);
-    g_file_info_set_attribute_uint32(info, "unix::gid", gid);
-    g_file_info_set_attribute_uint32(info, "unix::mode", mode);
-    return info;
-}
-
 static int ot_object_error(ot_repo *r, ferry_ctx *ctx, GError *err, const char *kind, const char *name)
 {
     char *what = plugin_util_printf("writing %s %s", kind, name ? name : "");
@@ -176,7 +166,11 @@ static int ot_object_error(ot_repo *r, ferry_ctx *ctx, GError *err, const char *
 int ot_write_dirmeta(ot_repo *r, ferry_ctx *ctx, uint32_t uid, uint32_t gid, uint32_t mode, GVariant *xattrs,
                      char **out)
 {
-    GFileInfo *info = ot_file_info(G_FILE_TYPE_DIRECTORY, uid, gid, (mode & 07777) | S_IFDIR);
+    GFileInfo *info = g_file_info_new();
+    g_file_info_set_file_type(info, G_FILE_TYPE_DIRECTORY);
+    g_file_info_set_attribute_uint32(info, "unix::uid", uid);
+    g_file_info_set_attribute_uint32(info, "unix::gid", gid);
+    g_file_info_set_attribute_uint32(info, "unix::mode", (mode & 07777) | S_IFDIR);
     GVariant *dirmeta = ostree_create_directory_metadata(info, xattrs); /* transfer full, not floating */
     g_object_unref(info);
     guchar *csum = NULL;
@@ -188,46 +182,6 @@ int ot_write_dirmeta(ot_repo *r, ferry_ctx *ctx, uint32_t uid, uint32_t gid, uin
     *out = ostree_checksum_from_bytes(csum);
     g_free(csum);
     return FERRY_OK;
-}
-
-/* A content object from a raw stream: libostree prefixes its header. */
-static int ot_write_content(ot_repo *r, ferry_ctx *ctx, GInputStream *in, GFileInfo *info, GVariant *xattrs,
-                            const char *name, char **out)
-{
-    GInputStream *object = NULL;
-    guint64 length = 0;
-    GError *err = NULL;
-    guchar *csum = NULL;
-    if (!ostree_raw_file_to_content_stream(in, info, xattrs, &object, &length, NULL, &err) ||
-        !ostree_repo_write_content(r->repo, NULL, object, length, &csum, NULL, &err)) {
-        g_clear_object(&object);
-        return ot_object_error(r, ctx, err, "file", name);
-    }
-    g_object_unref(object);
-    *out = ostree_checksum_from_bytes(csum);
-    g_free(csum);
-    return FERRY_OK;
-}
-
-int ot_write_file(ot_repo *r, ferry_ctx *ctx, GInputStream *in, uint64_t size, uint32_t uid, uint32_t gid,
-                  uint32_t mode, GVariant *xattrs, const char *name, char **out)
-{
-    GFileInfo *info = ot_file_info(G_FILE_TYPE_REGULAR, uid, gid, (mode & 07777) | S_IFREG);
-    g_file_info_set_size(info, (goffset)size);
-    int rc = ot_write_content(r, ctx, in, info, xattrs, name, out);
-    g_object_unref(info);
-    return rc;
-}
-
-int ot_write_symlink(ot_repo *r, ferry_ctx *ctx, const char *target, uint32_t uid, uint32_t gid, GVariant *xattrs,
-                     const char *name, char **out)
-{
-    GFileInfo *info = ot_file_info(G_FILE_TYPE_SYMBOLIC_LINK, uid, gid, S_IFLNK | 0777);
-    g_file_info_set_size(info, 0);
-    g_file_info_set_symlink_target(info, target);
-    int rc = ot_write_content(r, ctx, NULL, info, xattrs, name, out);
-    g_object_unref(info);
-    return rc;
 }
 
 int ot_write_commit(ot_repo *r, ferry_ctx *ctx, OstreeMutableTree *mtree, const ot_meta_entry *meta, size_t n,
@@ -267,10 +221,8 @@ int ot_small_files_tree(ot_repo *r, ferry_ctx *ctx, uint32_t uid, uint32_t gid, 
     ostree_mutable_tree_set_metadata_checksum(mtree, dirmeta);
     g_free(dirmeta);
     for (size_t i = 0; i < n && rc == FERRY_OK; i++) {
-        GInputStream *in = g_memory_input_stream_new_from_data(data[i], (gssize)lens[i], NULL);
         char *csum = NULL;
-        rc = ot_write_file(r, ctx, in, lens[i], uid, gid, 0644, NULL, names[i], &csum);
-        g_object_unref(in);
+        rc = ot_write_file_bytes(r, ctx, data[i], lens[i], uid, gid, 0644, names[i], &csum);
         GError *err = NULL;
         if (rc == FERRY_OK && !ostree_mutable_tree_replace_file(mtree, names[i], csum, &err))
             rc = ot_object_error(r, ctx, err, "file", names[i]);

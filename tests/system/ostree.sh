@@ -133,7 +133,7 @@ run_status "missing repository: exit 1" 1 ferry copy "oci:$T/kinds:v1" "ostree:k
 stderr_one_line "missing repository: one line naming it" "$T/no-repo"
 run_status "relative repository refused" 1 ferry copy "oci:$T/kinds:v1" "ostree:kinds@relative/repo"
 run_status "bad image name refused" 1 ferry copy "oci:$T/kinds:v1" "ostree:UPPER@$R"
-stderr_one_line "bad image name: one line" "ostree:UPPER@$R"
+stderr_one_line "bad image name: one line naming it" "ostree:UPPER@$R"
 
 # Signatures travel with a schema 2 image (no conversion to invalidate them).
 # Uncompressed layers: served back as they are, the manifest does not change.
@@ -179,6 +179,7 @@ while read -r d _; do
         "$(ostree ls -R -X --repo="$G" "$(branch_of "$d")")"
 done <"$T/src-layers"
 fsck_clean "Go-format repository: fsck clean" "$G"
+fsck_clean "after reuse, signatures and a second image: ostree fsck clean" "$R"
 
 # Crashes and full disks leave a clean repository with no half image.
 mkimage --layout oci --manifest oci --layers 1 --layer-size 192M --file-size 48M --compression none --tag big \
