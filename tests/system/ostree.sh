@@ -117,6 +117,15 @@ for mode in bare bare-user archive; do
     fsck_clean "$mode: ostree fsck clean after reading" "$R"
 done
 
+# bare-user-only holds no owners and no setuid files: libostree refuses the
+# fixture's /bin/suid, in one line, and nothing is named.
+U=$T/repo-bare-user-only
+ostree init --repo="$U" --mode=bare-user-only
+run_status "bare-user-only: a setuid file is refused" 1 ferry copy "oci:$T/kinds:v1" "ostree:kinds:v1@$U"
+stderr_one_line "bare-user-only: one line naming the file" "bin/suid" "ostree:kinds:v1@$U"
+is "bare-user-only: no branch" "$(ostree refs --repo="$U")" ""
+fsck_clean "bare-user-only: ostree fsck clean" "$U"
+
 R=$T/repo-bare-user
 # Layers already present are not imported again: their commits stay.
 b1=$(branch_of "$(head -n1 "$T/src-layers" | cut -d' ' -f1)")
