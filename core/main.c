@@ -32,7 +32,7 @@ static const command commands[] = {
     {"manifest-digest", "Compute a manifest digest of a file", cmd_manifest_digest},
     {"standalone-sign", "Create a signature using local files", cmd_pending},
     {"standalone-verify", "Verify a signature using local files", cmd_pending},
-    {"sync", "Synchronize one or more images from one location to another", cmd_pending},
+    {"sync", "Synchronize one or more images from one location to another", cmd_sync},
 };
 
 static void print_help(void)

@@ -31,14 +31,6 @@ static const opt_spec copy_option_specs[] = {
     {NULL, 0, 0, NULL, NULL},
 };
 
-/* Flags of skopeo's copy that ferry recognises but cannot honour yet: using
- * one is an error that says so, never a silent no-op. */
-static const char *const pending_flags[] = {
-    "decryption-key", "encrypt-layer", "encryption-key", "sign-by", "sign-by-sigstore",
-    "sign-by-sigstore-private-key", "sign-identity", "sign-passphrase-file", "dest-compress-format",
-    "dest-compress-level", "dest-precompute-digests",
-};
-
 typedef struct copy_call {
     ferry_app *app;
     copy_endpoint src, dst;
@@ -49,34 +41,6 @@ static int copy_call_run(void *arg, ferry_ctx *ctx)
 {
     copy_call *c = arg;
     return copy_image(&c->app->session, &c->src, &c->dst, &c->opts, ctx);
-}
-
-static int copy_check_flags(const opt_parsed *p, char *err, size_t errcap)
-{
-    for (size_t i = 0; i < sizeof(pending_flags) / sizeof(pending_flags[0]); i++) {
-        const opt_value *v = opt_get(p, pending_flags[i]);
-        if (v != NULL && v->set && (v->boolean || v->string != NULL || v->n_list > 0)) {
-            snprintf(err, errcap, "--%s is not supported by ferry %s yet", pending_flags[i], PACKAGE_VERSION);
-            return -1;
-        }
-    }
-    const char *multi = opt_string(p, "multi-arch");
-    if (multi != NULL && strcmp(multi, "system") != 0 && strcmp(multi, "all") != 0) {
-        if (strcmp(multi, "index-only") == 0)
-            snprintf(err, errcap, "--multi-arch=%s is not supported by ferry %s yet", multi, PACKAGE_VERSION);
-        else
-            snprintf(err, errcap, "unknown multi-arch option \"%s\"; expected system, all or index-only", multi);
-        return -1;
-    }
-    if (opt_bool(p, "dest-compress") && opt_bool(p, "dest-decompress")) {
-        snprintf(err, errcap, "--dest-compress and --dest-decompress cannot be used together");
-        return -1;
-    }
-    if (opt_string(p, "authfile") != NULL && (opt_string(p, "src-authfile") || opt_string(p, "dest-authfile"))) {
-        snprintf(err, errcap, "--authfile cannot be used together with --src-authfile or --dest-authfile");
-        return -1;
-    }
-    return 0;
 }
 
 int cmd_copy(ferry_app *app, const command *cmd, int argc, char **argv)
@@ -97,36 +61,8 @@ int cmd_copy(ferry_app *app, const command *cmd, int argc, char **argv)
                  p.n_args);
         goto usage_error;
     }
-    if (copy_check_flags(&p, err, sizeof(err)) != 0 ||
-        app_side_options(app, &p, "src-", &src_opts, err, sizeof(err)) != 0 ||
-        app_side_options(app, &p, "dest-", &dst_opts, err, sizeof(err)) != 0)
+    if (copy_flags_apply(app, &p, &src_opts, &dst_opts, &call.opts, err, sizeof(err)) != 0)
         goto usage_error;
-    /* --authfile applies to both sides. */
-    ctx_options_set(&src_opts, "authfile", opt_string(&p, "src-authfile") ? NULL : opt_string(&p, "authfile"));
-    ctx_options_set(&dst_opts, "authfile", opt_string(&p, "dest-authfile") ? NULL : opt_string(&p, "authfile"));
-    if (opt_bool(&p, "dest-compress"))
-        ctx_options_set(&dst_opts, "compress", "true");
-    if (opt_bool(&p, "dest-decompress"))
-        ctx_options_set(&dst_opts, "decompress", "true");
-    if (opt_bool(&p, "dest-oci-accept-uncompressed-layers"))
-        ctx_options_set(&dst_opts, "oci-accept-uncompressed-layers", "true");
-
-    call.opts.forced_format = MANIFEST_UNKNOWN;
-    const char *format = opt_string(&p, "format");
-    if (format != NULL && (call.opts.forced_format = plan_format_from_name(format)) == MANIFEST_UNKNOWN) {
-        snprintf(err, sizeof(err), "unknown format \"%s\"; expected one of oci, v2s1, v2s2", format);
-        goto usage_error;
-    }
-    const opt_value *parallel = opt_get(&p, "image-parallel-copies");
-    call.opts.parallel = parallel->set ? (long)parallel->integer : 6;
-    if (call.opts.parallel < 1) {
-        snprintf(err, sizeof(err), "--image-parallel-copies must be at least 1");
-        goto usage_error;
-    }
-    call.opts.preserve_digests = opt_bool(&p, "preserve-digests");
-    call.opts.remove_signatures = opt_bool(&p, "remove-signatures");
-    call.opts.all = opt_bool(&p, "all") || (opt_string(&p, "multi-arch") && strcmp(opt_string(&p, "multi-arch"), "all") == 0);
-    call.opts.platform = app->platform;
     /* Progress goes to stdout like skopeo's, unless the image itself does. */
     call.opts.report = opt_bool(&p, "quiet") ? NULL : strstr(p.args[1], "/dev/stdout") ? stderr : stdout;
 

@@ -20,7 +20,14 @@ int cmd_delete(ferry_app *app, const command *cmd, int argc, char **argv);
 int cmd_list_tags(ferry_app *app, const command *cmd, int argc, char **argv);
 int cmd_login(ferry_app *app, const command *cmd, int argc, char **argv);
 int cmd_logout(ferry_app *app, const command *cmd, int argc, char **argv);
+int cmd_sync(ferry_app *app, const command *cmd, int argc, char **argv);
 int cmd_pending(ferry_app *app, const command *cmd, int argc, char **argv);
+
+/* copy_flags.c: the flags copy and sync share into both sides' options and
+ * *opts (all but report and the out members). 0, or -1 with a one-line
+ * message in err. */
+int copy_flags_apply(ferry_app *app, const opt_parsed *p, ctx_options *src_opts, ctx_options *dst_opts,
+                     copy_options *opts, char *err, size_t errcap);
 
 /* Parses argv with the command's tables plus the global flags, applies the
  * globals, and handles --help. Returns -1 when the caller should return

@@ -183,6 +183,8 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
     if (rc == FERRY_OK && !(spooled ? spool_reader_complete(spooled) : stream_pipeline_complete(r)))
         rc = ctx_fail(dctx, FERRY_ERR_FAILED, "%s: the destination stored it without reading all of it", what);
     ferry_reader_close(spooled);
+    if (rc == FERRY_OK)
+        __atomic_add_fetch(&run->bytes_sent, stream_pipeline_delivered(r), __ATOMIC_RELAXED);
     if (rc == FERRY_OK && gunzip_for_dest) {
         snprintf(job->out_digest, sizeof(job->out_digest), "%s", d->digest);
         job->out_size = d->size;
@@ -691,5 +693,6 @@ out:
     fetched_image_release(&img);
     gzpar_pool_free(run.gz_pool);
     pthread_mutex_destroy(&run.lock);
+    opts->bytes_sent = run.bytes_sent;
     return rc;
 }

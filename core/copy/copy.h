@@ -28,6 +28,7 @@ typedef struct copy_options {
     FILE *report;                /* progress lines; NULL with --quiet */
     platform_spec platform;      /* list instance to copy */
     char manifest_digest[DIGEST_MAX_LEN]; /* out: digest of the manifest written */
+    uint64_t bytes_sent;         /* out: layer bytes stored at the destination (reused ones not counted) */
 } copy_options;
 
 /* Copies one image. On failure the destination is closed without commit

@@ -65,6 +65,7 @@ typedef struct copy_run {
     int status;
     char message[CTX_MESSAGE_MAX];
     gzpar_pool *gz_pool; /* gzip workers shared by the layers being compressed; may be NULL */
+    uint64_t bytes_sent; /* layer bytes stored at the destination (not reused); updated atomically */
 } copy_run;
 
 /* One line of skopeo's progress report ("Copying blob %s"), whole even when

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define DOCKER_CHUNK_DEFAULT (8 * 1024 * 1024)
 #define DOCKER_CHUNK_MAX (64 * 1024 * 1024)
@@ -389,18 +390,29 @@ static int docker_dest_put_manifest_now(docker_dest *d, ferry_ctx *ctx, const ch
     const char *headers[] = {ctype, NULL};
     docker_request req = {
         .method = "PUT", .target = path, .headers = headers, .body = data, .body_len = len, .what = what};
-    docker_transfer *t = NULL;
-    int status = docker_client_send(d->client, ctx, &req, &t);
+    int status = FERRY_OK;
+    /* docker-registry's filesystem driver rewrites a repository's blob link
+     * in place: while another writer links the same blob (two syncs into one
+     * repository), the PUT may find it empty and answer 400 "manifest blob
+     * unknown" for a blob that is there. Such a 400 is asked again, briefly. */
+    for (int attempt = 0;; attempt++) {
+        docker_transfer *t = NULL;
+        status = docker_client_send(d->client, ctx, &req, &t);
+        if (status != FERRY_OK)
+            break;
+        long code = docker_transfer_status(t);
+        if (code < 200 || code > 299)
+            status = docker_response_error(d->client, ctx, t, what);
+        if (code == 415)
+            status = FERRY_ERR_UNSUPPORTED; /* the core may convert and try another type */
+        docker_transfer_free(t, ctx);
+        if (code != 400 || attempt == 3 || svc->cancelled(ctx))
+            break;
+        struct timespec pause = {0, 50000000L << attempt};
+        nanosleep(&pause, NULL);
+    }
     free(path);
     free(ctype);
-    if (status != FERRY_OK)
-        return status;
-    long code = docker_transfer_status(t);
-    if (code < 200 || code > 299)
-        status = docker_response_error(d->client, ctx, t, what);
-    if (code == 415)
-        status = FERRY_ERR_UNSUPPORTED; /* the core may convert and try another type */
-    docker_transfer_free(t, ctx);
     return status;
 }
 

@@ -1,0 +1,82 @@
+/* core/cli/copy_flags.c — the flags `copy` and `sync` share, turned into
+ * each side's plugin options and the copy options: registry flags, the
+ * --dest-* storage flags, --format, --preserve-digests, --remove-signatures,
+ * --all / --multi-arch, --image-parallel-copies; and the flags ferry knows
+ * but cannot honour yet, refused in one line rather than ignored. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "copy/plan.h"
+
+/* Flags of skopeo's copy that ferry recognises but cannot honour yet: using
+ * one is an error that says so, never a silent no-op. */
+static const char *const pending_flags[] = {
+    "decryption-key", "encrypt-layer", "encryption-key", "sign-by", "sign-by-sigstore",
+    "sign-by-sigstore-private-key", "sign-identity", "sign-passphrase-file", "dest-compress-format",
+    "dest-compress-level", "dest-precompute-digests",
+};
+
+static int copy_flags_check(const opt_parsed *p, char *err, size_t errcap)
+{
+    for (size_t i = 0; i < sizeof(pending_flags) / sizeof(pending_flags[0]); i++) {
+        const opt_value *v = opt_get(p, pending_flags[i]);
+        if (v != NULL && v->set && (v->boolean || v->string != NULL || v->n_list > 0)) {
+            snprintf(err, errcap, "--%s is not supported by ferry %s yet", pending_flags[i], PACKAGE_VERSION);
+            return -1;
+        }
+    }
+    const char *multi = opt_string(p, "multi-arch");
+    if (multi != NULL && strcmp(multi, "system") != 0 && strcmp(multi, "all") != 0) {
+        if (strcmp(multi, "index-only") == 0)
+            snprintf(err, errcap, "--multi-arch=%s is not supported by ferry %s yet", multi, PACKAGE_VERSION);
+        else
+            snprintf(err, errcap, "unknown multi-arch option \"%s\"; expected system, all or index-only", multi);
+        return -1;
+    }
+    if (opt_bool(p, "dest-compress") && opt_bool(p, "dest-decompress")) {
+        snprintf(err, errcap, "--dest-compress and --dest-decompress cannot be used together");
+        return -1;
+    }
+    if (opt_string(p, "authfile") != NULL && (opt_string(p, "src-authfile") || opt_string(p, "dest-authfile"))) {
+        snprintf(err, errcap, "--authfile cannot be used together with --src-authfile or --dest-authfile");
+        return -1;
+    }
+    return 0;
+}
+
+int copy_flags_apply(ferry_app *app, const opt_parsed *p, ctx_options *src_opts, ctx_options *dst_opts,
+                     copy_options *opts, char *err, size_t errcap)
+{
+    if (copy_flags_check(p, err, errcap) != 0 ||
+        app_side_options(app, p, "src-", src_opts, err, errcap) != 0 ||
+        app_side_options(app, p, "dest-", dst_opts, err, errcap) != 0)
+        return -1;
+    /* --authfile applies to both sides. */
+    ctx_options_set(src_opts, "authfile", opt_string(p, "src-authfile") ? NULL : opt_string(p, "authfile"));
+    ctx_options_set(dst_opts, "authfile", opt_string(p, "dest-authfile") ? NULL : opt_string(p, "authfile"));
+    if (opt_bool(p, "dest-compress"))
+        ctx_options_set(dst_opts, "compress", "true");
+    if (opt_bool(p, "dest-decompress"))
+        ctx_options_set(dst_opts, "decompress", "true");
+    if (opt_bool(p, "dest-oci-accept-uncompressed-layers"))
+        ctx_options_set(dst_opts, "oci-accept-uncompressed-layers", "true");
+
+    opts->forced_format = MANIFEST_UNKNOWN;
+    const char *format = opt_string(p, "format");
+    if (format != NULL && (opts->forced_format = plan_format_from_name(format)) == MANIFEST_UNKNOWN) {
+        snprintf(err, errcap, "unknown format \"%s\"; expected one of oci, v2s1, v2s2", format);
+        return -1;
+    }
+    const opt_value *parallel = opt_get(p, "image-parallel-copies");
+    opts->parallel = parallel != NULL && parallel->set ? (long)parallel->integer : 6;
+    if (opts->parallel < 1) {
+        snprintf(err, errcap, "--image-parallel-copies must be at least 1");
+        return -1;
+    }
+    opts->preserve_digests = opt_bool(p, "preserve-digests");
+    opts->remove_signatures = opt_bool(p, "remove-signatures");
+    opts->all = opt_bool(p, "all") || (opt_string(p, "multi-arch") && strcmp(opt_string(p, "multi-arch"), "all") == 0);
+    opts->platform = app->platform;
+    return 0;
+}
