@@ -117,6 +117,7 @@ class Env:
         self.skopeo_push(f"oci:{big}:big", "big:latest")
         for i, path in enumerate(self.small_layouts()):
             self.skopeo_push(f"oci:{path}:latest", f"small{i:02d}:latest")
+            self.skopeo_push(f"oci:{path}:latest", f"smalls:s{i:02d}")  # one repository of 12 tags, for sync
         return self.registry_port
 
     def skopeo_push(self, src, repo_tag):
@@ -293,6 +294,29 @@ def s_ostree_oci(env):
                                      f"oci:{fresh(env, tool, rnd, 'to')}:big")
 
 
+def s_sync_remote(env):
+    """P7: a repository of 12 small tags mirrored into a new repository of
+    the same registry, both over the latency proxy (blobs are mounted)."""
+    port = env.start_proxy()
+
+    def run(tool, rnd):
+        return env.cmd(tool, "sync", "--src", "docker", "--dest", "docker", "--src-tls-verify=false",
+                       "--dest-tls-verify=false", f"127.0.0.1:{port}/smalls", f"127.0.0.1:{port}/p7-{tool}-{rnd}")
+    return run
+
+
+def s_sync_remote_again(env):
+    """P7 again: the same sync into a mirror that already has every tag."""
+    port = env.start_proxy()
+    for tool in ("ferry", "skopeo"):
+        subprocess.run(env.cmd(tool, "sync", "--src", "docker", "--dest", "docker", "--src-tls-verify=false",
+                               "--dest-tls-verify=false", f"127.0.0.1:{port}/smalls", f"127.0.0.1:{port}/p7again-{tool}"),
+                       check=True, stdout=subprocess.DEVNULL, env=env.tool_env(tool))
+    return lambda tool, rnd: env.cmd(tool, "sync", "--src", "docker", "--dest", "docker", "--src-tls-verify=false",
+                                     "--dest-tls-verify=false", f"127.0.0.1:{port}/smalls",
+                                     f"127.0.0.1:{port}/p7again-{tool}")
+
+
 def s_inspect_remote(env):
     src = reg(env, "big:latest", proxied=True)
     return lambda tool, rnd: env.cmd(tool, "inspect", "--tls-verify=false", src)
@@ -330,7 +354,8 @@ SCENARIOS = [
     ("oci-ostree", "oci → ostree (fresh bare-user repository), big image", {"ostree"}, s_oci_ostree),
     ("ostree-oci", "ostree → oci, big image", {"ostree"}, s_ostree_oci),
     ("oci-zstd", "P6 oci gzip → oci zstd", {"zstd"}, None),
-    ("sync-remote", "P7 sync of 12 small images over the latency proxy", {"docker", "sync"}, None),
+    ("sync-remote", "P7 sync of 12 small tags over the latency proxy (docker → docker)", {"docker"}, s_sync_remote),
+    ("sync-remote-again", "P7 the same sync again, nothing changed", {"docker"}, s_sync_remote_again),
 ]
 
 

@@ -9,9 +9,11 @@
 #include "copy/copy.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "copy/blob_claims.h"
 #include "copy/compress.h"
 #include "copy/copy_internal.h"
 #include "copy/plan.h"
@@ -225,6 +227,19 @@ static int config_job(copy_run *run, ferry_ctx *sctx, ferry_ctx *dctx)
     return copy_config_store(run, run->cfg, run->plan, dctx);
 }
 
+/* The destination a blob goes to: its text without a trailing tag or digest
+ * ("docker://host/repo", "oci:/layout"), which is where blobs are shared. */
+static void copy_claim_scope(const char *text, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", text);
+    char *at = strchr(out, '@');
+    if (at != NULL)
+        *at = '\0';
+    char *slash = strrchr(out, '/'), *colon = strrchr(out, ':');
+    if (colon != NULL && (slash == NULL || colon > slash) && colon > strchr(out, ':'))
+        *colon = '\0';
+}
+
 static void *copy_worker(void *arg)
 {
     copy_run *run = arg;
@@ -240,7 +255,13 @@ static void *copy_worker(void *arg)
             continue;
         ctx_init(&sctx, &run->worker_session, run->src->options);
         ctx_init(&dctx, &run->worker_session, run->dst->options);
+        /* Another copy sending this blob to the same place: wait, then reuse it. */
+        const char *digest = run->jobs[i].is_config ? run->config_desc->digest : run->jobs[i].desc->digest;
+        if (run->claims != NULL)
+            blob_claims_acquire(run->claims, run->claim_scope, digest);
         int rc = run->jobs[i].is_config ? config_job(run, &sctx, &dctx) : copy_blob(run, &run->jobs[i], &sctx, &dctx);
+        if (run->claims != NULL)
+            blob_claims_release(run->claims, run->claim_scope, digest);
         if (rc != FERRY_OK)
             copy_run_fail(run, &dctx);
     }
@@ -627,7 +648,9 @@ static int copy_list(copy_run *run, const fetched_image *img, copy_options *opts
 int copy_image(const ferry_session *session, const copy_endpoint *src, const copy_endpoint *dst,
                copy_options *opts, ferry_ctx *err_ctx)
 {
-    copy_run run = {.src = src, .dst = dst, .report = opts->report, .worker_session = *session};
+    copy_run run = {.src = src, .dst = dst, .report = opts->report, .worker_session = *session,
+                    .claims = opts->claims};
+    copy_claim_scope(dst->text, run.claim_scope, sizeof(run.claim_scope));
     run.worker_session.aborted = &run.aborted;
     pthread_mutex_init(&run.lock, NULL);
     /* Workers start only if a layer gets compressed; NULL (out of memory)

@@ -29,6 +29,7 @@ typedef struct copy_options {
     platform_spec platform;      /* list instance to copy */
     char manifest_digest[DIGEST_MAX_LEN]; /* out: digest of the manifest written */
     uint64_t bytes_sent;         /* out: layer bytes stored at the destination (reused ones not counted) */
+    struct blob_claims *claims;  /* shared by copies running at once (sync), so that a layer is sent once; may be NULL */
 } copy_options;
 
 /* Copies one image. On failure the destination is closed without commit

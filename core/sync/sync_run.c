@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "copy/blob_claims.h"
 #include "image/fetch.h"
 #include "sync/sync.h"
 
@@ -25,6 +26,7 @@ typedef struct sync_state {
     sync_list *list;
     const sync_run_options *opts;
     copy_endpoint *src, *dst; /* resolved in the main thread, one per item */
+    blob_claims *claims;      /* layers being sent, shared by the copies */
     pthread_mutex_t lock;
     size_t next, done;
     int stop;
@@ -122,6 +124,7 @@ static void sync_one(sync_state *s, size_t i)
         outcome = SYNC_WOULD_COPY;
     } else {
         sync_copy_call call = {.s = s, .i = i, .opts = o->copy};
+        call.opts.claims = s->claims;
         ferry_ctx ctx;
         ctx_init(&ctx, &s->app->session, NULL);
         if (app_with_retries(s->app, s->p, sync_copy_run, &call, &ctx) == FERRY_OK) {
@@ -184,6 +187,7 @@ int sync_run(ferry_app *app, const opt_parsed *p, sync_list *list, const sync_ru
         return rc;
     }
     double start = sync_now();
+    s.claims = blob_claims_new();
     pthread_mutex_init(&s.lock, NULL);
     long n_workers = opts->parallel_images < 1 ? 1 : opts->parallel_images;
     if ((size_t)n_workers > list->n)
@@ -199,6 +203,7 @@ int sync_run(ferry_app *app, const opt_parsed *p, sync_list *list, const sync_ru
         pthread_join(threads[w], NULL);
     free(threads);
     pthread_mutex_destroy(&s.lock);
+    blob_claims_free(s.claims);
 
     size_t copied = 0, unchanged = 0, would = 0, failed = 0, skipped = 0;
     for (size_t i = 0; i < list->n; i++) {

@@ -179,6 +179,21 @@ run_status "dir -> dir refused" 1 $FY sync --src dir --dest dir "$T/s-dir" "$T/x
 stderr_one_line "dir -> dir: skopeo's words" "sync from 'dir' to 'dir' not implemented"
 absent "refused syncs write nothing" "$T/x"
 
+# ---- layers shared by images copied at once are sent once ------------------------------
+# Twelve tags of one image into another registry, through a logging proxy:
+# each layer is uploaded (a PUT of the finished upload) exactly once.
+mkimage --layout oci --manifest oci --layers 3 --seed 9 --tag three "$T/img" >/dev/null
+for i in 01 02 03 04 05 06 07 08 09 10 11 12; do
+    $SK copy -q --dest-tls-verify=false "oci:$T/img:three" "docker://$SRC/ns/many:t$i" >/dev/null
+done
+start_registry third
+start_proxy logp "$REG_PORT"
+PLOG="$PROXY_DIR/requests.log"
+mark "$PLOG"
+run_ok "12 tags sharing every layer, 8 at once, into another registry" $FY sync --parallel-images 8 --src docker \
+    --dest docker --src-tls-verify=false --dest-tls-verify=false "$SRC/ns/many" "127.0.0.1:$PROXY_PORT/many"
+is "each shared layer sent once" "$(jcount "$PLOG" 'r["method"] == "PUT" and "/blobs/uploads/" in r["path"]')" 4
+
 # ---- two syncs into one destination at once -------------------------------------------
 $FY sync --src docker --dest docker --src-tls-verify=false --dest-tls-verify=false "$SRC/ns/ver" "$DST/both" \
     >"$T/both1" 2>&1 &
