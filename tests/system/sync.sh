@@ -139,6 +139,22 @@ run_status "bad regex: exit 1" 1 $FY sync --src yaml --dest dir "$T/regex.yaml" 
 stderr_one_line "bad regex: one line naming file, line and key" "$T/regex.yaml:3" "ns/app"
 absent "bad YAML files write nothing" "$T/bad-out"
 
+# A registry's credentials and certificates from the YAML file: TLS with the
+# test CA, Basic auth.
+start_registry sec --tls --htpasswd "syncuser:Sync-Pass-1"
+SEC=127.0.0.1:$REG_PORT
+$SK copy -q --dest-cert-dir "$REG_DIR/certs.d" --dest-creds syncuser:Sync-Pass-1 "oci:$T/img:one" \
+    "docker://$SEC/sec/app:v1" >/dev/null
+printf '%s:\n  images:\n    sec/app: [v1]\n  credentials:\n    username: syncuser\n    password: Sync-Pass-1\n  cert-dir: %s\n' \
+    "$SEC" "$REG_DIR/certs.d" >"$T/sec.yaml"
+run_ok "yaml credentials and cert-dir" $FY sync --src yaml --dest dir "$T/sec.yaml" "$T/sec-out"
+check "... the image arrived" test -f "$T/sec-out/app:v1/manifest.json"
+sed 's/Sync-Pass-1/wrong-pass/' "$T/sec.yaml" >"$T/sec-bad.yaml"
+run_status "yaml: wrong credentials fail the image, as in skopeo" 1 $FY sync --src yaml --dest dir "$T/sec-bad.yaml" \
+    "$T/sec-bad-out"
+check "... naming it and why" grep -q "copying docker://$SEC/sec/app:v1: .*unauthorized" "$T/err"
+absent "... and nothing written" "$T/sec-bad-out"
+
 # ---- oci on both sides (ferry's own) --------------------------------------------------
 run_ok "oci -> docker" $FY sync --src oci --dest docker --dest-tls-verify=false "$T/img" "$DST/fromoci"
 is "oci -> docker: each reference of the layout a tag" "$(tags fromoci/img | tr '\n' ' ')" "multi one two "
