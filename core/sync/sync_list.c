@@ -157,7 +157,7 @@ static int sync_list_docker(ferry_app *app, const opt_parsed *p, const sync_list
         for (size_t i = 0; rc == FERRY_OK && i < tags.n; i++)
             rc = sync_add_docker(l, req, &n, tags.v[i], NULL, req->src_opts, ctx);
         if (rc == FERRY_OK && tags.n == 0)
-            rc = ctx_fail(ctx, FERRY_ERR_NOT_FOUND, "no images to sync found in \"%s\"", req->source);
+            rc = ctx_fail(ctx, FERRY_ERR_FAILED, "no images to sync found in \"%s\"", req->source);
         sync_tags_clear(&tags);
         free(tags.v);
     }
@@ -225,7 +225,7 @@ static int sync_list_dir(const sync_list_request *req, sync_list *l, ferry_ctx *
 {
     struct stat st;
     if (stat(req->source, &st) != 0)
-        return ctx_fail(ctx, errno == ENOENT ? FERRY_ERR_NOT_FOUND : FERRY_ERR_IO,
+        return ctx_fail(ctx, FERRY_ERR_IO, /* exit 1, as skopeo: no image was asked for by name */
                         "invalid source directory specified: %s: %s", req->source, strerror(errno));
     l->n_sources = 1;
     size_t len = strlen(req->source);
@@ -233,7 +233,7 @@ static int sync_list_dir(const sync_list_request *req, sync_list *l, ferry_ctx *
     int rc = root ? sync_walk_dir(req, l, root, 0, ctx) : ctx_fail(ctx, FERRY_ERR_NO_MEMORY, "out of memory");
     free(root);
     if (rc == FERRY_OK && l->n == 0)
-        rc = ctx_fail(ctx, FERRY_ERR_NOT_FOUND, "no images to sync found in \"%s\"", req->source);
+        rc = ctx_fail(ctx, FERRY_ERR_FAILED, "no images to sync found in \"%s\"", req->source);
     return rc;
 }
 
@@ -252,7 +252,7 @@ static int sync_list_oci(const sync_list_request *req, sync_list *l, ferry_ctx *
     json_t *index = ip.data ? json_load_file(ip.data, 0, &jerr) : NULL;
     int rc = FERRY_OK;
     if (index == NULL)
-        rc = ctx_fail(ctx, FERRY_ERR_NOT_FOUND, "%s: not an OCI layout: %s", layout, jerr.text);
+        rc = ctx_fail(ctx, FERRY_ERR_IO, "%s: not an OCI layout: %s", layout, jerr.text);
     l->n_sources = 1;
     const char *slash = strrchr(layout, '/');
     const char *base = slash && slash[1] ? slash + 1 : layout;
@@ -277,7 +277,7 @@ static int sync_list_oci(const sync_list_request *req, sync_list *l, ferry_ctx *
         strbuf_release(&suffix);
     }
     if (rc == FERRY_OK && l->n == 0)
-        rc = ctx_fail(ctx, FERRY_ERR_NOT_FOUND, "no images to sync found in \"%s\"", req->source);
+        rc = ctx_fail(ctx, FERRY_ERR_FAILED, "no images to sync found in \"%s\"", req->source);
     json_decref(index);
     strbuf_release(&ip);
     free(layout);

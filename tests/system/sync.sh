@@ -193,6 +193,8 @@ run_status "no --src: exit 1" 1 $FY sync --dest dir "$SRC/ns/app" "$T/x"
 stderr_one_line "no --src: skopeo's words" "A source transport must be specified"
 run_status "dir -> dir refused" 1 $FY sync --src dir --dest dir "$T/s-dir" "$T/x"
 stderr_one_line "dir -> dir: skopeo's words" "sync from 'dir' to 'dir' not implemented"
+run_status "a missing source directory: exit 1" 1 $FY sync --src dir --dest docker "$T/no-such-dir" "$DST/x"
+stderr_one_line "... one line naming it" "$T/no-such-dir"
 absent "refused syncs write nothing" "$T/x"
 
 # ---- layers shared by images copied at once are sent once ------------------------------
