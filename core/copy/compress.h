@@ -2,7 +2,7 @@
  * when a destination wants layers in another form than the source has them.
  * Compression is parallel and reproducible (gzpar.h); decompression is one
  * inflate stream (ISA-L igzip, or zlib when built without ISA-L), reading
- * concatenated gzip members as one. Memory is fixed per stream, whatever the
+ * concatenated gzip members as one, or one zstd stream (unzstd.h). Memory is fixed per stream, whatever the
  * data size. */
 #ifndef FERRY_CORE_COMPRESS_H
 #define FERRY_CORE_COMPRESS_H
@@ -14,7 +14,11 @@
 
 typedef struct transform transform;
 
-typedef enum transform_kind { TRANSFORM_GZIP_COMPRESS, TRANSFORM_GZIP_DECOMPRESS } transform_kind;
+typedef enum transform_kind {
+    TRANSFORM_GZIP_COMPRESS,
+    TRANSFORM_GZIP_DECOMPRESS,
+    TRANSFORM_ZSTD_DECOMPRESS, /* unzstd.c */
+} transform_kind;
 
 /* NULL when out of memory. Compression runs its blocks on `pool` (may be
  * NULL: on the caller's thread); decompression ignores it. */

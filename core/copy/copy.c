@@ -29,7 +29,7 @@
 
 static const char *compression_note(layer_action a)
 {
-    return a == LAYER_COMPRESS ? "gzip" : a == LAYER_DECOMPRESS ? "gunzip" : "as is";
+    return a == LAYER_COMPRESS ? "gzip" : a == LAYER_DECOMPRESS ? "decompress" : "as is";
 }
 
 /* The manifest's foreign-layer URLs as a NULL-terminated array in the job. */
@@ -59,9 +59,11 @@ static int copy_sniff_layer(copy_run *run, const blob_job *job, const char *what
     if (rc != FERRY_OK)
         return rc;
     const char *found = compress_detect(head, got);
-    if (found != NULL && strcmp(found, "gzip") != 0 && (lp->action == LAYER_DECOMPRESS || *gunzip_for_dest))
-        return ctx_fail(dctx, FERRY_ERR_UNSUPPORTED, "%s is labelled gzip but its content is %s-compressed, "
-                        "which ferry cannot decompress", what, found);
+    const char *label =
+        manifest_layer_compression(job->desc->media_type) == LAYER_COMPRESSION_ZSTD ? "zstd" : "gzip";
+    if (found != NULL && strcmp(found, label) != 0 && (lp->action == LAYER_DECOMPRESS || *gunzip_for_dest))
+        return ctx_fail(dctx, FERRY_ERR_UNSUPPORTED, "%s is labelled %s but its content is %s-compressed, "
+                        "which ferry cannot decompress", what, label, found);
     if (found != NULL)
         return FERRY_OK;
     *gunzip_for_dest = 0;
@@ -90,8 +92,9 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
                                 .urls = urls};
     /* A destination that stores layers unpacked gets them gunzipped while the
      * manifest keeps describing the compressed blob. */
+    layer_compression labelled = manifest_layer_compression(d->media_type);
     int gunzip_for_dest = run->deliver_uncompressed && lp.action == LAYER_KEEP &&
-                          manifest_layer_compression(d->media_type) == LAYER_COMPRESSION_GZIP;
+                          (labelled == LAYER_COMPRESSION_GZIP || labelled == LAYER_COMPRESSION_ZSTD);
     /* The bytes the destination ends up with unpacked are checked against the
      * DiffID: nothing else vouches for them. Planned, so that a layer that
      * turns out to be plain already is checked too. */
@@ -159,7 +162,8 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
                                   .expected_size = d->size,
                                   .has_transform = action != LAYER_KEEP || gunzip_for_dest,
                                   .transform = action == LAYER_COMPRESS ? TRANSFORM_GZIP_COMPRESS
-                                                                        : TRANSFORM_GZIP_DECOMPRESS,
+                                               : labelled == LAYER_COMPRESSION_ZSTD ? TRANSFORM_ZSTD_DECOMPRESS
+                                                                                   : TRANSFORM_GZIP_DECOMPRESS,
                                   .expected_output_digest =
                                       check_diff_id && action != LAYER_COMPRESS ? job->diff_id : NULL,
                                   .compress_pool = run->gz_pool};

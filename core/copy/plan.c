@@ -70,12 +70,10 @@ static int plan_layer(const manifest_descriptor *layer, manifest_kind out_kind, 
     if (desired == FERRY_COMPRESSION_COMPRESS && have == LAYER_COMPRESSION_NONE) {
         lp->action = LAYER_COMPRESS;
         want = LAYER_COMPRESSION_GZIP;
-    } else if (desired == FERRY_COMPRESSION_DECOMPRESS && have == LAYER_COMPRESSION_GZIP) {
+    } else if (desired == FERRY_COMPRESSION_DECOMPRESS &&
+               (have == LAYER_COMPRESSION_GZIP || have == LAYER_COMPRESSION_ZSTD)) {
         lp->action = LAYER_DECOMPRESS;
         want = LAYER_COMPRESSION_NONE;
-    } else if (desired == FERRY_COMPRESSION_DECOMPRESS && have == LAYER_COMPRESSION_ZSTD) {
-        snprintf(err, errcap, "layer %s: decompressing zstd layers is not supported yet", layer->digest);
-        return -1;
     }
     /* Whether a gzip label is true decides between gunzip and pass-through,
      * or between keep and gzip (docker-archive labels plain tars gzip). */

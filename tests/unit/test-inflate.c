@@ -15,6 +15,7 @@
 #include "copy/compress.h"
 #include "bytes.h"
 #include "tap.h"
+#include "transform_test.h"
 
 /* Half pseudo-random bytes, half text: long matches and literals both. */
 static void make_input(bytes *b, size_t len, uint64_t seed)
@@ -58,55 +59,14 @@ static void gzip_member(bytes *out, const uint8_t *data, size_t len, const char 
     gzip_member_with(out, data, len, name != NULL ? &h : NULL);
 }
 
-/* Decompresses in, feeding in_chunk bytes at a time into out_chunk-byte
- * output windows, as the pipeline does. Returns 0 and the output, or -1 and
- * the message in err. */
 static int inflate_all(const bytes *in, size_t in_chunk, size_t out_chunk, bytes *out, char *err, size_t errcap)
 {
-    transform *t = transform_new(TRANSFORM_GZIP_DECOMPRESS, NULL);
-    if (t == NULL)
-        abort();
-    uint8_t *window = malloc(out_chunk);
-    size_t pos = 0;
-    int rc = 0, done = 0;
-    /* Bounded: every round consumes or produces something, or ends. */
-    for (size_t rounds = 0; !done && rc == 0; rounds++) {
-        if (rounds > 100000000) {
-            snprintf(err, errcap, "no progress");
-            rc = -1;
-            break;
-        }
-        size_t n = in->len - pos < in_chunk ? in->len - pos : in_chunk;
-        int finish = pos + n == in->len;
-        size_t used = 0, made = 0;
-        rc = transform_run(t, in->data + pos, n, &used, window, out_chunk, &made, finish, &done, err, errcap);
-        pos += used;
-        bytes_add(out, window, made);
-        if (rc == 0 && !done && used == 0 && made == 0 && finish) {
-            snprintf(err, errcap, "stalled at the end of input");
-            rc = -1;
-        }
-    }
-    free(window);
-    transform_free(t);
-    return rc;
+    return transform_all(TRANSFORM_GZIP_DECOMPRESS, in, in_chunk, out_chunk, out, err, errcap);
 }
 
-static int same(const bytes *a, const bytes *b)
-{
-    return a->len == b->len && (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
-}
-
-/* Expects in to be refused, with a message containing want. */
 static void refused(const bytes *in, const char *want, const char *name)
 {
-    bytes out = {0};
-    char err[256] = "";
-    int rc = inflate_all(in, 65536, 65536, &out, err, sizeof(err));
-    tap_ok(rc == -1 && strstr(err, want) != NULL, "%s", name);
-    if (rc != -1 || strstr(err, want) == NULL)
-        tap_diag("rc %d, message \"%s\", wanted \"%s\"", rc, err, want);
-    free(out.data);
+    transform_refused(TRANSFORM_GZIP_DECOMPRESS, in, want, name);
 }
 
 int main(void)
@@ -124,7 +84,7 @@ int main(void)
         bytes out = {0};
         char err[256] = "";
         int rc = inflate_all(&gz, in_chunks[i], oc, &out, err, sizeof(err));
-        tap_ok(rc == 0 && same(&out, &plain), "one member, input in %zu-byte parts, output in %zu-byte windows",
+        tap_ok(rc == 0 && bytes_same(&out, &plain), "one member, input in %zu-byte parts, output in %zu-byte windows",
                in_chunks[i] == SIZE_MAX ? gz.len : in_chunks[i], oc);
         if (rc != 0)
             tap_diag("%s", err);
@@ -134,7 +94,7 @@ int main(void)
         bytes out = {0};
         char err[256] = "";
         int rc = inflate_all(&gz, 65536, 1, &out, err, sizeof(err));
-        tap_ok(rc == 0 && same(&out, &plain), "one member, output one byte at a time");
+        tap_ok(rc == 0 && bytes_same(&out, &plain), "one member, output one byte at a time");
         free(out.data);
     }
 
@@ -152,7 +112,7 @@ int main(void)
         bytes out = {0};
         char err[256] = "";
         int rc = inflate_all(&multi, multi_chunks[i], 65536, &out, err, sizeof(err));
-        tap_ok(rc == 0 && same(&out, &want), "three concatenated members (a file name, an empty one) in %s",
+        tap_ok(rc == 0 && bytes_same(&out, &want), "three concatenated members (a file name, an empty one) in %s",
                i == 0 ? "3-byte parts" : i == 1 ? "4096-byte parts" : "one part");
         if (rc != 0)
             tap_diag("%s", err);
@@ -179,7 +139,7 @@ int main(void)
         char err[256] = "";
         for (size_t part = 1; part <= 48 && failed_at == 0; part++) {
             bytes out = {0};
-            if (inflate_all(&fancy, part, 4096, &out, err, sizeof(err)) != 0 || !same(&out, &twice))
+            if (inflate_all(&fancy, part, 4096, &out, err, sizeof(err)) != 0 || !bytes_same(&out, &twice))
                 failed_at = part;
             free(out.data);
         }
