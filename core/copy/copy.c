@@ -20,6 +20,7 @@
 #include "copy/spool.h"
 #include "copy/streams.h"
 #include "image/oci_config.h"
+#include "image/reference.h"
 #include "shared/gojson.h"
 
 #define SOURCE_OPS_V1_0 (offsetof(ferry_source_ops, close) + sizeof(void *))
@@ -229,19 +230,6 @@ static int config_job(copy_run *run, ferry_ctx *sctx, ferry_ctx *dctx)
         }
     }
     return copy_config_store(run, run->cfg, run->plan, dctx);
-}
-
-/* The destination a blob goes to: its text without a trailing tag or digest
- * ("docker://host/repo", "oci:/layout"), which is where blobs are shared. */
-static void copy_claim_scope(const char *text, char *out, size_t cap)
-{
-    snprintf(out, cap, "%s", text);
-    char *at = strchr(out, '@');
-    if (at != NULL)
-        *at = '\0';
-    char *slash = strrchr(out, '/'), *colon = strrchr(out, ':');
-    if (colon != NULL && (slash == NULL || colon > slash) && colon > strchr(out, ':'))
-        *colon = '\0';
 }
 
 static void *copy_worker(void *arg)
@@ -654,7 +642,9 @@ int copy_image(const ferry_session *session, const copy_endpoint *src, const cop
 {
     copy_run run = {.src = src, .dst = dst, .report = opts->report, .worker_session = *session,
                     .claims = opts->claims};
-    copy_claim_scope(dst->text, run.claim_scope, sizeof(run.claim_scope));
+    /* Blobs are shared within a destination repository: its name without tag or digest. */
+    int n = snprintf(run.claim_scope, sizeof(run.claim_scope), "%s:", dst->transport->name);
+    reference_repository(dst->reference, run.claim_scope + n, sizeof(run.claim_scope) - (size_t)n);
     run.worker_session.aborted = &run.aborted;
     pthread_mutex_init(&run.lock, NULL);
     /* Workers start only if a layer gets compressed; NULL (out of memory)

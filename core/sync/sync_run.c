@@ -1,9 +1,9 @@
 /* core/sync/sync_run.c — copying the images of a sync several at a time.
  * A bounded pool of workers takes the images in order. Before copying one,
- * a worker reads the source's manifest digest (the instance's, when only
- * this platform's image of a list is copied) and the destination's: equal
- * digests mean the destination already holds exactly what the copy would
- * write, so nothing is sent — a second sync of an unchanged repository
+ * a worker reads the destination's manifest digest and, when there is one,
+ * the source's (the instance's, when only this platform's image of a list
+ * is copied): equal digests mean the destination already holds exactly
+ * what the copy would write, so nothing is sent — a second sync of an unchanged repository
  * costs two manifest reads per tag, made in parallel. Transports keep their
  * connections, TLS sessions and tokens across the copies of one process.
  * Without --keep-going the first failure stops new copies and lets running
@@ -105,10 +105,11 @@ static void sync_one(sync_state *s, size_t i)
     sync_item *it = &s->list->items[i];
     const sync_run_options *o = s->opts;
     char want[DIGEST_MAX_LEN] = "", have[DIGEST_MAX_LEN] = "";
-    /* What the copy would write, and what the destination holds. */
+    /* What the destination holds, then (only when it holds something) what
+     * the copy would write: a new image costs no extra source round trip. */
     int comparable = o->copy.forced_format == MANIFEST_UNKNOWN &&
-                     sync_probe(s, &s->src[i], !o->copy.all, want) == FERRY_OK &&
-                     sync_probe(s, &s->dst[i], 0, have) == FERRY_OK;
+                     sync_probe(s, &s->dst[i], 0, have) == FERRY_OK &&
+                     sync_probe(s, &s->src[i], !o->copy.all, want) == FERRY_OK;
     sync_outcome outcome;
     char *error = NULL;
     if (comparable && strcmp(want, have) == 0) {
