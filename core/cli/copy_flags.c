@@ -7,14 +7,14 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "copy/gzpar.h"
 #include "copy/plan.h"
 
 /* Flags of skopeo's copy that ferry recognises but cannot honour yet: using
  * one is an error that says so, never a silent no-op. */
 static const char *const pending_flags[] = {
     "decryption-key", "encrypt-layer", "encryption-key", "sign-by", "sign-by-sigstore",
-    "sign-by-sigstore-private-key", "sign-identity", "sign-passphrase-file", "dest-compress-format",
-    "dest-compress-level", "dest-precompute-digests",
+    "sign-by-sigstore-private-key", "sign-identity", "sign-passphrase-file", "dest-precompute-digests",
 };
 
 static int copy_flags_check(const opt_parsed *p, char *err, size_t errcap)
@@ -45,6 +45,39 @@ static int copy_flags_check(const opt_parsed *p, char *err, size_t errcap)
     return 0;
 }
 
+/* --dest-compress-format, --dest-compress-level, --dest-force-compress-format. */
+static int copy_flags_compression(const opt_parsed *p, copy_options *opts, char *err, size_t errcap)
+{
+    const char *format = opt_string(p, "dest-compress-format");
+    opts->compress_to = LAYER_COMPRESSION_UNKNOWN;
+    if (format != NULL &&
+        (opts->compress_to = plan_compression_from_name(format, &opts->chunked)) == LAYER_COMPRESSION_UNKNOWN) {
+        snprintf(err, errcap, "unknown compression format \"%s\" for --dest-compress-format; expected gzip, zstd or "
+                 "zstd:chunked", format);
+        return -1;
+    }
+    const opt_value *level = opt_get(p, "dest-compress-level");
+    opts->has_level = level != NULL && level->set;
+    if (opts->has_level) {
+        opts->level = (int)level->integer;
+        int gzip = opts->compress_to != LAYER_COMPRESSION_ZSTD;
+        /* Go's gzip takes -2..9; zstd levels are clamped to libzstd's range. */
+        if (level->integer < (gzip ? GZPAR_LEVEL_MIN : -131072) || level->integer > (gzip ? GZPAR_LEVEL_MAX : 22)) {
+            snprintf(err, errcap, "--dest-compress-level %lld is not a valid %s level (%s)", (long long)level->integer,
+                     gzip ? "gzip" : "zstd", gzip ? "-2 to 9" : "-131072 to 22");
+            return -1;
+        }
+    }
+    if (opt_bool(p, "dest-force-compress-format")) {
+        if (format == NULL) {
+            snprintf(err, errcap, "--dest-force-compress-format needs --dest-compress-format");
+            return -1;
+        }
+        opts->force_compress = 1;
+    }
+    return 0;
+}
+
 int copy_flags_apply(ferry_app *app, const opt_parsed *p, ctx_options *src_opts, ctx_options *dst_opts,
                      copy_options *opts, char *err, size_t errcap)
 {
@@ -57,6 +90,8 @@ int copy_flags_apply(ferry_app *app, const opt_parsed *p, ctx_options *src_opts,
     ctx_options_set(dst_opts, "authfile", opt_string(p, "dest-authfile") ? NULL : opt_string(p, "authfile"));
     if (opt_bool(p, "dest-compress"))
         ctx_options_set(dst_opts, "compress", "true");
+    if (copy_flags_compression(p, opts, err, errcap) != 0)
+        return -1;
     if (opt_bool(p, "dest-decompress"))
         ctx_options_set(dst_opts, "decompress", "true");
     if (opt_bool(p, "dest-oci-accept-uncompressed-layers"))

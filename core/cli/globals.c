@@ -49,6 +49,7 @@ const opt_spec copy_side_option_specs[] = {
     {"dest-oci-accept-uncompressed-layers", 0, OPT_BOOL, NULL, "Allow uncompressed image layers when saving to an OCI image using the 'oci' transport. (default is to compress things that aren't compressed)"},
     {"dest-compress-format", 0, OPT_STRING, "FORMAT", "FORMAT to use for the compression"},
     {"dest-compress-level", 0, OPT_INT, "LEVEL", "LEVEL to use for the compression"},
+    {"dest-force-compress-format", 0, OPT_BOOL, NULL, "Enforce the --dest-compress-format compression for every layer, also where the destination would keep the source's"},
     {"dest-precompute-digests", 0, OPT_BOOL, NULL, "Precompute digests to prevent uploading layers already on the registry using the 'docker' transport."},
     {NULL, 0, 0, NULL, NULL},
 };

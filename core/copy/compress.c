@@ -1,5 +1,6 @@
-/* core/copy/compress.c — gzip transforms (and the zstd decompressor of
- * unzstd.c behind the same interface): compression through gzpar's
+/* core/copy/compress.c — gzip transforms (and zstd's, of unzstd.c and
+ * zstd_compress.c, behind the same interface; and chains of two, which
+ * recompress): compression through gzpar's
  * parallel block compressor, decompression over ISA-L's igzip inflate when
  * built with it, else zlib's. Inflating is most of the CPU of a pull into
  * docker-archive:, and igzip cut that pull's user CPU from 1.70 s to 1.25 s
@@ -7,6 +8,7 @@
  * concatenated members as one stream. */
 #include "copy/compress.h"
 #include "copy/unzstd.h"
+#include "copy/zstd_compress.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -22,6 +24,12 @@ struct transform {
     transform_kind kind;
     gzpar *gz; /* compress */
     unzstd *zstd; /* TRANSFORM_ZSTD_DECOMPRESS */
+    zstd_compress *zc; /* TRANSFORM_ZSTD_COMPRESS */
+    /* TRANSFORM_CHAIN: first's output feeds second through mid. */
+    transform *first, *second;
+    uint8_t *mid;
+    size_t mid_pos, mid_len;
+    int first_done;
 #ifdef HAVE_ISAL
     struct inflate_state *isal; /* decompress; heap: the state is ~70 KiB */
     struct isal_gzip_header header; /* decompress: fields not kept (no buffers) */
@@ -74,13 +82,33 @@ static void inflate_end(transform *t)
 
 transform *transform_new(transform_kind kind, gzpar_pool *pool)
 {
+    return transform_new_level(kind, pool, TRANSFORM_LEVEL_DEFAULT);
+}
+
+transform *transform_new_level(transform_kind kind, gzpar_pool *pool, int level)
+{
     transform *t = calloc(1, sizeof(*t));
     if (t == NULL)
         return NULL;
     t->kind = kind;
-    int ok = kind == TRANSFORM_GZIP_COMPRESS     ? (t->gz = gzpar_new(pool)) != NULL
-             : kind == TRANSFORM_ZSTD_DECOMPRESS ? (t->zstd = unzstd_new()) != NULL
-                                                 : inflate_begin(t);
+    int ok = 0;
+    switch (kind) {
+    case TRANSFORM_GZIP_COMPRESS:
+        ok = (t->gz = gzpar_new(pool, level == TRANSFORM_LEVEL_DEFAULT ? GZPAR_LEVEL_DEFAULT : level)) != NULL;
+        break;
+    case TRANSFORM_ZSTD_COMPRESS:
+        ok = (t->zc = zstd_compress_new(level == TRANSFORM_LEVEL_DEFAULT ? ZSTD_COMPRESS_DEFAULT_LEVEL : level,
+                                        gzpar_default_threads())) != NULL;
+        break;
+    case TRANSFORM_ZSTD_DECOMPRESS:
+        ok = (t->zstd = unzstd_new()) != NULL;
+        break;
+    case TRANSFORM_GZIP_DECOMPRESS:
+        ok = inflate_begin(t);
+        break;
+    case TRANSFORM_CHAIN:
+        break;
+    }
     if (!ok) {
         free(t);
         return NULL;
@@ -88,16 +116,38 @@ transform *transform_new(transform_kind kind, gzpar_pool *pool)
     return t;
 }
 
+transform *transform_chain(transform *first, transform *second)
+{
+    transform *t = first && second ? calloc(1, sizeof(*t)) : NULL;
+    uint8_t *mid = t != NULL ? malloc(TRANSFORM_CHAIN_BUFFER) : NULL;
+    if (mid == NULL) {
+        free(t);
+        transform_free(first);
+        transform_free(second);
+        return NULL;
+    }
+    t->kind = TRANSFORM_CHAIN;
+    t->first = first;
+    t->second = second;
+    t->mid = mid;
+    return t;
+}
+
 void transform_free(transform *t)
 {
     if (t == NULL)
         return;
-    if (t->kind == TRANSFORM_GZIP_COMPRESS)
-        gzpar_free(t->gz);
-    else if (t->kind == TRANSFORM_ZSTD_DECOMPRESS)
-        unzstd_free(t->zstd);
-    else
-        inflate_end(t);
+    switch (t->kind) {
+    case TRANSFORM_GZIP_COMPRESS: gzpar_free(t->gz); break;
+    case TRANSFORM_ZSTD_COMPRESS: zstd_compress_free(t->zc); break;
+    case TRANSFORM_ZSTD_DECOMPRESS: unzstd_free(t->zstd); break;
+    case TRANSFORM_GZIP_DECOMPRESS: inflate_end(t); break;
+    case TRANSFORM_CHAIN:
+        transform_free(t->first);
+        transform_free(t->second);
+        free(t->mid);
+        break;
+    }
     free(t);
 }
 
@@ -233,13 +283,50 @@ static int transform_inflate(transform *t, const uint8_t *in, size_t in_len, siz
 }
 #endif
 
+/* Runs the first stage into the middle buffer and the second out of it
+ * until the output is full, the input is used up, or the end is reached. */
+static int chain_run(transform *t, const uint8_t *in, size_t in_len, size_t *consumed, uint8_t *out, size_t out_cap,
+                     size_t *produced, int finish, int *done, char *err, size_t errcap)
+{
+    *consumed = *produced = 0;
+    for (;;) {
+        size_t used = 0, made = 0;
+        if (!t->first_done && (t->mid_pos > 0 || t->mid_len < TRANSFORM_CHAIN_BUFFER)) {
+            memmove(t->mid, t->mid + t->mid_pos, t->mid_len - t->mid_pos);
+            t->mid_len -= t->mid_pos;
+            t->mid_pos = 0;
+            if (transform_run(t->first, in + *consumed, in_len - *consumed, &used, t->mid + t->mid_len,
+                              TRANSFORM_CHAIN_BUFFER - t->mid_len, &made, finish, &t->first_done, err, errcap) != 0)
+                return -1;
+            *consumed += used;
+            t->mid_len += made;
+        }
+        size_t fed = 0, out_made = 0;
+        if (transform_run(t->second, t->mid + t->mid_pos, t->mid_len - t->mid_pos, &fed, out + *produced,
+                          out_cap - *produced, &out_made, t->first_done, done, err, errcap) != 0)
+            return -1;
+        t->mid_pos += fed;
+        *produced += out_made;
+        if (*done || *produced == out_cap || (used == 0 && made == 0 && fed == 0 && out_made == 0))
+            return 0;
+    }
+}
+
 int transform_run(transform *t, const uint8_t *in, size_t in_len, size_t *consumed, uint8_t *out, size_t out_cap,
                   size_t *produced, int finish, int *done, char *err, size_t errcap)
 {
     *done = 0;
-    if (t->kind == TRANSFORM_GZIP_COMPRESS)
+    switch (t->kind) {
+    case TRANSFORM_GZIP_COMPRESS:
         return gzpar_run(t->gz, in, in_len, consumed, out, out_cap, produced, finish, done, err, errcap);
-    if (t->kind == TRANSFORM_ZSTD_DECOMPRESS)
+    case TRANSFORM_ZSTD_COMPRESS:
+        return zstd_compress_run(t->zc, in, in_len, consumed, out, out_cap, produced, finish, done, err, errcap);
+    case TRANSFORM_ZSTD_DECOMPRESS:
         return unzstd_run(t->zstd, in, in_len, consumed, out, out_cap, produced, finish, done, err, errcap);
+    case TRANSFORM_CHAIN:
+        return chain_run(t, in, in_len, consumed, out, out_cap, produced, finish, done, err, errcap);
+    case TRANSFORM_GZIP_DECOMPRESS:
+        break;
+    }
     return transform_inflate(t, in, in_len, consumed, out, out_cap, produced, finish, done, err, errcap);
 }

@@ -18,11 +18,27 @@ typedef enum transform_kind {
     TRANSFORM_GZIP_COMPRESS,
     TRANSFORM_GZIP_DECOMPRESS,
     TRANSFORM_ZSTD_DECOMPRESS, /* unzstd.c */
+    TRANSFORM_ZSTD_COMPRESS,   /* zstd_compress.c */
+    TRANSFORM_CHAIN,           /* transform_chain: two stages, e.g. gunzip then zstd */
 } transform_kind;
 
-/* NULL when out of memory. Compression runs its blocks on `pool` (may be
- * NULL: on the caller's thread); decompression ignores it. */
+/* The compressor's default level: ferry's reproducible gzip (gzpar.h), zstd 3. */
+#define TRANSFORM_LEVEL_DEFAULT (-1000)
+/* Bytes between the two stages of a chain. */
+#define TRANSFORM_CHAIN_BUFFER (256 * 1024)
+
+/* A single stage (not TRANSFORM_CHAIN). NULL when out of memory. gzip
+ * compression runs its blocks on `pool` (may be NULL: on the caller's
+ * thread); zstd compression uses libzstd's own workers; decompression ignores
+ * both. */
 transform *transform_new(transform_kind kind, gzpar_pool *pool);
+/* The same at compression level `level` (TRANSFORM_LEVEL_DEFAULT, or a gzip
+ * level -2..9 (gzpar.h), or a zstd level); decompression ignores it. */
+transform *transform_new_level(transform_kind kind, gzpar_pool *pool, int level);
+/* `first`'s output is `second`'s input (a decompressor then a compressor
+ * recompresses). Takes ownership of both, even when it fails (NULL: out of
+ * memory). */
+transform *transform_chain(transform *first, transform *second);
 void transform_free(transform *t);
 
 /* Feeds in[0..in_len) (may be 0) and writes up to out_cap bytes. *consumed and

@@ -28,9 +28,12 @@
 
 
 
-static const char *compression_note(layer_action a)
+static const char *compression_note(const layer_plan *lp)
 {
-    return a == LAYER_COMPRESS ? "gzip" : a == LAYER_DECOMPRESS ? "decompress" : "as is";
+    if (lp->action == LAYER_COMPRESS || lp->action == LAYER_RECOMPRESS)
+        return lp->to == LAYER_COMPRESSION_ZSTD ? (lp->action == LAYER_COMPRESS ? "zstd" : "recompress zstd")
+                                                : (lp->action == LAYER_COMPRESS ? "gzip" : "recompress gzip");
+    return lp->action == LAYER_DECOMPRESS ? "decompress" : "as is";
 }
 
 /* The manifest's foreign-layer URLs as a NULL-terminated array in the job. */
@@ -62,7 +65,8 @@ static int copy_sniff_layer(copy_run *run, const blob_job *job, const char *what
     const char *found = compress_detect(head, got);
     const char *label =
         manifest_layer_compression(job->desc->media_type) == LAYER_COMPRESSION_ZSTD ? "zstd" : "gzip";
-    if (found != NULL && strcmp(found, label) != 0 && (lp->action == LAYER_DECOMPRESS || *gunzip_for_dest))
+    if (found != NULL && strcmp(found, label) != 0 &&
+        (lp->action == LAYER_DECOMPRESS || lp->action == LAYER_RECOMPRESS || *gunzip_for_dest))
         return ctx_fail(dctx, FERRY_ERR_UNSUPPORTED, "%s is labelled %s but its content is %s-compressed, "
                         "which ferry cannot decompress", what, label, found);
     if (found != NULL)
@@ -158,20 +162,25 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
         return ctx_fail(dctx, FERRY_ERR_DIGEST_MISMATCH, "%s: DiffID mismatch: the layer is uncompressed, the config "
                         "says %s", what, job->diff_id);
     }
+    transform_kind decompress =
+        labelled == LAYER_COMPRESSION_ZSTD ? TRANSFORM_ZSTD_DECOMPRESS : TRANSFORM_GZIP_DECOMPRESS;
+    transform_kind compress = lp.to == LAYER_COMPRESSION_ZSTD ? TRANSFORM_ZSTD_COMPRESS : TRANSFORM_GZIP_COMPRESS;
+    int compresses = action == LAYER_COMPRESS || action == LAYER_RECOMPRESS;
     stream_pipeline_options po = {.what = what,
                                   .expected_digest = d->digest,
                                   .expected_size = d->size,
                                   .has_transform = action != LAYER_KEEP || gunzip_for_dest,
-                                  .transform = action == LAYER_COMPRESS ? TRANSFORM_GZIP_COMPRESS
-                                               : labelled == LAYER_COMPRESSION_ZSTD ? TRANSFORM_ZSTD_DECOMPRESS
-                                                                                   : TRANSFORM_GZIP_DECOMPRESS,
-                                  .expected_output_digest =
-                                      check_diff_id && action != LAYER_COMPRESS ? job->diff_id : NULL,
+                                  .transform = action == LAYER_COMPRESS ? compress : decompress,
+                                  .has_then = action == LAYER_RECOMPRESS,
+                                  .then = compress,
+                                  .has_level = run->has_level,
+                                  .level = run->level,
+                                  .expected_output_digest = check_diff_id && !compresses ? job->diff_id : NULL,
                                   .compress_pool = run->gz_pool};
     ferry_reader *r = stream_pipeline_new(raw, &po);
     if (r == NULL)
         return ctx_fail(dctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", what);
-    ctx_log(dctx, FERRY_LOG_DEBUG, "%s: streaming (%s)", what, compression_note(action));
+    ctx_log(dctx, FERRY_LOG_DEBUG, "%s: streaming (%s)", what, compression_note(&lp));
     /* A tar writer must know size and digest before the first byte: when the
      * pipeline changes the bytes, spool them first. */
     ferry_reader *spooled = NULL;
@@ -451,9 +460,14 @@ static int copy_plan_for(const copy_endpoint *dst, const copy_run *run, const im
                         .dest_types = run->dest->ops->manifest_types ? run->dest->ops->manifest_types(run->dest)
                                                                      : NULL,
                         .desired_compression = FERRY_COMPRESSION_PRESERVE,
-                        .preserve_digests = opts->preserve_digests};
+                        .preserve_digests = opts->preserve_digests,
+                        .compress_to = opts->compress_to,
+                        .compress_explicit = opts->compress_to != LAYER_COMPRESSION_UNKNOWN,
+                        .chunked = opts->chunked};
     if (run->dest->ops->desired_layer_compression != NULL)
         req.desired_compression = run->dest->ops->desired_layer_compression(run->dest);
+    if (opts->force_compress && req.desired_compression == FERRY_COMPRESSION_PRESERVE)
+        req.desired_compression = FERRY_COMPRESSION_COMPRESS;
     char err[512];
     if (plan_copy(img->m, &req, plan, err, sizeof(err)) != 0)
         return ctx_fail(dctx, FERRY_ERR_UNSUPPORTED, "copying to %s: %s", dst->text, err);
@@ -650,6 +664,8 @@ int copy_image(const ferry_session *session, const copy_endpoint *src, const cop
     /* Workers start only if a layer gets compressed; NULL (out of memory)
      * compresses on the copying threads, with the same bytes. */
     run.gz_pool = gzpar_pool_new(gzpar_default_threads());
+    run.has_level = opts->has_level;
+    run.level = opts->level;
     ferry_ctx sctx, dctx;
     ctx_init(&sctx, session, src->options);
     ctx_init(&dctx, session, dst->options);

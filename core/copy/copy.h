@@ -30,6 +30,14 @@ typedef struct copy_options {
     char manifest_digest[DIGEST_MAX_LEN]; /* out: digest of the manifest written */
     uint64_t bytes_sent;         /* out: layer bytes stored at the destination (reused ones not counted) */
     struct blob_claims *claims;  /* shared by copies running at once (sync), so that a layer is sent once; may be NULL */
+    /* --dest-compress-format / --dest-compress-level (plan.h's plan_request). */
+    layer_compression compress_to; /* LAYER_COMPRESSION_UNKNOWN: not given (gzip) */
+    int chunked;                   /* zstd:chunked */
+    int has_level;
+    int level;
+    /* --dest-force-compress-format: destinations that would keep each
+     * layer's compression get compress_to too. */
+    int force_compress;
 } copy_options;
 
 /* Copies one image. On failure the destination is closed without commit

@@ -65,6 +65,7 @@ typedef struct copy_run {
     int status;
     char message[CTX_MESSAGE_MAX];
     gzpar_pool *gz_pool; /* gzip workers shared by the layers being compressed; may be NULL */
+    int has_level, level; /* --dest-compress-level */
     uint64_t bytes_sent; /* layer bytes stored at the destination (not reused); updated atomically */
     struct blob_claims *claims; /* see copy_options; NULL when not shared */
     char claim_scope[512];      /* the destination without its tag or digest */

@@ -36,14 +36,17 @@
 
 /* ---- backends: one compressor state per thread ---- */
 
+/* The default level uses the fastest backend (igzip 1, else zlib 1); a level
+ * the user asked for (--dest-compress-level) always means zlib's, whose
+ * levels are the gzip levels users know. */
 typedef struct gzpar_engine {
 #ifdef HAVE_ISAL
     struct isal_zstream s;
     uint8_t *level_buf;
-#else
-    z_stream z;
-    int ready;
 #endif
+    z_stream z;
+    int z_ready;
+    int z_level; /* the level z was set up for */
 } gzpar_engine;
 
 typedef enum block_state { BLOCK_FREE, BLOCK_FILLING, BLOCK_QUEUED, BLOCK_RUNNING, BLOCK_DONE } block_state;
@@ -58,6 +61,7 @@ typedef struct gzpar_block {
     size_t out_cap, out_len, out_pos;
     uint32_t crc;    /* CRC-32 of the input */
     int final;
+    int level;       /* the stream's level (GZPAR_LEVEL_DEFAULT: the backend's) */
     int failed;      /* compression failed (out of memory, backend error) */
     int counted;     /* crc and length added to the stream's trailer */
 } gzpar_block;
@@ -74,7 +78,8 @@ struct gzpar_pool {
 };
 
 struct gzpar {
-    gzpar_pool *pool;    /* NULL or no workers: compress inline */
+    gzpar_pool *pool;
+    int level;    /* NULL or no workers: compress inline */
     pthread_cond_t cond; /* with pool->lock: one of this stream's blocks is done */
     int has_cond;
     gzpar_engine *inline_engine;
@@ -94,6 +99,17 @@ static size_t out_bound(size_t in_len)
 {
     /* zlib's deflateBound for raw deflate plus the flush marker. */
     return in_len + (in_len >> 12) + (in_len >> 14) + (in_len >> 25) + 64;
+}
+
+static int block_grow_out(gzpar_block *b)
+{
+    size_t cap = b->out_cap * 2;
+    uint8_t *grown = realloc(b->out, cap);
+    if (grown == NULL)
+        return -1;
+    b->out = grown;
+    b->out_cap = cap;
+    return 0;
 }
 
 #ifdef HAVE_ISAL
@@ -124,19 +140,13 @@ static int engine_init(gzpar_engine *e)
     return n == 0 || e->level_buf != NULL ? 0 : -1;
 }
 
-static void engine_free(gzpar_engine *e)
-{
-    free(e->level_buf);
-    e->level_buf = NULL;
-}
-
 static uint32_t engine_crc(const uint8_t *p, size_t n)
 {
     return crc32_gzip_refl(0, p, n);
 }
 
-/* Raw deflate of one block; the output grows if the bound was too small. */
-static int engine_compress(gzpar_engine *e, gzpar_block *b)
+/* Raw deflate of one block at igzip's level. */
+static int engine_compress_isal(gzpar_engine *e, gzpar_block *b)
 {
     struct isal_zstream *s = &e->s;
     isal_deflate_init(s);
@@ -161,16 +171,12 @@ static int engine_compress(gzpar_engine *e, gzpar_block *b)
                        (b->final ? s->internal_state.state == ZSTATE_END : 1);
         if (complete)
             return 0;
-        size_t cap = b->out_cap * 2;
-        uint8_t *grown = realloc(b->out, cap);
-        if (grown == NULL)
+        if (block_grow_out(b) != 0)
             return -1;
-        b->out = grown;
-        b->out_cap = cap;
     }
 }
 
-#else /* zlib */
+#else /* zlib only */
 
 const char *gzpar_backend(void)
 {
@@ -180,17 +186,7 @@ const char *gzpar_backend(void)
 static int engine_init(gzpar_engine *e)
 {
     memset(e, 0, sizeof(*e));
-    if (deflateInit2(&e->z, GZPAR_ZLIB_LEVEL, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return -1;
-    e->ready = 1;
     return 0;
-}
-
-static void engine_free(gzpar_engine *e)
-{
-    if (e->ready)
-        deflateEnd(&e->z);
-    e->ready = 0;
 }
 
 static uint32_t engine_crc(const uint8_t *p, size_t n)
@@ -200,10 +196,39 @@ static uint32_t engine_crc(const uint8_t *p, size_t n)
     return (uint32_t)crc32(crc, p, (uInt)n);
 }
 
-static int engine_compress(gzpar_engine *e, gzpar_block *b)
+#endif
+
+static void engine_free(gzpar_engine *e)
+{
+#ifdef HAVE_ISAL
+    free(e->level_buf);
+    e->level_buf = NULL;
+#endif
+    if (e->z_ready)
+        deflateEnd(&e->z);
+    e->z_ready = 0;
+}
+
+/* Go's gzip levels: -2 Huffman only, -1 default (6), 0 stored, 1-9. */
+static int engine_zlib_setup(gzpar_engine *e, int level)
+{
+    if (e->z_ready && e->z_level == level)
+        return deflateReset(&e->z) == Z_OK ? 0 : -1;
+    if (e->z_ready)
+        deflateEnd(&e->z);
+    e->z_ready = 0;
+    int zl = level == GZPAR_LEVEL_DEFAULT ? GZPAR_ZLIB_LEVEL : level == -2 ? 1 : level;
+    if (deflateInit2(&e->z, zl, Z_DEFLATED, -MAX_WBITS, 8, level == -2 ? Z_HUFFMAN_ONLY : Z_DEFAULT_STRATEGY) != Z_OK)
+        return -1;
+    e->z_ready = 1;
+    e->z_level = level;
+    return 0;
+}
+
+static int engine_compress_zlib(gzpar_engine *e, gzpar_block *b)
 {
     z_stream *z = &e->z;
-    if (deflateReset(z) != Z_OK)
+    if (engine_zlib_setup(e, b->level) != 0)
         return -1;
     if (b->dict_len > 0 && deflateSetDictionary(z, b->buf, (uInt)b->dict_len) != Z_OK)
         return -1;
@@ -219,16 +244,19 @@ static int engine_compress(gzpar_engine *e, gzpar_block *b)
             return 0;
         if (rc != Z_OK && rc != Z_BUF_ERROR)
             return -1;
-        size_t cap = b->out_cap * 2;
-        uint8_t *grown = realloc(b->out, cap);
-        if (grown == NULL)
+        if (block_grow_out(b) != 0)
             return -1;
-        b->out = grown;
-        b->out_cap = cap;
     }
 }
 
+static int engine_compress(gzpar_engine *e, gzpar_block *b)
+{
+#ifdef HAVE_ISAL
+    if (b->level == GZPAR_LEVEL_DEFAULT)
+        return engine_compress_isal(e, b);
 #endif
+    return engine_compress_zlib(e, b);
+}
 
 /* Compresses a block on the current thread; the block's own fields only. */
 static void block_compress(gzpar_engine *e, gzpar_block *b)
@@ -338,12 +366,13 @@ static int pool_usable(gzpar_pool *p)
 
 /* ---- streams ---- */
 
-gzpar *gzpar_new(gzpar_pool *pool)
+gzpar *gzpar_new(gzpar_pool *pool, int level)
 {
     gzpar *z = calloc(1, sizeof(*z));
     if (z == NULL)
         return NULL;
     z->pool = pool != NULL && pool->threads > 0 ? pool : NULL;
+    z->level = level;
     if (z->pool != NULL) {
         if (pthread_cond_init(&z->cond, NULL) != 0) {
             free(z);
@@ -456,6 +485,7 @@ static int block_for_input(gzpar *z, gzpar_block **out, char *err, size_t errcap
 static int block_submit(gzpar *z, gzpar_block *b, int final, char *err, size_t errcap)
 {
     b->final = final;
+    b->level = z->level;
     z->fill_seq++;
     if (z->pool != NULL) {
         gzpar_pool *p = z->pool;

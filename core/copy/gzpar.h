@@ -37,9 +37,18 @@ gzpar_pool *gzpar_pool_new(unsigned threads);
 /* Joins the workers. Every stream using the pool must be freed first. */
 void gzpar_pool_free(gzpar_pool *pool);
 
+/* The backend's default level (igzip 1, else zlib 1): what makes ferry's
+ * gzip output reproducible across machines with the same backend. */
+#define GZPAR_LEVEL_DEFAULT (-100)
+/* Valid explicit levels, as Go's gzip (and skopeo's --dest-compress-level)
+ * takes them: -2 Huffman only, -1 zlib's default, 0 stored, 1-9. */
+#define GZPAR_LEVEL_MIN (-2)
+#define GZPAR_LEVEL_MAX 9
+
 /* One gzip stream. pool may be NULL (compress on the caller's thread).
- * NULL when out of memory. */
-gzpar *gzpar_new(gzpar_pool *pool);
+ * level: GZPAR_LEVEL_DEFAULT or an explicit level, which is always zlib's
+ * (streams of one pool may use different levels). NULL when out of memory. */
+gzpar *gzpar_new(gzpar_pool *pool, int level);
 /* Drops queued blocks, waits for blocks being compressed, frees everything;
  * safe at any point (a consumer stopping early). */
 void gzpar_free(gzpar *z);

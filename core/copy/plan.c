@@ -18,6 +18,16 @@ manifest_kind plan_format_from_name(const char *name)
     return MANIFEST_UNKNOWN;
 }
 
+layer_compression plan_compression_from_name(const char *name, int *chunked)
+{
+    *chunked = strcmp(name, "zstd:chunked") == 0;
+    if (strcmp(name, "gzip") == 0)
+        return LAYER_COMPRESSION_GZIP;
+    if (strcmp(name, "zstd") == 0 || *chunked)
+        return LAYER_COMPRESSION_ZSTD;
+    return LAYER_COMPRESSION_UNKNOWN;
+}
+
 static int dest_accepts(const char *const *types, manifest_kind kind)
 {
     if (types == NULL)
@@ -62,16 +72,22 @@ static int plan_choose_format(const manifest *src, const plan_request *req, mani
 }
 
 static int plan_layer(const manifest_descriptor *layer, manifest_kind out_kind, int converting,
-                      int desired, layer_plan *lp, char *err, size_t errcap)
+                      const plan_request *req, layer_plan *lp, char *err, size_t errcap)
 {
+    int desired = req->desired_compression;
     layer_compression have = manifest_layer_compression(layer->media_type);
-    layer_compression want = have;
+    layer_compression want = have, target = req->compress_to ? req->compress_to : LAYER_COMPRESSION_GZIP;
+    int compressed = have == LAYER_COMPRESSION_GZIP || have == LAYER_COMPRESSION_ZSTD;
     lp->action = LAYER_KEEP;
+    lp->to = LAYER_COMPRESSION_NONE;
     if (desired == FERRY_COMPRESSION_COMPRESS && have == LAYER_COMPRESSION_NONE) {
         lp->action = LAYER_COMPRESS;
-        want = LAYER_COMPRESSION_GZIP;
-    } else if (desired == FERRY_COMPRESSION_DECOMPRESS &&
-               (have == LAYER_COMPRESSION_GZIP || have == LAYER_COMPRESSION_ZSTD)) {
+        want = lp->to = target;
+    } else if (desired == FERRY_COMPRESSION_COMPRESS && compressed && req->compress_explicit &&
+               (have != target || req->chunked)) {
+        lp->action = LAYER_RECOMPRESS;
+        want = lp->to = target;
+    } else if (desired == FERRY_COMPRESSION_DECOMPRESS && compressed) {
         lp->action = LAYER_DECOMPRESS;
         want = LAYER_COMPRESSION_NONE;
     }
@@ -97,18 +113,19 @@ static int plan_layer(const manifest_descriptor *layer, manifest_kind out_kind, 
     return 0;
 }
 
-int plan_copy(const manifest *src, const plan_request *req, copy_plan *out, char *err, size_t errcap)
+/* Plans the copy into `kind`. Returns 0, or -1 with a message; *zstd_refused
+ * says a layer failed only because `kind` cannot carry zstd. */
+static int plan_for_kind(const manifest *src, const plan_request *req, manifest_kind kind, copy_plan *out,
+                         int *zstd_refused, char *err, size_t errcap)
 {
     memset(out, 0, sizeof(*out));
-    if (manifest_kind_is_list(src->kind)) {
-        snprintf(err, errcap, "internal error: plan_copy needs an image manifest, not a list");
-        return -1;
-    }
-    if (plan_choose_format(src, req, &out->out_kind, err, errcap) != 0)
-        return -1;
+    *zstd_refused = 0;
+    out->out_kind = kind;
     int converting = out->out_kind != src->kind;
     out->converting = converting;
     out->desired_compression = req->desired_compression;
+    out->compress_to = req->compress_to ? req->compress_to : LAYER_COMPRESSION_GZIP;
+    out->chunked = req->chunked;
     out->config_media_type = src->config.media_type;
     if (converting) {
         const char *cmt = src->config.media_type ? src->config.media_type : "";
@@ -128,19 +145,49 @@ int plan_copy(const manifest *src, const plan_request *req, copy_plan *out, char
     }
     int any_change = 0;
     for (size_t i = 0; i < src->n_layers; i++) {
-        if (plan_layer(&src->layers[i], out->out_kind, converting, req->desired_compression, &out->layers[i], err,
-                       errcap) != 0) {
+        if (plan_layer(&src->layers[i], out->out_kind, converting, req, &out->layers[i], err, errcap) != 0) {
+            layer_compression have = manifest_layer_compression(src->layers[i].media_type);
+            *zstd_refused = kind == MANIFEST_DOCKER_V2S2 &&
+                            (have == LAYER_COMPRESSION_ZSTD || out->layers[i].to == LAYER_COMPRESSION_ZSTD);
             plan_release(out);
             return -1;
         }
-        /* A sniffed layer's change is known only once its bytes are seen. */
-        any_change |= out->layers[i].action != LAYER_KEEP && !out->layers[i].sniff;
+        /* A sniffed layer's change is known only once its bytes are seen,
+         * except a recompression's: plain bytes get compressed instead. */
+        any_change |= out->layers[i].action == LAYER_RECOMPRESS ||
+                      (out->layers[i].action != LAYER_KEEP && !out->layers[i].sniff);
     }
     out->manifest_changes = converting || any_change;
+    return 0;
+}
+
+int plan_copy(const manifest *src, const plan_request *req, copy_plan *out, char *err, size_t errcap)
+{
+    memset(out, 0, sizeof(*out));
+    if (manifest_kind_is_list(src->kind)) {
+        snprintf(err, errcap, "internal error: plan_copy needs an image manifest, not a list");
+        return -1;
+    }
+    manifest_kind kind;
+    if (plan_choose_format(src, req, &kind, err, errcap) != 0)
+        return -1;
+    int zstd_refused = 0;
+    if (plan_for_kind(src, req, kind, out, &zstd_refused, err, errcap) != 0) {
+        /* zstd layers cannot go into a Docker manifest: an OCI one is written
+         * instead when the format was not forced and the destination names
+         * the types it takes, as containers/image falls back to the
+         * destination's other types (one that takes anything keeps the
+         * source's type, and the copy fails). */
+        if (!zstd_refused || req->forced_format != MANIFEST_UNKNOWN || req->dest_types == NULL ||
+            !dest_accepts(req->dest_types, MANIFEST_OCI))
+            return -1;
+        if (plan_for_kind(src, req, MANIFEST_OCI, out, &zstd_refused, err, errcap) != 0)
+            return -1;
+    }
     if (out->manifest_changes && req->preserve_digests) {
         snprintf(err, errcap, "--preserve-digests: the copy would change the manifest digest (%s)",
-                 converting ? "the destination needs a manifest format conversion"
-                            : "the destination needs layers compressed differently");
+                 out->converting ? "the destination needs a manifest format conversion"
+                                 : "the destination needs layers compressed differently");
         plan_release(out);
         return -1;
     }
@@ -153,6 +200,18 @@ int plan_layer_uncompressed(const copy_plan *plan, const manifest *src, size_t i
     const manifest_descriptor *layer = &src->layers[i];
     out->sniff = 0;
     out->action = plan->desired_compression == FERRY_COMPRESSION_COMPRESS ? LAYER_COMPRESS : LAYER_KEEP;
+    out->to = out->action == LAYER_COMPRESS ? plan->compress_to : LAYER_COMPRESSION_NONE;
+    if (out->action == LAYER_COMPRESS && plan->compress_to == LAYER_COMPRESSION_ZSTD) {
+        /* A plain layer under a gzip label becomes a zstd one. */
+        char why[256];
+        out->media_type = manifest_layer_media_type(plan->out_kind, layer->media_type, LAYER_COMPRESSION_ZSTD, why,
+                                                    sizeof(why));
+        if (out->media_type == NULL) {
+            snprintf(err, errcap, "layer %s: %s", layer->digest, why);
+            return -1;
+        }
+        return 0;
+    }
     if (!plan->converting) {
         out->media_type = layer->media_type;
         return 0;

@@ -366,7 +366,10 @@ ferry_reader *stream_pipeline_new(ferry_reader *source, const stream_pipeline_op
     if (p->in_hash == NULL)
         goto fail;
     if (opts->has_transform) {
-        p->xf = transform_new(opts->transform, opts->compress_pool);
+        int level = opts->has_level ? opts->level : TRANSFORM_LEVEL_DEFAULT;
+        p->xf = transform_new_level(opts->transform, opts->compress_pool, level);
+        if (opts->has_then)
+            p->xf = transform_chain(p->xf, transform_new_level(opts->then, opts->compress_pool, level));
         p->out_hash = digest_hasher_new("sha256");
         p->inbuf = malloc(PIPELINE_INPUT_SIZE);
         if (p->xf == NULL || p->out_hash == NULL || p->inbuf == NULL)

@@ -38,6 +38,10 @@ typedef struct stream_pipeline_options {
     transform_kind transform;
     const char *expected_output_digest; /* e.g. a DiffID: verified before end of stream is reported; may be NULL */
     gzpar_pool *compress_pool;          /* workers for TRANSFORM_GZIP_COMPRESS; NULL: the reader's thread */
+    int has_then;                       /* a second stage: `transform` decompresses, `then` compresses */
+    transform_kind then;
+    int has_level;                      /* the compressing stage's level is `level`, not its default */
+    int level;
 } stream_pipeline_options;
 
 /* Wraps `source` (ownership moves to the pipeline, which closes it). The

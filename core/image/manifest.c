@@ -310,7 +310,7 @@ const char *manifest_layer_media_type(manifest_kind kind, const char *source_typ
         case LAYER_COMPRESSION_GZIP:
             return foreign ? MEDIA_TYPE_DOCKER_FOREIGN_GZIP : MEDIA_TYPE_DOCKER_LAYER_GZIP;
         default:
-            snprintf(err, errcap, "zstd-compressed layers cannot be stored in a Docker schema 2 manifest");
+            snprintf(err, errcap, "zstd-compressed layers cannot be stored in a Docker schema 2 manifest (use --format oci)");
             return NULL;
         }
     }

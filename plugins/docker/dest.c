@@ -468,9 +468,28 @@ static void docker_dest_close(ferry_image_dest *dest, ferry_ctx *ctx)
     free(d);
 }
 
+/* What a registry takes, as containers/image lists it: naming them (rather
+ * than "anything") lets the core fall back to OCI when zstd layers cannot go
+ * into a Docker manifest. */
+static const char *const docker_dest_types[] = {
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.docker.distribution.manifest.v1+prettyjws",
+    "application/vnd.docker.distribution.manifest.v1+json",
+    NULL,
+};
+
+static const char *const *docker_dest_manifest_types(ferry_image_dest *dest)
+{
+    (void)dest;
+    return docker_dest_types;
+}
+
 static const ferry_dest_ops docker_dest_ops = {
     .struct_size = sizeof(ferry_dest_ops),
-    .manifest_types = NULL,
+    .manifest_types = docker_dest_manifest_types,
     .desired_layer_compression = docker_dest_desired_layer_compression,
     .try_reuse_blob = docker_dest_try_reuse_blob,
     .put_blob = docker_dest_put_blob,

@@ -59,7 +59,7 @@ static uint8_t *make_input(size_t n, uint64_t seed)
 static int compress_all(gzpar_pool *pool, const uint8_t *in, size_t n, size_t in_max, size_t out_max, uint64_t seed,
                         bytes *out)
 {
-    gzpar *z = gzpar_new(pool);
+    gzpar *z = gzpar_new(pool, GZPAR_LEVEL_DEFAULT);
     if (z == NULL)
         return -1;
     uint8_t *buf = malloc(out_max);
@@ -239,7 +239,7 @@ int main(void)
         const uint8_t *in = inputs[N_SIZES - 1];
         int ok = 1;
         for (int round = 0; round < 20 && ok; round++) {
-            gzpar *z = gzpar_new(p);
+            gzpar *z = gzpar_new(p, GZPAR_LEVEL_DEFAULT);
             uint8_t out[4];
             size_t pos = 0, used = 0, made = 0;
             int done = 0;
@@ -250,7 +250,7 @@ int main(void)
                 pos += used;
             }
             gzpar_free(z);
-            gzpar *never = gzpar_new(p);
+            gzpar *never = gzpar_new(p, GZPAR_LEVEL_DEFAULT);
             gzpar_free(never);
         }
         bytes got = {0};

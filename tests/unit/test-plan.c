@@ -25,7 +25,7 @@ static manifest *load(const char *kind_type, const char *config_type, const char
 
 int main(void)
 {
-    tap_plan(31);
+    tap_plan(42);
     static const char *const oci_only[] = {MEDIA_TYPE_OCI_MANIFEST, MEDIA_TYPE_OCI_INDEX, NULL};
     char err[512];
     copy_plan plan;
@@ -119,8 +119,67 @@ int main(void)
     plan_request v2s1 = {.forced_format = MANIFEST_DOCKER_V2S1};
     tap_ok(plan_copy(docker, &v2s1, &plan, err, sizeof(err)) != 0 && strstr(err, "schema 1"), "v2s1 output refused clearly");
 
+    /* --dest-compress-format: recompression only when asked, into a compressing destination. */
+    manifest *oci_gzip = load(MEDIA_TYPE_OCI_MANIFEST, MEDIA_TYPE_OCI_CONFIG, MEDIA_TYPE_OCI_LAYER_GZIP);
+    plan_request zstd_req = {.desired_compression = FERRY_COMPRESSION_COMPRESS, .compress_to = LAYER_COMPRESSION_ZSTD,
+                             .compress_explicit = 1};
+    tap_ok(plan_copy(oci_gzip, &zstd_req, &plan, err, sizeof(err)) == 0 &&
+               plan.layers[0].action == LAYER_RECOMPRESS && plan.layers[0].to == LAYER_COMPRESSION_ZSTD &&
+               strcmp(plan.layers[0].media_type, MEDIA_TYPE_OCI_LAYER_ZSTD) == 0 && plan.manifest_changes,
+           "gzip to zstd: recompressed, labelled tar+zstd");
+    plan_release(&plan);
+    plan_request gzip_req = {.desired_compression = FERRY_COMPRESSION_COMPRESS, .compress_to = LAYER_COMPRESSION_GZIP,
+                             .compress_explicit = 1};
+    tap_ok(plan_copy(oci_gzip, &gzip_req, &plan, err, sizeof(err)) == 0 && plan.layers[0].action == LAYER_KEEP &&
+               !plan.manifest_changes,
+           "gzip asked of a gzip layer: kept");
+    plan_release(&plan);
+    plan_request implicit = {.desired_compression = FERRY_COMPRESSION_COMPRESS};
+    tap_ok(plan_copy(oci_zstd, &implicit, &plan, err, sizeof(err)) == 0 && plan.layers[0].action == LAYER_KEEP,
+           "zstd into a compressing destination without a format: kept (containers/image does not default to "
+           "recompressing)");
+    plan_release(&plan);
+    tap_ok(plan_copy(oci_zstd, &gzip_req, &plan, err, sizeof(err)) == 0 &&
+               plan.layers[0].action == LAYER_RECOMPRESS && plan.layers[0].to == LAYER_COMPRESSION_GZIP,
+           "zstd to an explicit gzip: recompressed");
+    plan_release(&plan);
+    plan_request chunked = zstd_req;
+    chunked.chunked = 1;
+    tap_ok(plan_copy(oci_zstd, &chunked, &plan, err, sizeof(err)) == 0 && plan.layers[0].action == LAYER_RECOMPRESS,
+           "zstd to zstd:chunked: recompressed (the bytes cannot tell them apart)");
+    plan_release(&plan);
+    plan_request preserve_dest = zstd_req;
+    preserve_dest.desired_compression = FERRY_COMPRESSION_PRESERVE;
+    tap_ok(plan_copy(oci_gzip, &preserve_dest, &plan, err, sizeof(err)) == 0 && plan.layers[0].action == LAYER_KEEP,
+           "a destination keeping compression ignores the format");
+    plan_release(&plan);
+    tap_ok(plan_copy(oci_tar, &zstd_req, &plan, err, sizeof(err)) == 0 && plan.layers[0].action == LAYER_COMPRESS &&
+               plan.layers[0].to == LAYER_COMPRESSION_ZSTD,
+           "plain to zstd: compressed");
+    plan_release(&plan);
+    plan_request pd = zstd_req;
+    pd.preserve_digests = 1;
+    tap_ok(plan_copy(oci_gzip, &pd, &plan, err, sizeof(err)) != 0 && strstr(err, "--preserve-digests"),
+           "--preserve-digests refuses a recompression");
+
+    /* Docker manifests cannot carry zstd: OCI when the destination lists it. */
+    static const char *const registry[] = {MEDIA_TYPE_OCI_MANIFEST, MEDIA_TYPE_DOCKER_V2S2, NULL};
+    plan_request to_registry = zstd_req;
+    to_registry.dest_types = registry;
+    tap_ok(plan_copy(docker, &to_registry, &plan, err, sizeof(err)) == 0 && plan.out_kind == MANIFEST_OCI &&
+               plan.config_to_oci && strcmp(plan.layers[0].media_type, MEDIA_TYPE_OCI_LAYER_ZSTD) == 0,
+           "docker + zstd into a registry: written as OCI");
+    plan_release(&plan);
+    tap_ok(plan_copy(docker, &zstd_req, &plan, err, sizeof(err)) != 0 && strstr(err, "use --format oci"),
+           "docker + zstd into a destination taking anything: refused, naming the way out");
+    plan_request forced = to_registry;
+    forced.forced_format = MANIFEST_DOCKER_V2S2;
+    tap_ok(plan_copy(docker, &forced, &plan, err, sizeof(err)) != 0 && strstr(err, "Docker schema 2"),
+           "--format v2s2 + zstd: refused");
+
     manifest_free(docker);
     manifest_free(oci_tar);
     manifest_free(oci_zstd);
+    manifest_free(oci_gzip);
     return tap_done();
 }

@@ -1,6 +1,6 @@
 /* tests/unit/transform_test.h — driving a decompressing transform
  * (copy/compress.h) the way the blob pipeline does, for the unit tests of
- * the gzip and zstd decompressors: input fed in parts, output taken in
+ * the gzip and zstd transforms: input fed in parts, output taken in
  * windows, and the refusal checks. */
 #ifndef FERRY_TESTS_UNIT_TRANSFORM_TEST_H
 #define FERRY_TESTS_UNIT_TRANSFORM_TEST_H
@@ -13,12 +13,12 @@
 #include "copy/compress.h"
 #include "tap.h"
 
-/* Runs `kind` over in, feeding in_chunk bytes at a time into out_chunk-byte
- * output windows. Returns 0 and the output, or -1 and the message in err. */
-static int transform_all(transform_kind kind, const bytes *in, size_t in_chunk, size_t out_chunk, bytes *out,
-                         char *err, size_t errcap)
+/* Runs `t` (freed here) over in, feeding in_chunk bytes at a time into
+ * out_chunk-byte output windows. Returns 0 and the output, or -1 and the
+ * message in err. */
+static inline int transform_drive(transform *t, const bytes *in, size_t in_chunk, size_t out_chunk, bytes *out, char *err,
+                           size_t errcap)
 {
-    transform *t = transform_new(kind, NULL);
     uint8_t *window = malloc(out_chunk);
     if (t == NULL || window == NULL)
         abort();
@@ -48,13 +48,20 @@ static int transform_all(transform_kind kind, const bytes *in, size_t in_chunk, 
     return rc;
 }
 
-static int bytes_same(const bytes *a, const bytes *b)
+/* transform_drive over a new transform of `kind`. */
+static inline int transform_all(transform_kind kind, const bytes *in, size_t in_chunk, size_t out_chunk, bytes *out,
+                         char *err, size_t errcap)
+{
+    return transform_drive(transform_new(kind, NULL), in, in_chunk, out_chunk, out, err, errcap);
+}
+
+static inline int bytes_same(const bytes *a, const bytes *b)
 {
     return a->len == b->len && (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
 }
 
 /* Expects in to be refused by `kind`, with a message containing want. */
-static void transform_refused(transform_kind kind, const bytes *in, const char *want, const char *name)
+static inline void transform_refused(transform_kind kind, const bytes *in, const char *want, const char *name)
 {
     bytes out = {0};
     char err[256] = "";
