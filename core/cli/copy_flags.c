@@ -26,14 +26,6 @@ static int copy_flags_check(const opt_parsed *p, char *err, size_t errcap)
             return -1;
         }
     }
-    const char *multi = opt_string(p, "multi-arch");
-    if (multi != NULL && strcmp(multi, "system") != 0 && strcmp(multi, "all") != 0) {
-        if (strcmp(multi, "index-only") == 0)
-            snprintf(err, errcap, "--multi-arch=%s is not supported by ferry %s yet", multi, PACKAGE_VERSION);
-        else
-            snprintf(err, errcap, "unknown multi-arch option \"%s\"; expected system, all or index-only", multi);
-        return -1;
-    }
     if (opt_bool(p, "dest-compress") && opt_bool(p, "dest-decompress")) {
         snprintf(err, errcap, "--dest-compress and --dest-decompress cannot be used together");
         return -1;
@@ -78,6 +70,57 @@ static int copy_flags_compression(const opt_parsed *p, copy_options *opts, char 
     return 0;
 }
 
+/* A platform list: "os/arch[/variant]" tokens, comma-separated. */
+static int copy_flags_platform_list(const char *list, char *err, size_t errcap)
+{
+    size_t tokens = 0;
+    for (const char *p = list;; tokens++) {
+        size_t n = strcspn(p, ","), parts = 1, empty = n == 0;
+        for (size_t i = 0; i < n; i++) {
+            parts += p[i] == '/';
+            empty |= p[i] == '/' && (i == 0 || i + 1 == n || p[i + 1] == '/');
+        }
+        if (empty || parts < 2 || parts > 3 || n >= 256 || tokens >= 64) {
+            snprintf(err, errcap, "--multi-arch: \"%.*s\" is not a platform (expected os/arch or os/arch/variant, "
+                     "as in linux/arm64/v8)", (int)n, p);
+            return -1;
+        }
+        if (p[n] == '\0')
+            return 0;
+        p += n + 1;
+    }
+}
+
+/* --all, --multi-arch system|all|index-only|PLATFORM,... */
+static int copy_flags_multi_arch(const opt_parsed *p, copy_options *opts, char *err, size_t errcap)
+{
+    const char *multi = opt_string(p, "multi-arch");
+    opts->list_mode = opt_bool(p, "all") ? COPY_LIST_ALL : COPY_LIST_SYSTEM;
+    if (multi == NULL)
+        return 0;
+    if (opt_bool(p, "all")) {
+        snprintf(err, errcap, "--all and --multi-arch cannot be used together");
+        return -1;
+    }
+    if (strcmp(multi, "system") == 0)
+        return 0;
+    if (strcmp(multi, "all") == 0) {
+        opts->list_mode = COPY_LIST_ALL;
+    } else if (strcmp(multi, "index-only") == 0) {
+        opts->list_mode = COPY_LIST_INDEX_ONLY;
+    } else if (strchr(multi, '/') != NULL) {
+        if (copy_flags_platform_list(multi, err, errcap) != 0)
+            return -1;
+        opts->list_mode = COPY_LIST_PLATFORMS;
+        opts->platforms = multi;
+    } else {
+        snprintf(err, errcap, "unknown multi-arch option \"%s\"; expected system, all, index-only or a list of "
+                 "platforms such as linux/amd64,linux/arm64", multi);
+        return -1;
+    }
+    return 0;
+}
+
 int copy_flags_apply(ferry_app *app, const opt_parsed *p, ctx_options *src_opts, ctx_options *dst_opts,
                      copy_options *opts, char *err, size_t errcap)
 {
@@ -111,7 +154,8 @@ int copy_flags_apply(ferry_app *app, const opt_parsed *p, ctx_options *src_opts,
     }
     opts->preserve_digests = opt_bool(p, "preserve-digests");
     opts->remove_signatures = opt_bool(p, "remove-signatures");
-    opts->all = opt_bool(p, "all") || (opt_string(p, "multi-arch") && strcmp(opt_string(p, "multi-arch"), "all") == 0);
+    if (copy_flags_multi_arch(p, opts, err, errcap) != 0)
+        return -1;
     opts->platform = app->platform;
     return 0;
 }

@@ -315,20 +315,6 @@ static int copy_layers(copy_run *run, long parallel, ferry_ctx *ctx)
     return FERRY_OK;
 }
 
-/* One image manifest of the copy: the image itself or an instance of a list. */
-typedef struct image_view {
-    const manifest *m;
-    const char *data; /* the manifest bytes as the source stores them */
-    size_t len;
-    const char *instance_digest; /* NULL for the top-level manifest */
-} image_view;
-
-typedef struct signature_set {
-    void **data;
-    size_t *lens;
-    size_t n;
-} signature_set;
-
 static int signature_collect(void *opaque, const void *data, size_t len)
 {
     signature_set *s = opaque;
@@ -437,8 +423,8 @@ static int copy_open_dest(const copy_endpoint *dst, ferry_ctx *dctx, copy_run *r
     return FERRY_OK;
 }
 
-static int copy_signatures_check(const copy_endpoint *dst, const copy_run *run, const signature_set *sigs,
-                                 const copy_plan *plan, ferry_ctx *dctx)
+int copy_signatures_check(const copy_endpoint *dst, const copy_run *run, const signature_set *sigs,
+                          const copy_plan *plan, ferry_ctx *dctx)
 {
     if (sigs->n == 0)
         return FERRY_OK;
@@ -476,13 +462,16 @@ static int copy_plan_for(const copy_endpoint *dst, const copy_run *run, const im
 
 static int copy_write_manifest(const copy_endpoint *dst, copy_run *run, const image_view *img,
                                const copy_plan *plan, const char *config_digest, int64_t config_size,
-                               char *written_digest, ferry_ctx *dctx)
+                               copy_written *written, ferry_ctx *dctx)
 {
     size_t len = 0;
     char *bytes = copy_output_manifest(img, plan, run->jobs, config_digest, config_size, &len);
     if (bytes == NULL)
         return ctx_fail(dctx, FERRY_ERR_NO_MEMORY, "out of memory writing the manifest");
+    char *written_digest = written->digest;
     digest_sha256(bytes, len, written_digest, DIGEST_MAX_LEN);
+    written->size = (int64_t)len;
+    written->media_type = manifest_kind_media_type(plan->out_kind);
     if (img->instance_digest == NULL)
         copy_report_line(run->report, "%s", "Writing manifest to image destination");
     int rc = run->dest->ops->put_manifest(run->dest, dctx, bytes, len, manifest_kind_media_type(plan->out_kind),
@@ -493,10 +482,8 @@ static int copy_write_manifest(const copy_endpoint *dst, copy_run *run, const im
     return FERRY_OK;
 }
 
-/* Copies the blobs of one image and stores its manifest, as the top-level
- * manifest or as an instance of the list being copied. */
-static int copy_one_image(copy_run *run, const image_view *img, copy_options *opts, const signature_set *sigs,
-                          ferry_ctx *sctx, ferry_ctx *dctx, ferry_ctx **failed, char *written_digest)
+int copy_one_image(copy_run *run, const image_view *img, copy_options *opts, const signature_set *sigs,
+                   ferry_ctx *sctx, ferry_ctx *dctx, ferry_ctx **failed, copy_written *written)
 {
     const copy_endpoint *src = run->src, *dst = run->dst;
     copy_plan plan = {0};
@@ -540,11 +527,9 @@ static int copy_one_image(copy_run *run, const image_view *img, copy_options *op
             rc = ctx_fail(dctx, FERRY_ERR_UNSUPPORTED, "--preserve-digests: %s stores layers uncompressed, so the "
                           "copy changes the manifest digest", src->text);
     }
-    if (rc == FERRY_OK && img->instance_digest != NULL && plan.manifest_changes)
-        rc = ctx_fail(dctx, FERRY_ERR_UNSUPPORTED,
-                      "copying to %s would change instance %s of the list; converting manifest lists is not "
-                      "supported by ferry yet (copy without --all to take the current platform's image)",
-                      dst->text, img->instance_digest);
+    if (rc == FERRY_OK && img->instance_digest != NULL && plan.manifest_changes && run->list_frozen[0] != '\0')
+        rc = ctx_fail(dctx, FERRY_ERR_UNSUPPORTED, "%s (instance %s would change)", run->list_frozen,
+                      img->instance_digest);
     if (rc == FERRY_OK && img->instance_digest == NULL)
         rc = copy_signatures_check(dst, run, sigs, &plan, dctx);
     if (rc != FERRY_OK) {
@@ -555,10 +540,9 @@ static int copy_one_image(copy_run *run, const image_view *img, copy_options *op
     run->frozen[0] = '\0';
     if (opts->preserve_digests)
         snprintf(run->frozen, sizeof(run->frozen), "--preserve-digests: the copy would change the manifest digest");
-    else if (img->instance_digest != NULL)
-        snprintf(run->frozen, sizeof(run->frozen),
-                 "copying to %s would change instance %s of the list; converting manifest lists is not supported "
-                 "by ferry yet", dst->text, img->instance_digest);
+    else if (img->instance_digest != NULL && run->list_frozen[0] != '\0')
+        snprintf(run->frozen, sizeof(run->frozen), "%s (instance %s would change)", run->list_frozen,
+                 img->instance_digest);
     else if (sigs->n > 0)
         snprintf(run->frozen, sizeof(run->frozen),
                  "can not copy signatures to %s: the copy changes the manifest, which would invalidate them "
@@ -589,7 +573,7 @@ static int copy_one_image(copy_run *run, const image_view *img, copy_options *op
         ctx_wrap(dctx, rc, "copying image from", src->text);
         goto out;
     }
-    rc = copy_write_manifest(dst, run, img, &plan, cfg.digest, (int64_t)cfg.len, written_digest, dctx);
+    rc = copy_write_manifest(dst, run, img, &plan, cfg.digest, (int64_t)cfg.len, written, dctx);
 out:
     free(run->jobs);
     run->jobs = NULL;
@@ -597,58 +581,6 @@ out:
     plan_release(&plan);
     copy_config_release(&cfg);
     return rc;
-}
-
-/* --all: every instance, then the list itself, byte for byte. */
-static int copy_list(copy_run *run, const fetched_image *img, copy_options *opts, const signature_set *sigs,
-                     ferry_ctx *sctx, ferry_ctx *dctx, ferry_ctx **failed)
-{
-    const copy_endpoint *dst = run->dst;
-    const char *list_type = manifest_kind_media_type(img->list->kind);
-    const char *const *types = run->dest->ops->manifest_types ? run->dest->ops->manifest_types(run->dest) : NULL;
-    int accepted = types == NULL;
-    for (size_t i = 0; types != NULL && types[i] != NULL; i++)
-        accepted |= strcmp(types[i], list_type) == 0;
-    if (!accepted || !(dst->transport->capabilities & FERRY_CAP_MANIFEST_LISTS))
-        return ctx_fail(dctx, FERRY_ERR_UNSUPPORTED,
-                        "%s cannot store a %s; converting manifest lists is not supported by ferry yet", dst->text,
-                        list_type);
-    if (sigs->n > 0) {
-        int rc = copy_signatures_check(dst, run, sigs, &(copy_plan){0}, dctx);
-        if (rc != FERRY_OK)
-            return rc;
-    }
-    for (size_t i = 0; i < img->list->n_layers; i++) {
-        const manifest_descriptor *d = &img->list->layers[i];
-        char *data = NULL;
-        size_t len = 0;
-        char media_type[MEDIA_TYPE_MAX], errbuf[512];
-        manifest *m = NULL;
-        int rc = fetch_manifest(run->source, sctx, d->digest, &data, &len, media_type, sizeof(media_type));
-        if (rc == FERRY_OK && manifest_parse(data, len, media_type[0] ? media_type : d->media_type, &m, errbuf,
-                                             sizeof(errbuf)) != 0)
-            rc = ctx_fail(sctx, FERRY_ERR_INVALID, "instance %s of %s: %s", d->digest, run->src->text, errbuf);
-        if (rc == FERRY_OK && manifest_kind_is_list(m->kind))
-            rc = ctx_fail(sctx, FERRY_ERR_INVALID, "instance %s of %s is itself a list", d->digest, run->src->text);
-        if (rc != FERRY_OK) {
-            *failed = sctx;
-            free(data);
-            manifest_free(m);
-            return rc;
-        }
-        char written[DIGEST_MAX_LEN];
-        copy_report_line(run->report, "Copying image %s", d->digest);
-        rc = copy_one_image(run, &(image_view){m, data, len, d->digest}, opts, sigs, sctx, dctx, failed, written);
-        free(data);
-        manifest_free(m);
-        if (rc != FERRY_OK)
-            return rc;
-    }
-    copy_report_line(run->report, "%s", "Writing manifest list to image destination");
-    snprintf(opts->manifest_digest, sizeof(opts->manifest_digest), "%s", img->top_digest);
-    int rc = run->dest->ops->put_manifest(run->dest, dctx, img->top_data, img->top_len, list_type, img->top_digest,
-                                          NULL);
-    return rc == FERRY_OK ? rc : ctx_wrap(dctx, rc, "writing manifest list to", dst->text);
 }
 
 int copy_image(const ferry_session *session, const copy_endpoint *src, const copy_endpoint *dst,
@@ -677,13 +609,13 @@ int copy_image(const ferry_session *session, const copy_endpoint *src, const cop
         failed = sctx.status != FERRY_OK ? &sctx : &dctx;
         goto out;
     }
-    rc = fetch_image(run.source, &sctx, src->text, &opts->platform, !opts->all, &img);
+    rc = fetch_image(run.source, &sctx, src->text, &opts->platform, opts->list_mode == COPY_LIST_SYSTEM, &img);
     if (rc != FERRY_OK)
         goto out;
     copy_report_line(run.report, "%s", "Getting image source signatures");
     if (!opts->remove_signatures && run.source->ops->get_signatures != NULL) {
         /* A single instance taken out of a list carries its own signatures. */
-        const char *instance = img.list != NULL && !opts->all ? img.digest : NULL;
+        const char *instance = img.list != NULL && opts->list_mode == COPY_LIST_SYSTEM ? img.digest : NULL;
         rc = run.source->ops->get_signatures(run.source, &sctx, instance, signature_collect, &sigs);
         if (rc != FERRY_OK) {
             ctx_status_message(&sctx, rc, "reading signatures");
@@ -694,14 +626,19 @@ int copy_image(const ferry_session *session, const copy_endpoint *src, const cop
     rc = copy_open_dest(dst, &dctx, &run);
     if (rc != FERRY_OK)
         goto out;
-    if (img.list != NULL && opts->all)
+    if (img.list != NULL && opts->list_mode != COPY_LIST_SYSTEM) {
         rc = copy_list(&run, &img, opts, &sigs, &sctx, &dctx, &failed);
-    else
+    } else {
+        copy_written written = {0};
         rc = copy_one_image(&run, &(image_view){img.image, img.data, img.len, NULL}, opts, &sigs, &sctx, &dctx,
-                            &failed, opts->manifest_digest);
+                            &failed, &written);
+        snprintf(opts->manifest_digest, sizeof(opts->manifest_digest), "%s", written.digest);
+    }
     if (rc != FERRY_OK)
         goto out;
-    copy_report_line(run.report, "%s", "Storing signatures");
+    copy_report_line(run.report, "%s",
+                     img.list != NULL && opts->list_mode != COPY_LIST_SYSTEM ? "Storing list signatures"
+                                                                            : "Storing signatures");
     if (sigs.n > 0) {
         rc = run.dest->ops->put_signatures(run.dest, &dctx, NULL, sigs.n, (const void *const *)sigs.data, sigs.lens);
         if (rc != FERRY_OK) {

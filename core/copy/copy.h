@@ -19,11 +19,19 @@ typedef struct copy_endpoint {
     const ctx_options *options;
 } copy_endpoint;
 
+typedef enum copy_list_mode {
+    COPY_LIST_SYSTEM = 0, /* the instance for opts->platform, stored as a single image */
+    COPY_LIST_ALL,        /* every instance, then the list */
+    COPY_LIST_INDEX_ONLY, /* the list alone */
+    COPY_LIST_PLATFORMS,  /* the instances of the given platforms, then a list of exactly them */
+} copy_list_mode;
+
 typedef struct copy_options {
     manifest_kind forced_format; /* MANIFEST_UNKNOWN: keep the source's when possible */
     int preserve_digests;
     int remove_signatures;
-    int all;                     /* --all / --multi-arch all: copy every instance of a list */
+    copy_list_mode list_mode;    /* --all / --multi-arch: which instances of a list are copied */
+    const char *platforms;       /* COPY_LIST_PLATFORMS: "os/arch[/variant],..." as given, validated (borrowed) */
     long parallel;               /* layers copied at once (>= 1) */
     FILE *report;                /* progress lines; NULL with --quiet */
     platform_spec platform;      /* list instance to copy */

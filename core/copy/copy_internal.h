@@ -62,6 +62,7 @@ typedef struct copy_run {
     const copy_plan *plan;
     const manifest *m; /* the image being copied */
     char frozen[CTX_MESSAGE_MAX / 2]; /* why no layer may change, or "" */
+    char list_frozen[CTX_MESSAGE_MAX / 4]; /* why no instance of the list may change, or "" */
     int status;
     char message[CTX_MESSAGE_MAX];
     gzpar_pool *gz_pool; /* gzip workers shared by the layers being compressed; may be NULL */
@@ -70,6 +71,44 @@ typedef struct copy_run {
     struct blob_claims *claims; /* see copy_options; NULL when not shared */
     char claim_scope[512];      /* the destination without its tag or digest */
 } copy_run;
+
+/* One image manifest of the copy: the image itself or an instance of a list. */
+typedef struct image_view {
+    const manifest *m;
+    const char *data; /* the manifest bytes as the source stores them */
+    size_t len;
+    const char *instance_digest; /* NULL for the top-level manifest */
+} image_view;
+
+typedef struct signature_set {
+    void **data;
+    size_t *lens;
+    size_t n;
+} signature_set;
+
+/* What copy_one_image stored: the manifest's digest, size and type. */
+typedef struct copy_written {
+    char digest[DIGEST_MAX_LEN];
+    int64_t size;
+    const char *media_type; /* static */
+} copy_written;
+
+/* Copies the blobs of one image and stores its manifest, as the top-level
+ * manifest or as an instance of the list being copied (copy.c). On failure
+ * *failed is the context holding the message. */
+int copy_one_image(copy_run *run, const image_view *img, copy_options *opts, const signature_set *sigs,
+                   ferry_ctx *sctx, ferry_ctx *dctx, ferry_ctx **failed, copy_written *written);
+
+/* Refuses signatures the destination cannot keep or the plan would break. */
+int copy_signatures_check(const copy_endpoint *dst, const copy_run *run, const signature_set *sigs,
+                          const copy_plan *plan, ferry_ctx *dctx);
+
+/* Copies a list: the instances the options select, then the list, converted
+ * or rewritten when the destination or the selection needs it
+ * (copy_list.c). */
+struct fetched_image;
+int copy_list(copy_run *run, const struct fetched_image *img, copy_options *opts, const signature_set *sigs,
+              ferry_ctx *sctx, ferry_ctx *dctx, ferry_ctx **failed);
 
 /* One line of skopeo's progress report ("Copying blob %s"), whole even when
  * workers report at once; nothing when report is NULL. */

@@ -121,7 +121,7 @@ int fetch_image(ferry_image_source *src, ferry_ctx *ctx, const char *reference, 
     char err[512];
     int idx = manifest_list_choose(top, p.os, p.arch, p.variant, err, sizeof(err));
     if (idx < 0)
-        return ctx_fail(ctx, FERRY_ERR_NOT_FOUND, "%s: %s", reference, err);
+        return ctx_fail(ctx, FERRY_ERR_INVALID, "choosing an image from manifest list %s: %s", reference, err);
     const manifest_descriptor *d = &top->layers[idx];
     char media_type[MEDIA_TYPE_MAX];
     rc = fetch_manifest(src, ctx, d->digest, &out->instance_data, &out->len, media_type, sizeof(media_type));

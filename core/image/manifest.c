@@ -327,26 +327,62 @@ const char *manifest_layer_media_type(manifest_kind kind, const char *source_typ
     }
 }
 
+/* containers/image's variant compatibility: an arm/v7 machine runs v6 too. */
+static const char *const *variants_compatible(const char *arch)
+{
+    static const char *const arm[] = {"v6", "v7", "v8", NULL}, *const arm64[] = {"v8", NULL};
+    return strcmp(arch, "arm") == 0 ? arm : strcmp(arch, "arm64") == 0 ? arm64 : NULL;
+}
+
+static int list_find(const manifest *m, const char *os, const char *arch, const char *variant)
+{
+    for (size_t i = 0; i < m->n_layers; i++) {
+        const manifest_descriptor *d = &m->layers[i];
+        if (d->platform_os != NULL && d->platform_arch != NULL && strcmp(d->platform_os, os) == 0 &&
+            strcmp(d->platform_arch, arch) == 0 &&
+            (*variant == '\0' || (d->platform_variant != NULL && strcmp(d->platform_variant, variant) == 0)))
+            return (int)i;
+    }
+    return -1;
+}
+
 int manifest_list_choose(const manifest *m, const char *os, const char *arch, const char *variant, char *err,
                          size_t errcap)
 {
-    int fallback = -1;
-    for (size_t i = 0; i < m->n_layers; i++) {
-        const manifest_descriptor *d = &m->layers[i];
-        if (d->platform_os == NULL || d->platform_arch == NULL || strcmp(d->platform_os, os) != 0 ||
-            strcmp(d->platform_arch, arch) != 0)
-            continue;
-        if (variant == NULL || *variant == '\0' || d->platform_variant == NULL)
-            ; /* no variant asked or offered: a match, but an exact variant wins */
-        else if (strcmp(d->platform_variant, variant) != 0)
-            continue;
-        if (variant != NULL && *variant != '\0' && d->platform_variant != NULL)
-            return (int)i;
-        if (fallback < 0)
-            fallback = (int)i;
+    /* The wanted platforms, most compatible first, as containers/image 5.22's
+     * WantedPlatforms builds them: a variant asked for and the older ones it
+     * runs (arm/v7 takes v6), and no other; without one, any variant (the
+     * first entry for os/arch wins). */
+    const char *const *compatible = variants_compatible(arch);
+    int idx = -1;
+    if (variant != NULL && *variant != '\0') {
+        size_t at = 0;
+        int known = 0;
+        for (; compatible != NULL && compatible[at] != NULL; at++)
+            if (strcmp(compatible[at], variant) == 0) {
+                known = 1;
+                break;
+            }
+        if (known) {
+            for (size_t k = at + 1; idx < 0 && k-- > 0;)
+                idx = list_find(m, os, arch, compatible[k]);
+        } else {
+            idx = list_find(m, os, arch, variant);
+        }
+    } else {
+        idx = list_find(m, os, arch, "");
     }
-    if (fallback < 0)
-        snprintf(err, errcap, "no image found in manifest list for architecture %s, variant \"%s\", OS %s", arch,
-                 variant ? variant : "", os);
-    return fallback;
+    if (idx >= 0)
+        return idx;
+    int n = snprintf(err, errcap, "no image found in %s for architecture %s, variant \"%s\", OS %s; it has",
+                     m->kind == MANIFEST_OCI_INDEX ? "image index" : "manifest list", arch, variant ? variant : "", os);
+    for (size_t i = 0; i < m->n_layers && n > 0 && (size_t)n < errcap; i++) {
+        const manifest_descriptor *d = &m->layers[i];
+        n += snprintf(err + n, errcap - (size_t)n, "%s %s/%s%s%s", i ? "," : "", d->platform_os ? d->platform_os : "?",
+                      d->platform_arch ? d->platform_arch : "?", d->platform_variant ? "/" : "",
+                      d->platform_variant ? d->platform_variant : "");
+    }
+    if (m->n_layers == 0 && n > 0 && (size_t)n < errcap)
+        snprintf(err + n, errcap - (size_t)n, " no instances");
+    return -1;
 }

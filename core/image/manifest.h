@@ -103,6 +103,15 @@ const char *manifest_layer_media_type(manifest_kind kind, const char *source_typ
  * escaping). Returns a malloc'd buffer (caller frees) and its length. */
 char *manifest_serialize(const manifest *m, manifest_kind kind, size_t *len);
 
+/* Serializes list `m` as a list of `kind` (MANIFEST_DOCKER_LIST or
+ * MANIFEST_OCI_INDEX) exactly as containers/image's json.Marshal does after
+ * editing or converting a list: Go field order, omitempty; a Docker list
+ * drops annotations and gets default_os/default_arch for an entry without a
+ * platform; unknown members are not kept. Returns a malloc'd buffer (caller
+ * frees) and its length, or NULL when out of memory. */
+char *manifest_list_serialize(const manifest *m, manifest_kind kind, const char *default_os, const char *default_arch,
+                              size_t *len);
+
 /* Chooses the instance of a list for os/arch/variant (variant may be NULL).
  * Returns the index into m->layers or -1 with a message in err. */
 int manifest_list_choose(const manifest *m, const char *os, const char *arch, const char *variant, char *err,

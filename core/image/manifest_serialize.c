@@ -96,3 +96,79 @@ char *manifest_serialize(const manifest *m, manifest_kind kind, size_t *len)
         *len = strlen(out);
     return out;
 }
+
+/* A platform in Go's field order: image-spec's Platform (architecture, os,
+ * os.version, os.features, variant) or docker's Schema2PlatformSpec, which
+ * adds features. Missing architecture/os are written empty, as Go does. */
+static json_t *platform_json(const json_t *p, manifest_kind list_kind)
+{
+    static const char *const oci_fields[] = {"os.version", "os.features", "variant", NULL};
+    static const char *const docker_fields[] = {"os.version", "os.features", "variant", "features", NULL};
+    json_t *o = json_object();
+    const json_t *arch = json_object_get(p, "architecture"), *os = json_object_get(p, "os");
+    set_new(o, "architecture", json_string(json_is_string(arch) ? json_string_value(arch) : ""));
+    set_new(o, "os", json_string(json_is_string(os) ? json_string_value(os) : ""));
+    for (const char *const *f = list_kind == MANIFEST_DOCKER_LIST ? docker_fields : oci_fields; *f != NULL; f++) {
+        const json_t *v = json_object_get(p, *f);
+        /* omitempty: empty strings and arrays are left out */
+        if ((json_is_string(v) && json_string_length(v) > 0) || (json_is_array(v) && json_array_size(v) > 0))
+            json_object_set(o, *f, (json_t *)v);
+    }
+    return o;
+}
+
+/* An entry of a list: Docker's Schema2ManifestDescriptor (mediaType, size,
+ * digest, urls, platform — always present) or an OCI descriptor (mediaType,
+ * digest, size, urls, annotations, platform when known). */
+static json_t *list_entry_json(const manifest_descriptor *d, manifest_kind list_kind, const char *default_os,
+                               const char *default_arch)
+{
+    json_t *o = json_object();
+    set_new(o, "mediaType", json_string(d->media_type ? d->media_type : ""));
+    if (list_kind == MANIFEST_DOCKER_LIST) {
+        set_new(o, "size", json_integer(d->size));
+        set_new(o, "digest", json_string(d->digest));
+    } else {
+        set_new(o, "digest", json_string(d->digest));
+        set_new(o, "size", json_integer(d->size));
+    }
+    if (d->urls != NULL && json_array_size(d->urls) > 0)
+        json_object_set(o, "urls", d->urls);
+    if (list_kind == MANIFEST_OCI_INDEX && d->annotations != NULL && json_object_size(d->annotations) > 0)
+        set_new(o, "annotations", sorted_object(d->annotations));
+    if (d->platform != NULL) {
+        set_new(o, "platform", platform_json(d->platform, list_kind));
+    } else if (list_kind == MANIFEST_DOCKER_LIST) {
+        /* containers/image fills an OCI entry's missing platform with its own. */
+        json_t *p = json_pack("{s:s, s:s}", "architecture", default_arch, "os", default_os);
+        set_new(o, "platform", platform_json(p, list_kind));
+        json_decref(p);
+    }
+    return o;
+}
+
+char *manifest_list_serialize(const manifest *m, manifest_kind kind, const char *default_os, const char *default_arch,
+                              size_t *len)
+{
+    json_t *root = json_object();
+    json_t *entries = json_array();
+    if (root == NULL || entries == NULL) {
+        json_decref(root);
+        json_decref(entries);
+        return NULL;
+    }
+    set_new(root, "schemaVersion", json_integer(2));
+    set_new(root, "mediaType", json_string(manifest_kind_media_type(kind)));
+    for (size_t i = 0; i < m->n_layers; i++)
+        json_array_append_new(entries, list_entry_json(&m->layers[i], kind, default_os, default_arch));
+    set_new(root, "manifests", entries);
+    /* A Docker list has no annotations: they are dropped in conversion. */
+    if (kind == MANIFEST_OCI_INDEX && m->kind == MANIFEST_OCI_INDEX && m->annotations != NULL &&
+        json_object_size(m->annotations) > 0)
+        set_new(root, "annotations", sorted_object(m->annotations));
+    char *out = gojson_encode(root, 0);
+    json_decref(root);
+    if (out != NULL && len != NULL)
+        *len = strlen(out);
+    return out;
+}

@@ -109,7 +109,7 @@ static void sync_one(sync_state *s, size_t i)
      * the copy would write: a new image costs no extra source round trip. */
     int comparable = o->copy.forced_format == MANIFEST_UNKNOWN &&
                      sync_probe(s, &s->dst[i], 0, have) == FERRY_OK &&
-                     sync_probe(s, &s->src[i], !o->copy.all, want) == FERRY_OK;
+                     sync_probe(s, &s->src[i], o->copy.list_mode == COPY_LIST_SYSTEM, want) == FERRY_OK;
     sync_outcome outcome;
     char *error = NULL;
     if (comparable && strcmp(want, have) == 0) {
