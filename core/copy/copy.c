@@ -475,7 +475,7 @@ static int copy_write_manifest(const copy_endpoint *dst, copy_run *run, const im
     if (img->instance_digest == NULL)
         copy_report_line(run->report, "%s", "Writing manifest to image destination");
     int rc = run->dest->ops->put_manifest(run->dest, dctx, bytes, len, manifest_kind_media_type(plan->out_kind),
-                                          written_digest, img->instance_digest);
+                                          written_digest, img->instance_digest ? written_digest : NULL);
     free(bytes);
     if (rc != FERRY_OK)
         return ctx_wrap(dctx, rc, "writing manifest to", dst->text);

@@ -327,20 +327,22 @@ const char *manifest_layer_media_type(manifest_kind kind, const char *source_typ
     }
 }
 
-/* containers/image's variant compatibility: an arm/v7 machine runs v6 too. */
+/* containers/image 5.22's variant compatibility, newest first: a machine
+ * of one variant runs the ones after it. */
 static const char *const *variants_compatible(const char *arch)
 {
-    static const char *const arm[] = {"v6", "v7", "v8", NULL}, *const arm64[] = {"v8", NULL};
+    static const char *const arm[] = {"v8", "v7", "v6", "v5", NULL}, *const arm64[] = {"v8", NULL};
     return strcmp(arch, "arm") == 0 ? arm : strcmp(arch, "arm64") == 0 ? arm64 : NULL;
 }
 
+/* The first entry whose platform is exactly os/arch/variant ("" for none). */
 static int list_find(const manifest *m, const char *os, const char *arch, const char *variant)
 {
     for (size_t i = 0; i < m->n_layers; i++) {
         const manifest_descriptor *d = &m->layers[i];
-        if (d->platform_os != NULL && d->platform_arch != NULL && strcmp(d->platform_os, os) == 0 &&
-            strcmp(d->platform_arch, arch) == 0 &&
-            (*variant == '\0' || (d->platform_variant != NULL && strcmp(d->platform_variant, variant) == 0)))
+        if (d->platform != NULL && strcmp(d->platform_os ? d->platform_os : "", os) == 0 &&
+            strcmp(d->platform_arch ? d->platform_arch : "", arch) == 0 &&
+            strcmp(d->platform_variant ? d->platform_variant : "", variant) == 0)
             return (int)i;
     }
     return -1;
@@ -349,33 +351,39 @@ static int list_find(const manifest *m, const char *os, const char *arch, const 
 int manifest_list_choose(const manifest *m, const char *os, const char *arch, const char *variant, char *err,
                          size_t errcap)
 {
-    /* The wanted platforms, most compatible first, as containers/image 5.22's
-     * WantedPlatforms builds them: a variant asked for and the older ones it
-     * runs (arm/v7 takes v6), and no other; without one, any variant (the
-     * first entry for os/arch wins). */
+    /* The wanted platforms in order, as containers/image 5.22's
+     * WantedPlatforms lists them, each matched exactly: a variant asked for,
+     * the older ones it runs, then none; without one, none and then every
+     * known variant, newest first. */
+    const char *wanted[8];
+    size_t n_wanted = 0;
     const char *const *compatible = variants_compatible(arch);
-    int idx = -1;
     if (variant != NULL && *variant != '\0') {
         size_t at = 0;
-        int known = 0;
-        for (; compatible != NULL && compatible[at] != NULL; at++)
-            if (strcmp(compatible[at], variant) == 0) {
-                known = 1;
-                break;
-            }
-        if (known) {
-            for (size_t k = at + 1; idx < 0 && k-- > 0;)
-                idx = list_find(m, os, arch, compatible[k]);
-        } else {
-            idx = list_find(m, os, arch, variant);
-        }
+        while (compatible != NULL && compatible[at] != NULL && strcmp(compatible[at], variant) != 0)
+            at++;
+        if (compatible != NULL && compatible[at] != NULL)
+            for (; compatible[at] != NULL; at++)
+                wanted[n_wanted++] = compatible[at];
+        else
+            wanted[n_wanted++] = variant;
+        wanted[n_wanted++] = "";
     } else {
-        idx = list_find(m, os, arch, "");
+        wanted[n_wanted++] = "";
+        for (size_t k = 0; compatible != NULL && compatible[k] != NULL; k++)
+            wanted[n_wanted++] = compatible[k];
     }
-    if (idx >= 0)
-        return idx;
+    for (size_t w = 0; w < n_wanted; w++) {
+        int idx = list_find(m, os, arch, wanted[w]);
+        if (idx >= 0)
+            return idx;
+    }
+    /* An OCI index entry without a platform is taken when nothing matched. */
+    for (size_t i = 0; m->kind == MANIFEST_OCI_INDEX && i < m->n_layers; i++)
+        if (m->layers[i].platform == NULL)
+            return (int)i;
     int n = snprintf(err, errcap, "no image found in %s for architecture %s, variant \"%s\", OS %s; it has",
-                     m->kind == MANIFEST_OCI_INDEX ? "image index" : "manifest list", arch, variant ? variant : "", os);
+                     m->kind == MANIFEST_OCI_INDEX ? "image index" : "manifest list", arch, wanted[0], os);
     for (size_t i = 0; i < m->n_layers && n > 0 && (size_t)n < errcap; i++) {
         const manifest_descriptor *d = &m->layers[i];
         n += snprintf(err + n, errcap - (size_t)n, "%s %s/%s%s%s", i ? "," : "", d->platform_os ? d->platform_os : "?",

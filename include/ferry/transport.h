@@ -116,7 +116,9 @@ typedef struct ferry_dest_ops {
 
     /* Stores a manifest. `data`/`len` are the exact bytes, `digest` their
      * digest computed by the core. instance_digest is NULL for the top-level
-     * manifest and the instance's digest for an entry of a list being written.
+     * manifest and, for an entry of a list being written, the digest the list
+     * lists it under: `digest` itself (an instance converted on the way gets
+     * its new digest, as the list written does).
      * Called after every blob the manifest references was stored. */
     int (*put_manifest)(ferry_image_dest *dst, ferry_ctx *ctx, const void *data, size_t len,
                         const char *media_type, const char *digest, const char *instance_digest);
