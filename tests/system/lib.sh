@@ -177,6 +177,11 @@ need_python() {
         || skip_all "python3 >= 3.9 not available"
 }
 
+# json FILE EXPR: prints EXPR evaluated in Python with the parsed FILE as j.
+# oci_top LAYOUT: the path of the blob the layout's first index entry names.
+json() { "$PYTHON3" -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
+oci_top() { echo "$1/blobs/sha256/$(json "$1/index.json" 'j["manifests"][0]["digest"][7:]')"; }
+
 # mkimage ARGS... (in $T/bin): runs the fixture generator; prints the
 # manifest digest. checkimage ARGS... (in $T/bin): the independent checker.
 for _tool in mkimage checkimage; do

@@ -16,8 +16,6 @@
 need_python
 SK="$SKOPEO --insecure-policy"
 FY="ferry --insecure-policy"
-json() { "$PYTHON3" -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
-top_of() { echo "$1/blobs/sha256/$(json "$1/index.json" 'j["manifests"][0]["digest"][7:]')"; }
 files() { (cd "$1" && find . -type f | LC_ALL=C sort | xargs sha256sum); }
 
 {
@@ -45,7 +43,7 @@ PYEOF
 # Docker list into an OCI layout: list and instances converted, as skopeo.
 run_ok "docker list --all into oci:" $FY copy --all "dir:$T/dlist" "oci:$T/f-d2o:l"
 $SK copy -q --all "dir:$T/dlist" "oci:$T/s-d2o:l" >/dev/null 2>&1
-same_file "... the same OCI index as skopeo's, byte for byte" "$(top_of "$T/f-d2o")" "$(top_of "$T/s-d2o")"
+same_file "... the same OCI index as skopeo's, byte for byte" "$(oci_top "$T/f-d2o")" "$(oci_top "$T/s-d2o")"
 same_file "... and the same blobs (instance manifests, configs, layers)" <(files "$T/f-d2o/blobs") \
     <(files "$T/s-d2o/blobs")
 run_ok "docker list --all --format oci into dir:" $FY copy --all --format oci "dir:$T/dlist" "dir:$T/f-d2d"
@@ -58,19 +56,19 @@ same_file "... the Docker list and instances skopeo writes" <(files "$T/f-o2d") 
 is "... a Docker manifest list" "$(json "$T/f-o2d/manifest.json" 'j["mediaType"]')" \
     "application/vnd.docker.distribution.manifest.list.v2+json"
 run_ok "unchanged list copied --all keeps its bytes" $FY copy --all "oci:$T/olist:g" "oci:$T/f-same:g"
-same_file "... the index is the source's" "$(top_of "$T/f-same")" "$(top_of "$T/olist")"
+same_file "... the index is the source's" "$(oci_top "$T/f-same")" "$(oci_top "$T/olist")"
 
 # Instances that change (plain layers compressed): the list is rewritten.
 run_ok "index of plain layers --all into oci: (layers gzipped)" $FY copy --all "oci:$T/ulist:u" "oci:$T/f-u:u"
 $SK copy -q --all "oci:$T/ulist:u" "oci:$T/s-u:u" >/dev/null 2>&1
 is "... the index lists the new instances, in skopeo's form" \
-    "$(json "$(top_of "$T/f-u")" '[(m["mediaType"], m["size"], m["platform"]) for m in j["manifests"]]') $(head -c 90 "$(top_of "$T/f-u")")" \
-    "$(json "$(top_of "$T/s-u")" '[(m["mediaType"], m["size"], m["platform"]) for m in j["manifests"]]') $(head -c 90 "$(top_of "$T/s-u")")"
+    "$(json "$(oci_top "$T/f-u")" '[(m["mediaType"], m["size"], m["platform"]) for m in j["manifests"]]') $(head -c 90 "$(oci_top "$T/f-u")")" \
+    "$(json "$(oci_top "$T/s-u")" '[(m["mediaType"], m["size"], m["platform"]) for m in j["manifests"]]') $(head -c 90 "$(oci_top "$T/s-u")")"
 run_ok "... skopeo copies the rewritten list out" $SK copy -q --all "oci:$T/f-u:u" "dir:$T/f-u-back"
 run_ok "--all with zstd into oci: recompresses every instance" $FY copy --all --dest-compress-format zstd \
     "oci:$T/olist:g" "oci:$T/f-z:g"
 is "... each instance in the index has tar+zstd layers" \
-    "$(for d in $(json "$(top_of "$T/f-z")" '" ".join(m["digest"][7:] for m in j["manifests"])'); do
+    "$(for d in $(json "$(oci_top "$T/f-z")" '" ".join(m["digest"][7:] for m in j["manifests"])'); do
         json "$T/f-z/blobs/sha256/$d" '" ".join(l["mediaType"][-4:] for l in j["layers"])'; done | sort -u)" "zstd"
 
 # index-only: the list alone.
@@ -85,22 +83,22 @@ run_ok "the instances first (--all)" $FY copy --dest-tls-verify=false --all "oci
 run_ok "then index-only into the same repository" $FY copy --dest-tls-verify=false --multi-arch index-only \
     "oci:$T/olist:g" "docker://$R/io/full:2"
 is "... the registry serves the source's index" "$($SK inspect --raw --tls-verify=false "docker://$R/io/full:2" | sha256sum)" \
-    "$(sha256sum <"$(top_of "$T/olist")")"
+    "$(sha256sum <"$(oci_top "$T/olist")")"
 
 # Platform subsets.
 run_ok "--multi-arch linux/arm64 from the index" $FY copy --multi-arch linux/arm64 "oci:$T/olist:g" "oci:$T/f-sub:g"
 is "... a list of exactly that instance, its digest kept" \
-    "$(json "$(top_of "$T/f-sub")" '[(m["digest"], m["platform"]["architecture"]) for m in j["manifests"]]')" \
-    "$(json "$(top_of "$T/olist")" '[(m["digest"], m["platform"]["architecture"]) for m in j["manifests"] if m["platform"]["architecture"] == "arm64"]')"
+    "$(json "$(oci_top "$T/f-sub")" '[(m["digest"], m["platform"]["architecture"]) for m in j["manifests"]]')" \
+    "$(json "$(oci_top "$T/olist")" '[(m["digest"], m["platform"]["architecture"]) for m in j["manifests"] if m["platform"]["architecture"] == "arm64"]')"
 is "... and only its blobs (index, manifest, config, layer)" "$(ls "$T/f-sub/blobs/sha256" | wc -l)" "4"
 run_ok "... skopeo reads it back" $SK copy -q --all "oci:$T/f-sub:g" "dir:$T/f-sub-back"
 run_ok "--multi-arch linux/amd64,linux/arm64/v8 into a registry" $FY copy --dest-tls-verify=false \
     --multi-arch linux/amd64,linux/arm64/v8 "oci:$T/olist:g" "docker://$R/io/both:1"
 is "... both instances, digests kept" \
     "$($SK inspect --raw --tls-verify=false "docker://$R/io/both:1" | "$PYTHON3" -c 'import json,sys; print([m["digest"] for m in json.load(sys.stdin)["manifests"]])')" \
-    "$(json "$(top_of "$T/olist")" '[m["digest"] for m in j["manifests"]]')"
+    "$(json "$(oci_top "$T/olist")" '[m["digest"] for m in j["manifests"]]')"
 run_ok "linux/arm (no variant) takes every arm variant" $FY copy --multi-arch linux/arm "oci:$T/arm:g" "oci:$T/f-arm:g"
-is "... v6 and v7" "$(json "$(top_of "$T/f-arm")" '" ".join(m["platform"]["variant"] for m in j["manifests"])')" "v6 v7"
+is "... v6 and v7" "$(json "$(oci_top "$T/f-arm")" '" ".join(m["platform"]["variant"] for m in j["manifests"])')" "v6 v7"
 run_status "a platform the list lacks: exit 1" 1 $FY copy --multi-arch linux/amd64,linux/s390x "oci:$T/olist:g" \
     "oci:$T/f-none:g"
 stderr_one_line "... one line naming it and what the list has" "no instance for platform linux/s390x; it has linux/amd64, linux/arm64/v8"
@@ -139,7 +137,7 @@ stderr_one_line "... one line" 'variant "v7"'
 run_ok "copy --override-arch arm64 takes the arm64 image alone" $FY --override-arch arm64 copy "oci:$T/olist:g" \
     "oci:$T/f-one:g"
 $SK --override-arch arm64 copy -q "oci:$T/olist:g" "oci:$T/s-one:g" >/dev/null 2>&1
-same_file "... skopeo's choice" "$(top_of "$T/f-one")" "$(top_of "$T/s-one")"
+same_file "... skopeo's choice" "$(oci_top "$T/f-one")" "$(oci_top "$T/s-one")"
 
 # inspect of lists.
 for img in "oci:$T/olist:g" "dir:$T/dlist" "oci:$T/arm:g"; do

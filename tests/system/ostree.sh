@@ -29,7 +29,6 @@ fsck_clean() { # DESC REPO
     if ostree fsck --repo="$2" >"$T/fsck" 2>&1; then ok "$1"; else not_ok "$1" "$(tail -n 5 "$T/fsck")"; fi
 }
 # jq-free JSON field access: json FILE EXPR (python expression over j)
-json() { "$PYTHON3" -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
 
 run_ok "ferry list-transports shows ostree" ferry list-transports
 check "ostree is listed" grep -q '^ostree' "$T/out"

@@ -18,7 +18,6 @@ start_registry dst
 DST=127.0.0.1:$REG_PORT
 SK="skopeo --insecure-policy"
 FY="ferry --insecure-policy"
-json() { "$PYTHON3" -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
 # tree DIR: every file below DIR with its content hash, sorted.
 tree() { (cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum); }
 # tags REPO: the tags of a repository of the destination registry, sorted.

@@ -13,8 +13,6 @@
 need_python
 SK="$SKOPEO --insecure-policy"
 FY="ferry --insecure-policy"
-json() { "$PYTHON3" -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
-manifest_of() { echo "$1/blobs/sha256/$(json "$1/index.json" 'j["manifests"][0]["digest"][7:]')"; }
 layer_types() { json "$1" '" ".join(l["mediaType"].replace("+", ".").rsplit(".", 1)[1] for l in j["layers"])'; }
 # sha256 of each layer of a dir: image decompressed by zstd(1)/gzip(1) — an
 # independent decoder — in manifest order.
@@ -38,21 +36,21 @@ $SK copy -q --dest-compress-format zstd "oci:$T/gz:g" "oci:$T/skz:g" >/dev/null 
 
 # gzip -> zstd into an OCI layout, as skopeo does it.
 run_ok "gzip layers recompressed to zstd into oci:" $FY copy --dest-compress-format zstd "oci:$T/gz:g" "oci:$T/fz:g"
-is "... every layer labelled tar+zstd, as skopeo labels them" "$(layer_types "$(manifest_of "$T/fz")")" \
-    "$(layer_types "$(manifest_of "$T/skz")")"
+is "... every layer labelled tar+zstd, as skopeo labels them" "$(layer_types "$(oci_top "$T/fz")")" \
+    "$(layer_types "$(oci_top "$T/skz")")"
 is "... the layers really are zstd frames" \
-    "$(for f in $(json "$(manifest_of "$T/fz")" '" ".join(l["digest"][7:] for l in j["layers"])'); do
+    "$(for f in $(json "$(oci_top "$T/fz")" '" ".join(l["digest"][7:] for l in j["layers"])'); do
         head -c4 "$T/fz/blobs/sha256/$f" | od -An -tx1 | tr -d ' '; done | sort -u)" "28b52ffd"
-is "... the same config as skopeo's (DiffIDs unchanged)" "$(json "$(manifest_of "$T/fz")" 'j["config"]["digest"]')" \
-    "$(json "$(manifest_of "$T/skz")" 'j["config"]["digest"]')"
+is "... the same config as skopeo's (DiffIDs unchanged)" "$(json "$(oci_top "$T/fz")" 'j["config"]["digest"]')" \
+    "$(json "$(oci_top "$T/skz")" 'j["config"]["digest"]')"
 run_ok "skopeo reads ferry's zstd image back" $SK copy -q --dest-decompress "oci:$T/fz:g" "dir:$T/fz-back"
 $SK copy -q --dest-decompress "oci:$T/skz:g" "dir:$T/skz-back" >/dev/null 2>&1
 same_file "... into the same plain layers as skopeo's zstd image" <(plain_digests "$T/fz-back") \
     <(plain_digests "$T/skz-back")
 $SK copy -q "oci:$T/fz:g" "dir:$T/fz-dir" >/dev/null 2>&1
 is "zstd(1) decompresses each layer to its DiffID" "$(plain_digests "$T/fz-dir")" "$(diff_ids "$T/fz-dir/$(json "$T/fz-dir/manifest.json" 'j["config"]["digest"][7:]')")"
-fz_size=$(json "$(manifest_of "$T/fz")" 'sum(l["size"] for l in j["layers"])')
-skz_size=$(json "$(manifest_of "$T/skz")" 'sum(l["size"] for l in j["layers"])')
+fz_size=$(json "$(oci_top "$T/fz")" 'sum(l["size"] for l in j["layers"])')
+skz_size=$(json "$(oci_top "$T/skz")" 'sum(l["size"] for l in j["layers"])')
 check "ferry's zstd at the default level is within 5% of skopeo's size ($fz_size vs $skz_size)" \
     test $((fz_size * 100)) -le $((skz_size * 105))
 run_ok "the same copy twice gives the same bytes" $FY copy --dest-compress-format zstd "oci:$T/gz:g" "oci:$T/fz2:g"
@@ -65,7 +63,7 @@ is "... the same manifest" "$(json "$T/keep/index.json" 'j["manifests"][0]["dige
     "$(json "$T/fz/index.json" 'j["manifests"][0]["digest"]')"
 run_ok "--dest-compress-format gzip recompresses zstd to gzip" $FY copy --dest-compress-format gzip "oci:$T/fz:g" \
     "oci:$T/back-gz:g"
-is "... labelled tar+gzip" "$(layer_types "$(manifest_of "$T/back-gz")")" "gzip gzip gzip"
+is "... labelled tar+gzip" "$(layer_types "$(oci_top "$T/back-gz")")" "gzip gzip gzip"
 $SK copy -q "oci:$T/back-gz:g" "dir:$T/back-gz-dir" >/dev/null 2>&1
 is "... gzip(1) decompresses each to its DiffID" "$(plain_digests "$T/back-gz-dir")" \
     "$(diff_ids "$T/back-gz-dir/$(json "$T/back-gz-dir/manifest.json" 'j["config"]["digest"][7:]')")"
@@ -84,7 +82,7 @@ absent "... nothing written" "$T/d-force2"
 
 # Plain layers compressed with zstd directly.
 run_ok "plain layers into oci: with zstd" $FY copy --dest-compress-format zstd "oci:$T/plain:u" "oci:$T/pz:u"
-is "... labelled tar+zstd" "$(layer_types "$(manifest_of "$T/pz")")" "zstd zstd"
+is "... labelled tar+zstd" "$(layer_types "$(oci_top "$T/pz")")" "zstd zstd"
 $SK copy -q "oci:$T/pz:u" "dir:$T/pz-dir" >/dev/null 2>&1
 is "... skopeo copies them out and zstd(1) gives the DiffIDs" "$(plain_digests "$T/pz-dir")" \
     "$(diff_ids "$T/pz-dir/$(json "$T/pz-dir/manifest.json" 'j["config"]["digest"][7:]')")"
@@ -92,11 +90,11 @@ is "... skopeo copies them out and zstd(1) gives the DiffIDs" "$(plain_digests "
 # Docker schema 2 cannot carry zstd.
 run_ok "docker image into oci: with zstd: converted to OCI, as skopeo" $FY copy --dest-compress-format zstd \
     "dir:$T/docker" "oci:$T/dz:d"
-is "... an OCI manifest with zstd layers" "$(json "$(manifest_of "$T/dz")" 'j["mediaType"]') $(layer_types "$(manifest_of "$T/dz")")" \
+is "... an OCI manifest with zstd layers" "$(json "$(oci_top "$T/dz")" 'j["mediaType"]') $(layer_types "$(oci_top "$T/dz")")" \
     "application/vnd.oci.image.manifest.v1+json zstd zstd"
 $SK copy -q --dest-compress-format zstd "dir:$T/docker" "oci:$T/sdz:d" >/dev/null 2>&1
-is "... with skopeo's config" "$(json "$(manifest_of "$T/dz")" 'j["config"]["digest"]')" \
-    "$(json "$(manifest_of "$T/sdz")" 'j["config"]["digest"]')"
+is "... with skopeo's config" "$(json "$(oci_top "$T/dz")" 'j["config"]["digest"]')" \
+    "$(json "$(oci_top "$T/sdz")" 'j["config"]["digest"]')"
 run_status "docker image into dir: with zstd (dir keeps the type, as skopeo): exit 1" 1 $FY copy --dest-compress \
     --dest-compress-format zstd "dir:$T/docker" "dir:$T/dz-dir"
 stderr_one_line "... one line naming the layer and the way out" "use --format oci"
@@ -120,19 +118,19 @@ is "... and zstd(1) gives the DiffIDs" "$(plain_digests "$T/pulled")" \
 # Levels.
 run_ok "gzip level 9" $FY copy --dest-compress-level 9 "oci:$T/plain:u" "oci:$T/l9:u"
 run_ok "gzip level 1" $FY copy --dest-compress-level 1 "oci:$T/plain:u" "oci:$T/l1:u"
-l9=$(json "$(manifest_of "$T/l9")" 'sum(l["size"] for l in j["layers"])')
-l1=$(json "$(manifest_of "$T/l1")" 'sum(l["size"] for l in j["layers"])')
+l9=$(json "$(oci_top "$T/l9")" 'sum(l["size"] for l in j["layers"])')
+l1=$(json "$(oci_top "$T/l1")" 'sum(l["size"] for l in j["layers"])')
 check "... level 9 is smaller than level 1 ($l9 < $l1)" test "$l9" -lt "$l1"
 run_ok "gzip level 0 (stored)" $FY copy --dest-compress-level 0 "oci:$T/plain:u" "oci:$T/l0:u"
-l0=$(json "$(manifest_of "$T/l0")" 'sum(l["size"] for l in j["layers"])')
+l0=$(json "$(oci_top "$T/l0")" 'sum(l["size"] for l in j["layers"])')
 check "... larger than the input ($l0 > 409600)" test "$l0" -gt 409600
 $SK copy -q "oci:$T/l9:u" "dir:$T/l9-dir" >/dev/null 2>&1
 is "... level 9 layers decompress to their DiffIDs" "$(plain_digests "$T/l9-dir")" \
     "$(diff_ids "$T/l9-dir/$(json "$T/l9-dir/manifest.json" 'j["config"]["digest"][7:]')")"
 run_ok "zstd level 19" $FY copy --dest-compress-format zstd --dest-compress-level 19 "oci:$T/plain:u" "oci:$T/z19:u"
 run_ok "zstd level 1" $FY copy --dest-compress-format zstd --dest-compress-level 1 "oci:$T/plain:u" "oci:$T/z1:u"
-z19=$(json "$(manifest_of "$T/z19")" 'sum(l["size"] for l in j["layers"])')
-z1=$(json "$(manifest_of "$T/z1")" 'sum(l["size"] for l in j["layers"])')
+z19=$(json "$(oci_top "$T/z19")" 'sum(l["size"] for l in j["layers"])')
+z1=$(json "$(oci_top "$T/z1")" 'sum(l["size"] for l in j["layers"])')
 check "... level 19 is smaller than level 1 ($z19 < $z1)" test "$z19" -lt "$z1"
 run_status "gzip level 10: exit 1" 1 $FY copy --dest-compress-level 10 "oci:$T/plain:u" "oci:$T/l10:u"
 stderr_one_line "... one line with the valid range" "-2 to 9"

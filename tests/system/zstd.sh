@@ -14,7 +14,6 @@ need_python
 trap 'unmount_below_t; _tap_exit' EXIT
 SK="$SKOPEO --insecure-policy"
 FY="ferry --insecure-policy"
-json() { "$PYTHON3" -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
 tree() { (cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum); }
 manifest_of() { echo "$1/blobs/sha256/$(json "$1/index.json" 'j["manifests"][0]["digest"][7:]')"; }
 
