@@ -14,7 +14,7 @@
  * one is an error that says so, never a silent no-op. */
 static const char *const pending_flags[] = {
     "decryption-key", "encrypt-layer", "encryption-key", "sign-by", "sign-by-sigstore",
-    "sign-by-sigstore-private-key", "sign-identity", "sign-passphrase-file", "dest-precompute-digests",
+    "sign-by-sigstore-private-key", "sign-identity", "sign-passphrase-file",
 };
 
 static int copy_flags_check(const opt_parsed *p, char *err, size_t errcap)
@@ -153,6 +153,7 @@ int copy_flags_apply(ferry_app *app, const opt_parsed *p, ctx_options *src_opts,
         return -1;
     }
     opts->preserve_digests = opt_bool(p, "preserve-digests");
+    opts->precompute_digests = opt_bool(p, "dest-precompute-digests");
     opts->remove_signatures = opt_bool(p, "remove-signatures");
     if (copy_flags_multi_arch(p, opts, err, errcap) != 0)
         return -1;

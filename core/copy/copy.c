@@ -80,6 +80,28 @@ static int copy_sniff_layer(copy_run *run, const blob_job *job, const char *what
     return FERRY_OK;
 }
 
+/* --dest-precompute-digests: 1 when the destination already holds the
+ * spooled blob `info` describes (the job is then done, *rc says how), 0 to
+ * send it. */
+static int copy_reuse_spooled(copy_run *run, blob_job *job, const ferry_blob_info *info, ferry_ctx *dctx, int *rc)
+{
+    int64_t size = -1;
+    *rc = run->dest->ops->try_reuse_blob(run->dest, dctx, info, &size);
+    if (*rc == FERRY_OK) {
+        copy_report_line(run->report, "Copying blob %s skipped: already exists", info->digest);
+        snprintf(job->out_digest, sizeof(job->out_digest), "%s", info->digest);
+        job->out_size = size >= 0 ? size : info->size;
+        return 1;
+    }
+    if (*rc != FERRY_ERR_NOT_FOUND) {
+        ctx_status_message(dctx, *rc, "checking for an existing blob");
+        return 1;
+    }
+    ctx_clear(dctx);
+    *rc = FERRY_OK;
+    return 0;
+}
+
 /* Streams one blob from source to destination; fills the job's results. */
 static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *dctx)
 {
@@ -181,10 +203,12 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
     if (r == NULL)
         return ctx_fail(dctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", what);
     ctx_log(dctx, FERRY_LOG_DEBUG, "%s: streaming (%s)", what, compression_note(&lp));
-    /* A tar writer must know size and digest before the first byte: when the
-     * pipeline changes the bytes, spool them first. */
+    /* A tar writer must know size and digest before the first byte, and
+     * --dest-precompute-digests asks whether the destination has the blob
+     * before sending it: when the pipeline changes the bytes, spool them. */
     ferry_reader *spooled = NULL;
-    if (run->needs_sizes && po.has_transform) {
+    int precompute = run->precompute_digests && !gunzip_for_dest && run->dest->ops->try_reuse_blob != NULL;
+    if ((run->needs_sizes || precompute) && po.has_transform) {
         rc = spool_stream(dctx, run->worker_session.tmpdir, r, what, &spooled);
         if (rc != FERRY_OK) {
             ferry_reader_close(r);
@@ -193,6 +217,11 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
         if (!gunzip_for_dest) {
             dst_info.digest = ferry_reader_digest(spooled);
             dst_info.size = ferry_reader_size(spooled);
+        }
+        if (precompute && copy_reuse_spooled(run, job, &dst_info, dctx, &rc)) {
+            ferry_reader_close(spooled);
+            ferry_reader_close(r);
+            return rc;
         }
     }
     rc = run->dest->ops->put_blob(run->dest, dctx, spooled ? spooled : r, &dst_info);
@@ -597,6 +626,7 @@ int copy_image(const ferry_session *session, const copy_endpoint *src, const cop
      * compresses on the copying threads, with the same bytes. */
     run.gz_pool = gzpar_pool_new(gzpar_default_threads());
     run.has_level = opts->has_level;
+    run.precompute_digests = opts->precompute_digests;
     run.level = opts->level;
     ferry_ctx sctx, dctx;
     ctx_init(&sctx, session, src->options);

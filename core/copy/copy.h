@@ -46,6 +46,9 @@ typedef struct copy_options {
     /* --dest-force-compress-format: destinations that would keep each
      * layer's compression get compress_to too. */
     int force_compress;
+    /* --dest-precompute-digests: a layer whose bytes change is spooled and
+     * its digest checked at the destination before it is sent. */
+    int precompute_digests;
 } copy_options;
 
 /* Copies one image. On failure the destination is closed without commit

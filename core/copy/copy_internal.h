@@ -67,6 +67,7 @@ typedef struct copy_run {
     char message[CTX_MESSAGE_MAX];
     gzpar_pool *gz_pool; /* gzip workers shared by the layers being compressed; may be NULL */
     int has_level, level; /* --dest-compress-level */
+    int precompute_digests; /* --dest-precompute-digests */
     uint64_t bytes_sent; /* layer bytes stored at the destination (not reused); updated atomically */
     struct blob_claims *claims; /* see copy_options; NULL when not shared */
     char claim_scope[512];      /* the destination without its tag or digest */

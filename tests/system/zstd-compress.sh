@@ -6,7 +6,8 @@
 # source's DiffIDs and the same config; zstd output by ferry decompresses to
 # the same tar as skopeo's; a Docker manifest becomes an OCI one when the
 # destination takes both and fails in one line when the format is forced or
-# the destination takes anything; levels honoured and refused out of range.
+# the destination takes anything; levels honoured and refused out of range;
+# --dest-precompute-digests finding recompressed layers at the registry.
 . "${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/system/docker-lib.sh"
 
 [ -n "$SKOPEO" ] || skip_all "skopeo not installed"
@@ -114,6 +115,19 @@ is "... stored as OCI with zstd layers" "$(json "$T/pushed.json" 'j["mediaType"]
 run_ok "... skopeo pulls it" $SK copy -q --src-tls-verify=false "docker://$R/z/d:1" "dir:$T/pulled"
 is "... and zstd(1) gives the DiffIDs" "$(plain_digests "$T/pulled")" \
     "$(diff_ids "$T/pulled/$(json "$T/pulled/manifest.json" 'j["config"]["digest"][7:]')")"
+
+# --dest-precompute-digests: a layer compressed on the way is looked up by its
+# new digest before it is sent.
+run_ok "plain layers pushed with zstd" $FY copy --dest-tls-verify=false --dest-compress-format zstd "oci:$T/plain:u" \
+    "docker://$R/z/p:1"
+"ferry" --insecure-policy copy --dest-tls-verify=false --dest-precompute-digests --dest-compress-format zstd \
+    "oci:$T/plain:u" "docker://$R/z/p:2" >"$T/pre.out" 2>&1
+is "again with --dest-precompute-digests: both layers found, not sent" "$(grep -c 'skipped: already exists' "$T/pre.out")" 2
+"ferry" --insecure-policy copy --dest-tls-verify=false --dest-compress-format zstd "oci:$T/plain:u" \
+    "docker://$R/z/p:3" >"$T/nopre.out" 2>&1
+is "... without it they are sent again" "$(grep -c 'skipped: already exists' "$T/nopre.out")" 0
+is "... the same manifest either way" "$($SK inspect --raw --tls-verify=false "docker://$R/z/p:2" | sha256sum)" \
+    "$($SK inspect --raw --tls-verify=false "docker://$R/z/p:3" | sha256sum)"
 
 # Levels.
 run_ok "gzip level 9" $FY copy --dest-compress-level 9 "oci:$T/plain:u" "oci:$T/l9:u"
