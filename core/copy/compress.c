@@ -8,6 +8,7 @@
  * concatenated members as one stream. */
 #include "copy/compress.h"
 #include "copy/unzstd.h"
+#include "copy/zstd_chunked.h"
 #include "copy/zstd_compress.h"
 
 #include <limits.h>
@@ -25,6 +26,7 @@ struct transform {
     gzpar *gz; /* compress */
     unzstd *zstd; /* TRANSFORM_ZSTD_DECOMPRESS */
     zstd_compress *zc; /* TRANSFORM_ZSTD_COMPRESS */
+    zstd_chunked *chunked; /* TRANSFORM_ZSTD_CHUNKED_COMPRESS */
     /* TRANSFORM_CHAIN: first's output feeds second through mid. */
     transform *first, *second;
     uint8_t *mid;
@@ -100,6 +102,10 @@ transform *transform_new_level(transform_kind kind, gzpar_pool *pool, int level)
         ok = (t->zc = zstd_compress_new(level == TRANSFORM_LEVEL_DEFAULT ? ZSTD_COMPRESS_DEFAULT_LEVEL : level,
                                         gzpar_default_threads())) != NULL;
         break;
+    case TRANSFORM_ZSTD_CHUNKED_COMPRESS:
+        ok = (t->chunked = zstd_chunked_new(level == TRANSFORM_LEVEL_DEFAULT ? ZSTD_CHUNKED_DEFAULT_LEVEL : level)) !=
+             NULL;
+        break;
     case TRANSFORM_ZSTD_DECOMPRESS:
         ok = (t->zstd = unzstd_new()) != NULL;
         break;
@@ -140,6 +146,7 @@ void transform_free(transform *t)
     switch (t->kind) {
     case TRANSFORM_GZIP_COMPRESS: gzpar_free(t->gz); break;
     case TRANSFORM_ZSTD_COMPRESS: zstd_compress_free(t->zc); break;
+    case TRANSFORM_ZSTD_CHUNKED_COMPRESS: zstd_chunked_free(t->chunked); break;
     case TRANSFORM_ZSTD_DECOMPRESS: unzstd_free(t->zstd); break;
     case TRANSFORM_GZIP_DECOMPRESS: inflate_end(t); break;
     case TRANSFORM_CHAIN:
@@ -321,6 +328,8 @@ int transform_run(transform *t, const uint8_t *in, size_t in_len, size_t *consum
         return gzpar_run(t->gz, in, in_len, consumed, out, out_cap, produced, finish, done, err, errcap);
     case TRANSFORM_ZSTD_COMPRESS:
         return zstd_compress_run(t->zc, in, in_len, consumed, out, out_cap, produced, finish, done, err, errcap);
+    case TRANSFORM_ZSTD_CHUNKED_COMPRESS:
+        return zstd_chunked_run(t->chunked, in, in_len, consumed, out, out_cap, produced, finish, done, err, errcap);
     case TRANSFORM_ZSTD_DECOMPRESS:
         return unzstd_run(t->zstd, in, in_len, consumed, out, out_cap, produced, finish, done, err, errcap);
     case TRANSFORM_CHAIN:
@@ -329,4 +338,11 @@ int transform_run(transform *t, const uint8_t *in, size_t in_len, size_t *consum
         break;
     }
     return transform_inflate(t, in, in_len, consumed, out, out_cap, produced, finish, done, err, errcap);
+}
+
+json_t *transform_annotations(const transform *t)
+{
+    if (t->kind == TRANSFORM_CHAIN)
+        return transform_annotations(t->second);
+    return t->kind == TRANSFORM_ZSTD_CHUNKED_COMPRESS ? zstd_chunked_annotations(t->chunked) : NULL;
 }

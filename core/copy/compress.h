@@ -7,6 +7,7 @@
 #ifndef FERRY_CORE_COMPRESS_H
 #define FERRY_CORE_COMPRESS_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,7 @@ typedef enum transform_kind {
     TRANSFORM_ZSTD_DECOMPRESS, /* unzstd.c */
     TRANSFORM_ZSTD_COMPRESS,   /* zstd_compress.c */
     TRANSFORM_CHAIN,           /* transform_chain: two stages, e.g. gunzip then zstd */
+    TRANSFORM_ZSTD_CHUNKED_COMPRESS, /* zstd_chunked.c: a tar stream in, zstd:chunked out */
 } transform_kind;
 
 /* The compressor's default level: ferry's reproducible gzip (gzpar.h), zstd 3. */
@@ -40,6 +42,12 @@ transform *transform_new_level(transform_kind kind, gzpar_pool *pool, int level)
  * memory). */
 transform *transform_chain(transform *first, transform *second);
 void transform_free(transform *t);
+
+/* The annotations the output's descriptor must carry (zstd:chunked's table
+ * of contents position and checksum), once the transform is done: a new
+ * reference the caller releases, or NULL when it has none. A chain gives its
+ * second stage's. */
+json_t *transform_annotations(const transform *t);
 
 /* Feeds in[0..in_len) (may be 0) and writes up to out_cap bytes. *consumed and
  * *produced say how much was used. `finish` says no more input follows; *done

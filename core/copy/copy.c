@@ -186,7 +186,9 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
     }
     transform_kind decompress =
         labelled == LAYER_COMPRESSION_ZSTD ? TRANSFORM_ZSTD_DECOMPRESS : TRANSFORM_GZIP_DECOMPRESS;
-    transform_kind compress = lp.to == LAYER_COMPRESSION_ZSTD ? TRANSFORM_ZSTD_COMPRESS : TRANSFORM_GZIP_COMPRESS;
+    transform_kind compress = lp.to != LAYER_COMPRESSION_ZSTD ? TRANSFORM_GZIP_COMPRESS
+                              : run->plan->chunked           ? TRANSFORM_ZSTD_CHUNKED_COMPRESS
+                                                             : TRANSFORM_ZSTD_COMPRESS;
     int compresses = action == LAYER_COMPRESS || action == LAYER_RECOMPRESS;
     stream_pipeline_options po = {.what = what,
                                   .expected_digest = d->digest,
@@ -236,6 +238,7 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
     } else if (rc == FERRY_OK) {
         snprintf(job->out_digest, sizeof(job->out_digest), "%s", ferry_reader_digest(r));
         job->out_size = (int64_t)stream_pipeline_delivered(r);
+        job->out_annotations = stream_pipeline_annotations(r);
     } else {
         ctx_status_message(dctx, rc, what);
     }
@@ -339,6 +342,7 @@ static int copy_layers(copy_run *run, long parallel, ferry_ctx *ctx)
             memcpy(job->out_digest, run->jobs[job->duplicate_of].out_digest, sizeof(job->out_digest));
             job->out_size = run->jobs[job->duplicate_of].out_size;
             job->out_media_type = run->jobs[job->duplicate_of].out_media_type;
+            job->out_annotations = json_incref(run->jobs[job->duplicate_of].out_annotations);
         }
     }
     return FERRY_OK;
@@ -417,8 +421,18 @@ static char *copy_output_manifest(const image_view *img, const copy_plan *plan, 
         view.layers[i].digest = (char *)jobs[i].out_digest;
         view.layers[i].size = jobs[i].out_size;
         view.layers[i].media_type = (char *)jobs[i].out_media_type;
+        if (jobs[i].out_annotations != NULL) {
+            /* The source's annotations, with the compressor's added (containers/image merges them). */
+            view.layers[i].annotations = json_object();
+            if (img->m->layers[i].annotations != NULL)
+                json_object_update(view.layers[i].annotations, img->m->layers[i].annotations);
+            json_object_update(view.layers[i].annotations, jobs[i].out_annotations);
+        }
     }
     char *out = manifest_serialize(&view, plan->out_kind, len);
+    for (size_t i = 0; i < view.n_layers; i++)
+        if (jobs[i].out_annotations != NULL)
+            json_decref(view.layers[i].annotations);
     free(view.layers);
     return out;
 }
@@ -604,6 +618,8 @@ int copy_one_image(copy_run *run, const image_view *img, copy_options *opts, con
     }
     rc = copy_write_manifest(dst, run, img, &plan, cfg.digest, (int64_t)cfg.len, written, dctx);
 out:
+    for (size_t i = 0; run->jobs != NULL && i < run->n_jobs; i++)
+        json_decref(run->jobs[i].out_annotations);
     free(run->jobs);
     run->jobs = NULL;
     free(served);

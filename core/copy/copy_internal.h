@@ -41,6 +41,7 @@ typedef struct blob_job {
     char out_digest[DIGEST_MAX_LEN];
     int64_t out_size;
     const char *out_media_type; /* the plan's, or plan_layer_uncompressed's */
+    json_t *out_annotations;    /* added to the layer's annotations (zstd:chunked's), or NULL; owned */
 } blob_job;
 
 typedef struct copy_run {

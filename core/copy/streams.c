@@ -394,3 +394,9 @@ int stream_pipeline_complete(ferry_reader *r)
 {
     return ((pipeline_reader *)r)->done;
 }
+
+json_t *stream_pipeline_annotations(ferry_reader *r)
+{
+    pipeline_reader *p = (pipeline_reader *)r;
+    return p->done && p->xf != NULL ? transform_annotations(p->xf) : NULL;
+}

@@ -49,6 +49,10 @@ typedef struct stream_pipeline_options {
 ferry_reader *stream_pipeline_new(ferry_reader *source, const stream_pipeline_options *opts);
 /* Bytes delivered so far. */
 uint64_t stream_pipeline_delivered(ferry_reader *pipeline);
+/* transform_annotations of the pipeline's transform, once it is complete
+ * (new reference, or NULL). */
+json_t *stream_pipeline_annotations(ferry_reader *pipeline);
+
 /* 1 once the pipeline reached end of stream with everything verified. */
 int stream_pipeline_complete(ferry_reader *pipeline);
 

@@ -12,6 +12,7 @@
 
 [ -n "$SKOPEO" ] || skip_all "skopeo not installed"
 need_python
+trap 'unmount_below_t; _tap_exit' EXIT
 SK="$SKOPEO --insecure-policy"
 FY="ferry --insecure-policy"
 layer_types() { json "$1" '" ".join(l["mediaType"].replace("+", ".").rsplit(".", 1)[1] for l in j["layers"])'; }
@@ -116,6 +117,34 @@ run_ok "... skopeo pulls it" $SK copy -q --src-tls-verify=false "docker://$R/z/d
 is "... and zstd(1) gives the DiffIDs" "$(plain_digests "$T/pulled")" \
     "$(diff_ids "$T/pulled/$(json "$T/pulled/manifest.json" 'j["config"]["digest"][7:]')")"
 
+# zstd:chunked: skopeo's annotation keys, a blob any zstd reader reads, and
+# podman 4.3.1 pulling it partially (by its table of contents; overlay stores
+# only) into a private store whose files are the image's.
+run_ok "zstd:chunked into oci:" $FY copy --dest-compress-format zstd:chunked "oci:$T/gz:g" "oci:$T/zc:g"
+$SK copy -q --dest-compress-format zstd:chunked "oci:$T/gz:g" "oci:$T/skzc:g" >/dev/null 2>&1
+is "... the layers carry skopeo's annotation keys" \
+    "$(json "$(oci_top "$T/zc")" '[sorted(l.get("annotations", {})) for l in j["layers"]]')" \
+    "$(json "$(oci_top "$T/skzc")" '[sorted(l.get("annotations", {})) for l in j["layers"]]')"
+is "... each position names the table of contents' frame, before the footer" \
+    "$("$PYTHON3" - "$T/zc" <<'PYEOF'
+import json, struct, sys
+d = sys.argv[1]
+idx = json.load(open(d + "/index.json"))
+m = json.load(open(d + "/blobs/sha256/" + idx["manifests"][0]["digest"][7:]))
+ok = []
+for l in m["layers"]:
+    blob = open(d + "/blobs/sha256/" + l["digest"][7:], "rb").read()
+    off, length, ulen, kind = map(int, l["annotations"]["io.containers.zstd-chunked.manifest-position"].split(":"))
+    footer = blob[-40:]
+    ok.append(footer[-8:] == b"GnUlInUx" and struct.unpack("<QQQ", footer[:24]) == (off, length, ulen)
+              and blob[off:off + 4] == bytes([0x28, 0xb5, 0x2f, 0xfd]) and kind == 1)
+print(all(ok) and len(ok) == len(m["layers"]))
+PYEOF
+)" "True"
+$SK copy -q "oci:$T/zc:g" "dir:$T/zc-dir" >/dev/null 2>&1
+is "... zstd(1) decompresses every layer to its DiffID" "$(plain_digests "$T/zc-dir")" \
+    "$(diff_ids "$T/zc-dir/$(json "$T/zc-dir/manifest.json" 'j["config"]["digest"][7:]')")"
+
 # --dest-precompute-digests: a layer compressed on the way is looked up by its
 # new digest before it is sent.
 run_ok "plain layers pushed with zstd" $FY copy --dest-tls-verify=false --dest-compress-format zstd "oci:$T/plain:u" \
@@ -128,6 +157,29 @@ is "again with --dest-precompute-digests: both layers found, not sent" "$(grep -
 is "... without it they are sent again" "$(grep -c 'skipped: already exists' "$T/nopre.out")" 0
 is "... the same manifest either way" "$($SK inspect --raw --tls-verify=false "docker://$R/z/p:2" | sha256sum)" \
     "$($SK inspect --raw --tls-verify=false "docker://$R/z/p:3" | sha256sum)"
+
+if command -v podman >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    run_ok "zstd:chunked pushed to the registry" $FY copy --dest-tls-verify=false "oci:$T/zc:g" "docker://$R/z/chunked:1"
+    mkdir -p "$T/podman"
+    printf '[storage]\ndriver = "overlay"\nrunroot = "%s/run"\ngraphroot = "%s/graph"\n[storage.options]\npull_options = {enable_partial_images = "true", use_hard_links = "false", ostree_repos = ""}\n' \
+        "$T/podman" "$T/podman" >"$T/podman/storage.conf"
+    PODMAN=(env CONTAINERS_STORAGE_CONF="$T/podman/storage.conf" podman --root "$T/podman/graph"
+        --runroot "$T/podman/run" --storage-driver overlay)
+    "${PODMAN[@]}" --log-level=debug pull --tls-verify=false "$R/z/chunked:1" >"$T/podman/pull.log" 2>&1
+    is "podman pulls every layer partially" "$(grep -c 'Retrieved partial blob' "$T/podman/pull.log")" \
+        "$(json "$(oci_top "$T/zc")" 'len(j["layers"])')"
+    mnt=$("${PODMAN[@]}" image mount "$R/z/chunked:1" 2>/dev/null)
+    mkdir -p "$T/podman/expect"
+    for l in $(json "$(oci_top "$T/gz")" '" ".join(l["digest"][7:] for l in j["layers"])'); do
+        tar -xzf "$T/gz/blobs/sha256/$l" -C "$T/podman/expect"
+    done
+    same_file "... and its files are the image's" <(cd "$T/podman/expect" && find . -type f | LC_ALL=C sort | xargs sha256sum) \
+        <(cd "${mnt:-/nonexistent}" && find . -type f | LC_ALL=C sort | xargs sha256sum)
+    "${PODMAN[@]}" image unmount -a >/dev/null 2>&1
+else
+    skip "podman partial pull" "needs podman and root"
+    skip "podman's files" "needs podman and root"
+fi
 
 # Levels.
 run_ok "gzip level 9" $FY copy --dest-compress-level 9 "oci:$T/plain:u" "oci:$T/l9:u"
