@@ -22,20 +22,21 @@
 
 const oci_config_type oci_config_t_string = {OCI_CONFIG_STRING, "string", NULL, NULL, 0};
 static const oci_config_type oci_config_t_digest = {OCI_CONFIG_STRING, "digest.Digest", NULL, NULL, 0};
-static const oci_config_type oci_config_t_bool = {OCI_CONFIG_BOOL, "bool", NULL, NULL, 0};
-static const oci_config_type oci_config_t_int = {OCI_CONFIG_INT, "int", NULL, NULL, 0};
+const oci_config_type oci_config_t_bool = {OCI_CONFIG_BOOL, "bool", NULL, NULL, 0};
+const oci_config_type oci_config_t_int = {OCI_CONFIG_INT, "int", NULL, NULL, 0};
 static const oci_config_type oci_config_t_int64 = {OCI_CONFIG_INT, "int64", NULL, NULL, 0};
 static const oci_config_type oci_config_t_duration = {OCI_CONFIG_INT, "time.Duration", NULL, NULL, 0};
-static const oci_config_type oci_config_t_time = {OCI_CONFIG_TIME, "time.Time", NULL, NULL, 0};
+const oci_config_type oci_config_t_time = {OCI_CONFIG_TIME, "time.Time", NULL, NULL, 0};
 static const oci_config_type oci_config_t_time_ptr = {OCI_CONFIG_PTR, "*time.Time", &oci_config_t_time, NULL, 0};
 static const oci_config_type oci_config_t_int_ptr = {OCI_CONFIG_PTR, "*int", &oci_config_t_int, NULL, 0};
-static const oci_config_type oci_config_t_strings = {OCI_CONFIG_SLICE, "[]string", &oci_config_t_string, NULL, 0};
+const oci_config_type oci_config_t_strings = {OCI_CONFIG_SLICE, "[]string", &oci_config_t_string, NULL, 0};
 static const oci_config_type oci_config_t_digests = {OCI_CONFIG_SLICE, "[]digest.Digest", &oci_config_t_digest, NULL,
                                                      0};
 static const oci_config_type oci_config_t_empty = {OCI_CONFIG_EMPTY, "struct {}", NULL, NULL, 0};
 static const oci_config_type oci_config_t_set = {OCI_CONFIG_MAP, "map[string]struct {}", &oci_config_t_empty, NULL, 0};
 static const oci_config_type oci_config_t_labels = {OCI_CONFIG_MAP, "map[string]string", &oci_config_t_string, NULL,
                                                     0};
+const oci_config_type oci_config_t_raw = {OCI_CONFIG_RAW, "json.RawMessage", NULL, NULL, 0};
 static const oci_config_type oci_config_t_strslice = {OCI_CONFIG_STRSLICE, "strslice.StrSlice", NULL, NULL, 0};
 
 /* image-spec v1.1.0-rc2 specs-go/v1/config.go */
@@ -130,7 +131,7 @@ static const oci_config_field oci_config_f_s2history[] = {
     {"created_by", &oci_config_t_string, 1}, {"comment", &oci_config_t_string, 1},
     {"empty_layer", &oci_config_t_bool, 1},
 };
-static const oci_config_type oci_config_t_s2history = {OCI_CONFIG_STRUCT, "manifest.Schema2History", NULL,
+const oci_config_type oci_config_t_s2history = {OCI_CONFIG_STRUCT, "manifest.Schema2History", NULL,
                                                        oci_config_f_s2history, OCI_CONFIG_N(oci_config_f_s2history)};
 static const oci_config_type oci_config_t_s2histories = {OCI_CONFIG_SLICE, "[]manifest.Schema2History",
                                                          &oci_config_t_s2history, NULL, 0};
@@ -148,7 +149,7 @@ static const oci_config_type oci_config_t_s2histories = {OCI_CONFIG_SLICE, "[]ma
 #define OCI_CONFIG_NO_FIELD
 
 static const oci_config_field oci_config_f_s2v1image[] = {OCI_CONFIG_V1IMAGE_FIELDS(OCI_CONFIG_V1IMAGE_PARENT)};
-static const oci_config_type oci_config_t_s2v1image = {OCI_CONFIG_STRUCT, "manifest.Schema2V1Image", NULL,
+const oci_config_type oci_config_t_s2v1image = {OCI_CONFIG_STRUCT, "manifest.Schema2V1Image", NULL,
                                                        oci_config_f_s2v1image, OCI_CONFIG_N(oci_config_f_s2v1image)};
 static const oci_config_field oci_config_f_s2image[] = {
     OCI_CONFIG_V1IMAGE_FIELDS(OCI_CONFIG_NO_FIELD),
@@ -158,18 +159,8 @@ static const oci_config_field oci_config_f_s2image[] = {
     {"os.version", &oci_config_t_string, 1},
     {"os.features", &oci_config_t_strings, 1},
 };
-static const oci_config_type oci_config_t_s2image = {OCI_CONFIG_STRUCT, "manifest.Schema2Image", NULL,
+const oci_config_type oci_config_t_s2image = {OCI_CONFIG_STRUCT, "manifest.Schema2Image", NULL,
                                                      oci_config_f_s2image, OCI_CONFIG_N(oci_config_f_s2image)};
-/* member indexes shared by Schema2V1Image (with parent) and Schema2Image (without) */
-enum {
-    OCI_CONFIG_S2_CREATED = 2,
-    OCI_CONFIG_S2_DOCKER_VERSION = 5,
-    OCI_CONFIG_S2_AUTHOR = 6,
-    OCI_CONFIG_S2_CONFIG = 7,
-    OCI_CONFIG_S2_ARCH = 8,
-    OCI_CONFIG_S2_VARIANT = 9,
-    OCI_CONFIG_S2_OS = 10,
-};
 
 /* ---------------------------------------------------------------- API */
 
@@ -188,7 +179,7 @@ json_t *oci_config_from_blob(const void *data, size_t len, char *err, size_t err
     return out;
 }
 
-static char *oci_config_strdup(const oci_config_value *v)
+char *oci_config_strdup(const oci_config_value *v)
 {
     char *s = malloc(v->str_len + 1);
     if (s) {

@@ -3,7 +3,8 @@
  * case-insensitive member names, duplicate members merging into what is
  * already there, null resetting only pointers, slices and maps, the first
  * type error reported but decoding carried on, errors from UnmarshalJSON
- * methods — time.Time, StrSlice — winning and stopping at once. */
+ * methods — time.Time, StrSlice — winning and stopping at once;
+ * json.RawMessage members keep their text. */
 #include "image/oci_config_internal.h"
 
 #include <errno.h>
@@ -375,6 +376,12 @@ static void oci_config_decode(oci_config_decoder *d, const gojson_node *n, oci_c
             oci_config_abort(d, msg);
         return;
     }
+    if (type->kind == OCI_CONFIG_RAW) {
+        /* RawMessage.UnmarshalJSON keeps the text, null included */
+        if (oci_config_set_string(v, n->raw, n->raw_len) != 0)
+            oci_config_oom(d);
+        return;
+    }
     if (n->kind == GOJSON_NULL) {
         if (type->kind == OCI_CONFIG_PTR || type->kind == OCI_CONFIG_SLICE || type->kind == OCI_CONFIG_MAP ||
             type->kind == OCI_CONFIG_STRSLICE)
@@ -449,6 +456,7 @@ static void oci_config_decode(oci_config_decoder *d, const gojson_node *n, oci_c
         }
         break;
     case OCI_CONFIG_TIME:
+    case OCI_CONFIG_RAW:
         break;
     }
     oci_config_mismatch(d, gojson_kind_name(n->kind), type);

@@ -23,6 +23,7 @@ typedef enum oci_config_kind {
     OCI_CONFIG_STRUCT,
     OCI_CONFIG_EMPTY,    /* struct {} (set members) */
     OCI_CONFIG_STRSLICE, /* strslice.StrSlice: a string or an array of strings */
+    OCI_CONFIG_RAW,      /* json.RawMessage: the member's JSON text as it is (null too); decoding only */
 } oci_config_kind;
 
 typedef struct oci_config_type oci_config_type;
@@ -41,15 +42,44 @@ struct oci_config_type {
     size_t n_fields;
 };
 
-/* Go's string, the element type of a decoded strslice.StrSlice. */
+/* Go's string, the element type of a decoded strslice.StrSlice; and the
+ * other types other decoders (image/schema1*.c) build their tables from. */
 extern const oci_config_type oci_config_t_string;
+extern const oci_config_type oci_config_t_bool;
+extern const oci_config_type oci_config_t_int;
+extern const oci_config_type oci_config_t_time;
+extern const oci_config_type oci_config_t_strings;
+extern const oci_config_type oci_config_t_raw;
+/* containers/image's manifest.Schema2Image and Schema2V1Image */
+extern const oci_config_type oci_config_t_s2image;
+extern const oci_config_type oci_config_t_s2v1image;
+extern const oci_config_type oci_config_t_s2history;
+
+/* Member indexes in the tables: Schema2V1Image has "parent" at 1, which
+ * shifts its later members by one from Schema2Image's (where the embedded
+ * parent is hidden). */
+enum {
+    OCI_CONFIG_S2_CREATED = 2,
+    OCI_CONFIG_S2_DOCKER_VERSION = 5,
+    OCI_CONFIG_S2_AUTHOR = 6,
+    OCI_CONFIG_S2_CONFIG = 7,
+    OCI_CONFIG_S2_ARCH = 8,
+    OCI_CONFIG_S2_VARIANT = 9,
+    OCI_CONFIG_S2_OS = 10,
+    OCI_CONFIG_S2_HISTORY = 14, /* Schema2Image only */
+    OCI_CONFIG_S2HISTORY_CREATED = 0,
+    OCI_CONFIG_S2HISTORY_AUTHOR = 1,
+    OCI_CONFIG_S2HISTORY_CREATED_BY = 2,
+    OCI_CONFIG_S2HISTORY_COMMENT = 3,
+    OCI_CONFIG_S2HISTORY_EMPTY_LAYER = 4,
+};
 
 /* ---------------------------------------------------------------- values */
 
 typedef struct oci_config_value oci_config_value;
 struct oci_config_value {
     const oci_config_type *type;
-    char *str; /* STRING */
+    char *str; /* STRING; RAW: the JSON text, NULL when the member was absent */
     size_t str_len;
     int boolean;         /* BOOL */
     long long integer;   /* INT */
@@ -71,6 +101,10 @@ struct oci_config_value {
 int oci_config_value_init(oci_config_value *v, const oci_config_type *type);
 /* Frees what *v holds and leaves it the zero value of its type. */
 void oci_config_value_clear(oci_config_value *v);
+
+/* A NUL-terminated malloc'd copy of a STRING (or RAW) value, "" when it was
+ * never set; NULL when out of memory. */
+char *oci_config_strdup(const oci_config_value *v);
 
 /* json.Unmarshal(data, &value) into a new zero value of `type`: 0, or -1
  * with Go's message in err. *value is to be cleared either way. */

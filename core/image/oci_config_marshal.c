@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shared/gojson.h"
 #include "util/gotime.h"
 
 /* ---------------------------------------------------------------- marshalling */
@@ -16,6 +17,7 @@ static int oci_config_is_empty(const oci_config_value *v)
 {
     switch (v->type->kind) {
     case OCI_CONFIG_STRING:
+    case OCI_CONFIG_RAW:
         return v->str_len == 0;
     case OCI_CONFIG_BOOL:
         return !v->boolean;
@@ -45,13 +47,8 @@ typedef struct oci_config_entry {
 static int oci_config_entry_cmp(const void *a, const void *b)
 {
     const oci_config_entry *x = a, *y = b;
-    size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
-    int c = memcmp(x->key, y->key, n);
-    if (c != 0)
-        return c;
-    if (x->key_len != y->key_len)
-        return x->key_len < y->key_len ? -1 : 1;
-    return x->order < y->order ? -1 : (x->order > y->order);
+    int c = gojson_compare_keys(x->key, x->key_len, y->key, y->key_len);
+    return c != 0 ? c : x->order < y->order ? -1 : (x->order > y->order);
 }
 
 /* A map as Go writes it: keys sorted bytewise, the last duplicate winning. */
@@ -135,6 +132,10 @@ json_t *oci_config_marshal(const oci_config_value *v, char *err, size_t errcap)
     case OCI_CONFIG_EMPTY:
         out = json_object();
         break;
+    case OCI_CONFIG_RAW:
+        /* only ever decoded: its text goes out through gojson_append_compact */
+        snprintf(err, errcap, "internal error: json.RawMessage cannot be marshalled as a value");
+        return NULL;
     case OCI_CONFIG_STRUCT:
         out = json_object();
         for (size_t i = 0; out && i < v->type->n_fields; i++) {

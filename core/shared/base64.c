@@ -1,13 +1,15 @@
-/* core/shared/base64.c — padded standard base64, written and strictly read
- * as Go's StdEncoding does. */
+/* core/shared/base64.c — base64 as Go's encoding/base64 writes and strictly
+ * reads it: the standard alphabet (StdEncoding) and the URL-safe one
+ * (URLEncoding, and RawURLEncoding's unpadded output, which JOSE uses). */
 #include <stdint.h>
 #include <string.h>
 
 #include "shared/base64.h"
 
 static const char base64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char base64url_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-void base64_append(strbuf *sb, const unsigned char *p, size_t n)
+static void base64_append_with(strbuf *sb, const unsigned char *p, size_t n, const char *alphabet, int pad)
 {
     char out[4096];
     size_t o = 0;
@@ -17,11 +19,13 @@ void base64_append(strbuf *sb, const unsigned char *p, size_t n)
             v |= (uint32_t)p[i + 1] << 8;
         if (i + 2 < n)
             v |= p[i + 2];
-        out[o++] = base64_alphabet[v >> 18];
-        out[o++] = base64_alphabet[(v >> 12) & 63];
-        out[o++] = i + 1 < n ? base64_alphabet[(v >> 6) & 63] : '=';
-        out[o++] = i + 2 < n ? base64_alphabet[v & 63] : '=';
-        if (o == sizeof(out)) {
+        out[o++] = alphabet[v >> 18];
+        out[o++] = alphabet[(v >> 12) & 63];
+        if (i + 1 < n || pad)
+            out[o++] = i + 1 < n ? alphabet[(v >> 6) & 63] : '=';
+        if (i + 2 < n || pad)
+            out[o++] = i + 2 < n ? alphabet[v & 63] : '=';
+        if (o + 4 > sizeof(out)) {
             strbuf_append(sb, out, o);
             o = 0;
         }
@@ -29,9 +33,19 @@ void base64_append(strbuf *sb, const unsigned char *p, size_t n)
     strbuf_append(sb, out, o);
 }
 
-/* Strict standard base64 (padding required) as Go's StdEncoding decodes it;
- * out needs len/4*3 bytes. -1 when malformed. */
-int base64_decode(const char *s, size_t len, unsigned char *out, size_t *outlen)
+void base64_append(strbuf *sb, const unsigned char *p, size_t n)
+{
+    base64_append_with(sb, p, n, base64_alphabet, 1);
+}
+
+void base64url_append(strbuf *sb, const unsigned char *p, size_t n, int pad)
+{
+    base64_append_with(sb, p, n, base64url_alphabet, pad);
+}
+
+/* Strict padded base64 in `alphabet`; out needs len/4*3 bytes. -1 when
+ * malformed. */
+static int base64_decode_with(const char *s, size_t len, unsigned char *out, size_t *outlen, const char *alphabet)
 {
     if (len % 4 != 0)
         return -1;
@@ -41,12 +55,12 @@ int base64_decode(const char *s, size_t len, unsigned char *out, size_t *outlen)
         int pad = 0;
         for (int k = 0; k < 4; k++) {
             const char c = s[i + k];
-            const char *pos = c ? strchr(base64_alphabet, c) : NULL;
+            const char *pos = c ? strchr(alphabet, c) : NULL;
             if (c == '=' && i + 4 == len && k >= 2 && (k == 3 || s[i + 3] == '=')) {
                 pad++;
                 v <<= 6;
             } else if (pos != NULL && pad == 0) {
-                v = (v << 6) | (uint32_t)(pos - base64_alphabet);
+                v = (v << 6) | (uint32_t)(pos - alphabet);
             } else {
                 return -1;
             }
@@ -59,4 +73,14 @@ int base64_decode(const char *s, size_t len, unsigned char *out, size_t *outlen)
     }
     *outlen = o;
     return 0;
+}
+
+int base64_decode(const char *s, size_t len, unsigned char *out, size_t *outlen)
+{
+    return base64_decode_with(s, len, out, outlen, base64_alphabet);
+}
+
+int base64url_decode(const char *s, size_t len, unsigned char *out, size_t *outlen)
+{
+    return base64_decode_with(s, len, out, outlen, base64url_alphabet);
 }

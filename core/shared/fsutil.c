@@ -1,4 +1,5 @@
-/* core/shared/fsutil.c — atomic file replacement and full writes. */
+/* core/shared/fsutil.c — whole-file reads, atomic file replacement and full
+ * writes. */
 #include "shared/fsutil.h"
 
 #include <errno.h>
@@ -8,6 +9,25 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+int fs_read_file(const char *path, strbuf *out)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return -1;
+    char chunk[8192];
+    size_t got;
+    errno = 0;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        strbuf_append(out, chunk, got);
+    int bad = ferror(f), e = errno ? errno : EIO;
+    fclose(f);
+    if (bad || out->failed) {
+        errno = bad ? e : ENOMEM;
+        return -1;
+    }
+    return 0;
+}
 
 int fs_write_all(int fd, const void *data, size_t len)
 {

@@ -122,6 +122,52 @@ char *gojson_quote(const char *s, size_t n)
     return strbuf_detach(&sb, NULL);
 }
 
+int gojson_compare_keys(const char *a, size_t a_len, const char *b, size_t b_len)
+{
+    int c = memcmp(a, b, a_len < b_len ? a_len : b_len);
+    if (c != 0 || a_len == b_len)
+        return c;
+    return a_len < b_len ? -1 : 1;
+}
+
+void gojson_append_compact(strbuf *sb, const char *src, size_t len, int escape_html)
+{
+    const unsigned char *s = (const unsigned char *)src;
+    size_t start = 0;
+    int in_string = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = s[i];
+        if (escape_html && (c == '<' || c == '>' || c == '&')) {
+            char esc[6] = {'\\', 'u', '0', '0', gojson_hex[c >> 4], gojson_hex[c & 0xF]};
+            strbuf_append(sb, src + start, i - start);
+            strbuf_append(sb, esc, 6);
+            start = i + 1;
+            continue;
+        }
+        if (escape_html && c == 0xE2 && i + 2 < len && s[i + 1] == 0x80 && (s[i + 2] & ~1) == 0xA8) {
+            char esc[6] = {'\\', 'u', '2', '0', '2', gojson_hex[s[i + 2] & 0xF]};
+            strbuf_append(sb, src + start, i - start);
+            strbuf_append(sb, esc, 6);
+            i += 2;
+            start = i + 1;
+            continue;
+        }
+        if (in_string) {
+            if (c == '\\')
+                i++; /* the escaped character cannot end the string */
+            else if (c == '"')
+                in_string = 0;
+        } else if (c == '"') {
+            in_string = 1;
+        } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            strbuf_append(sb, src + start, i - start);
+            start = i + 1;
+        }
+    }
+    if (start < len)
+        strbuf_append(sb, src + start, len - start);
+}
+
 /* Splits the "%.*e" rendering of f into its significant digits and decimal
  * exponent (value = 0.d1d2... * 10^(exp+1)). */
 static void gojson_split_e(const char *e, char *digits, size_t *nd, int *exp)

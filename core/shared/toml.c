@@ -4,6 +4,7 @@
  * how it came to exist (a [header], a header's intermediate, dotted keys, an
  * inline value), so that the tree itself holds only the document's data. */
 #include "shared/toml.h"
+#include "shared/fsutil.h"
 #include "shared/strbuf.h"
 #include "toml_internal.h"
 
@@ -660,24 +661,12 @@ fail:
 
 json_t *toml_parse_file(const char *path, char *err, size_t errcap)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        int e = errno;
-        snprintf(err, errcap, "%s: %s", path, strerror(e));
-        errno = e;
-        return NULL;
-    }
     strbuf sb = STRBUF_INIT;
-    char chunk[8192];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        strbuf_append(&sb, chunk, got);
-    int bad = ferror(f), e = errno;
-    fclose(f);
-    if (bad || sb.failed) {
-        snprintf(err, errcap, "%s: %s", path, bad ? strerror(e) : "out of memory");
+    if (fs_read_file(path, &sb) != 0) {
+        int e = errno;
+        snprintf(err, errcap, "%s: %s", path, e == ENOMEM ? "out of memory" : strerror(e));
         strbuf_release(&sb);
-        errno = bad ? e : ENOMEM;
+        errno = e;
         return NULL;
     }
     json_t *root = toml_parse_string(sb.len ? sb.data : "", sb.len, path, err, errcap);

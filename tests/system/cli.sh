@@ -176,6 +176,10 @@ for f in "$IMG/manifest.json" "$T/img/ocim/manifest.json" "$T/img/list/manifest.
     run ferry manifest-digest "$f"
     is "manifest-digest $(basename "$(dirname "$f")")/$(basename "$f") == skopeo's" "$RC:$(cat "$T/out")" "0:$want"
 done
+# A signed schema 1 manifest's digest is that of its JWS payload (skopeo's digest of this one).
+run ferry manifest-digest "$SRCDIR/tests/unit/fixtures/schema1/a-v2s1.json"
+is "manifest-digest of a signed schema 1 manifest == skopeo's" "$RC:$(cat "$T/out")" \
+    "0:sha256:a87cc881537e2fdc44ac5ba9a7f4d080b3e10c4a76fb47df77dfa661c6c60a7a"
 run ferry manifest-digest "$T/img/no-such-manifest.json"
 is "manifest-digest of a missing file: exit 1" "$RC" 1
 stderr_one_line "manifest-digest of a missing file: one line naming it" "$T/img/no-such-manifest.json"

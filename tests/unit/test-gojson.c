@@ -1,7 +1,7 @@
 /* tests/unit/test-gojson.c — the Go encoding/json writer and reader: bytes
- * of Marshal/MarshalIndent (escaping, numbers, empty containers) and the
- * decoder's string handling and syntax messages (as skopeo 1.9.3 printed
- * them for config blobs). */
+ * of Marshal/MarshalIndent (escaping, numbers, empty containers, raw
+ * messages, map key order) and the decoder's string handling and syntax
+ * messages (as skopeo 1.9.3 printed them for config blobs). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +39,7 @@ static void check_syntax(const char *input, size_t len, const char *expected)
 
 int main(void)
 {
-    tap_plan(46);
+    tap_plan(49);
 
     /* ---- Marshal and MarshalIndent ---- */
     json_t *doc = json_loads("{\"b\":[1,-2,true,false,null,{},[]],\"a\":{\"x\":\"y\"},\"e\":{},"
@@ -163,6 +163,21 @@ int main(void)
     check_syntax("{\"a\":\"a\", \xa0}", 12, "invalid character '\\u00a0' looking for beginning of object key string");
     check_syntax("[1 2]", 5, "invalid character '2' after array element");
     check_syntax("{\"a\" 1}", 7, "invalid character '1' after object key");
+
+    /* ---- a json.RawMessage as the encoder writes it ---- */
+    static const char raw[] = "{ \"a b\" :\n\t[ 1 , \"<x> \\\" &\" ] , \"s\":\"\\u2028 \xe2\x80\xa8\xe2\x80\xa9\" }";
+    strbuf sb = STRBUF_INIT;
+    gojson_append_compact(&sb, raw, sizeof raw - 1, 1);
+    tap_is_str(sb.data, "{\"a b\":[1,\"\\u003cx\\u003e \\\" \\u0026\"],\"s\":\"\\u2028 \\u2028\\u2029\"}",
+               "RawMessage compacted: blanks out of strings gone, <>& and U+2028/9 escaped");
+    strbuf_release(&sb);
+    gojson_append_compact(&sb, raw, sizeof raw - 1, 0);
+    tap_is_str(sb.data, "{\"a b\":[1,\"<x> \\\" &\"],\"s\":\"\\u2028 \xe2\x80\xa8\xe2\x80\xa9\"}",
+               "RawMessage compacted without HTML escaping");
+    strbuf_release(&sb);
+    tap_ok(gojson_compare_keys("ab", 2, "abc", 3) < 0 && gojson_compare_keys("b", 1, "abc", 3) > 0 &&
+               gojson_compare_keys("B", 1, "a", 1) < 0 && gojson_compare_keys("a\0b", 3, "a\0b", 3) == 0,
+           "map keys in Go's order: bytewise, a prefix first");
 
     unsigned r;
     tap_ok(gojson_utf8_decode((const unsigned char *)"\xc0\x80", 2, &r) == 1 && r == 0xFFFD &&

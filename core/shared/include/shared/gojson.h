@@ -8,6 +8,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "shared/strbuf.h"
+
 /* Encodes `value` like Go: indent 0 gives json.Marshal's compact form, indent
  * 4 gives json.MarshalIndent(v, "", "    "). Object members come out in the
  * json_t's insertion order (callers build structs in Go field order and maps
@@ -26,6 +28,17 @@ char *gojson_encode_ex(const json_t *value, int indent, int escape_html);
 /* Appends `s` (n bytes, any content) as a Go-escaped JSON string literal,
  * quotes included, to a malloc'd buffer; returns it or NULL on OOM. */
 char *gojson_quote(const char *s, size_t n);
+
+/* Appends the JSON text src[0..len) (valid JSON, as gojson_parse's raw
+ * tokens are) as Go's encoder writes a json.RawMessage: white space outside
+ * strings dropped and, with escape_html, <, >, & and U+2028/U+2029 written as
+ * \u escapes; everything else, invalid UTF-8 included, is kept. sb->failed
+ * on out of memory. */
+void gojson_append_compact(strbuf *sb, const char *src, size_t len, int escape_html);
+
+/* Go's ordering of strings, by which json.Marshal sorts map keys: bytewise,
+ * a prefix first. <0, 0 or >0 like memcmp. */
+int gojson_compare_keys(const char *a, size_t a_len, const char *b, size_t b_len);
 
 /* strconv.FormatFloat(f, fmt, -1, 64) for fmt 'e', 'f' or 'g': the
  * shortest digits that read back as f ('g' switches to 'e' below 1e-4 and
