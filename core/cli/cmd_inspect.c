@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "image/schema1.h"
 #include "image/fetch.h"
 #include "image/reference.h"
 #include "image/oci_config.h"
@@ -77,7 +78,8 @@ static int inspect_formatted(inspect_call *c, ferry_image_source *src, ferry_ctx
         }
     }
     inspect_input in = {.name = name[0] ? name : NULL,
-                        .tag = NULL,
+                        /* only schema 1 embeds a tag */
+                        .tag = img->image->kind == MANIFEST_DOCKER_V2S1 ? img->image->schema1->tag : NULL,
                         .digest = img->top_digest,
                         .repo_tags = want_tags ? (const char *const *)tags.tags : NULL,
                         .n_repo_tags = tags.n,
@@ -114,6 +116,38 @@ static int inspect_formatted(inspect_call *c, ferry_image_source *src, ferry_ctx
     return FERRY_OK;
 }
 
+/* What stands for the config of a schema 1 image, as containers/image
+ * has it: for --config, the config a conversion builds (DiffIDs unknown,
+ * so empty); else the top history entry's v1Compatibility, which inspect
+ * reads as a Docker config. */
+static int inspect_schema1_config(const manifest *m, int config, char **blob, size_t *len, const char *what,
+                                  ferry_ctx *ctx)
+{
+    const schema1_manifest *s1 = m->schema1;
+    if (!config) {
+        *blob = malloc(s1->history[0].v1_compatibility_len + 1);
+        if (*blob == NULL)
+            return ctx_fail(ctx, FERRY_ERR_NO_MEMORY, "out of memory");
+        memcpy(*blob, s1->history[0].v1_compatibility, s1->history[0].v1_compatibility_len + 1);
+        *len = s1->history[0].v1_compatibility_len;
+        return FERRY_OK;
+    }
+    size_t n = 0;
+    const char **layers = schema1_schema2_layers(s1, &n);
+    const char **ids = calloc(n ? n : 1, sizeof(*ids));
+    char err[512];
+    int rc = FERRY_OK;
+    for (size_t i = 0; ids != NULL && i < n; i++)
+        ids[i] = "";
+    if (layers == NULL || ids == NULL)
+        rc = ctx_fail(ctx, FERRY_ERR_NO_MEMORY, "out of memory");
+    else if (schema1_to_schema2_config(s1, ids, n, blob, len, err, sizeof(err)) != 0)
+        rc = ctx_fail(ctx, FERRY_ERR_INVALID, "%s: %s", what, err);
+    free(layers);
+    free(ids);
+    return rc;
+}
+
 static int inspect_image(inspect_call *c, ferry_image_source *src, ferry_ctx *ctx)
 {
     int raw = opt_bool(c->p, "raw"), config = opt_bool(c->p, "config");
@@ -132,9 +166,14 @@ static int inspect_image(inspect_call *c, ferry_image_source *src, ferry_ctx *ct
     rc = fetch_image(src, ctx, c->src.text, &c->app->platform, 1, &img);
     char *blob = NULL;
     size_t blob_len = 0;
-    if (rc == FERRY_OK)
+    int s1 = rc == FERRY_OK && img.image->kind == MANIFEST_DOCKER_V2S1;
+    if (rc == FERRY_OK && !s1)
         rc = fetch_small_blob(src, ctx, &img.image->config, FERRY_BLOB_CONFIG, &blob, &blob_len);
-    if (rc == FERRY_OK && config && raw) {
+    else if (s1)
+        rc = inspect_schema1_config(img.image, config, &blob, &blob_len, c->src.text, ctx);
+    if (rc == FERRY_OK && config && raw && s1) {
+        /* schema 1 has no config blob: skopeo prints nothing */
+    } else if (rc == FERRY_OK && config && raw) {
         strbuf_append(&c->out, blob, blob_len);
     } else if (rc == FERRY_OK && config && img.image->kind == MANIFEST_OCI && img.image->config.media_type != NULL &&
                strcmp(img.image->config.media_type, MEDIA_TYPE_OCI_CONFIG) != 0) {

@@ -21,6 +21,7 @@
 #include "copy/streams.h"
 #include "image/oci_config.h"
 #include "image/reference.h"
+#include "image/schema1.h"
 #include "shared/gojson.h"
 
 #define SOURCE_OPS_V1_0 (offsetof(ferry_source_ops, close) + sizeof(void *))
@@ -129,7 +130,8 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
     job->out_media_type = lp.media_type;
     if (run->supply_diff_ids && job->diff_id == NULL)
         return ctx_fail(dctx, FERRY_ERR_INVALID, "layer %s: the config has no DiffID for it", d->digest);
-    if (lp.action == LAYER_KEEP && run->dest->ops->try_reuse_blob != NULL) {
+    /* A layer whose DiffID must be computed is read even if the destination has it. */
+    if (lp.action == LAYER_KEEP && !job->want_diff_id && run->dest->ops->try_reuse_blob != NULL) {
         int64_t size = -1;
         int rc = run->dest->ops->try_reuse_blob(run->dest, dctx, &dst_info, &size);
         if (rc == FERRY_OK) {
@@ -178,6 +180,27 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
         dst_info.media_type = lp.media_type;
     }
     layer_action action = lp.action;
+    /* Where the DiffID is not the output's digest, it comes from decompressing
+     * the source bytes beside the stream (or is the source's own digest). */
+    int side = 0;
+    transform_kind side_kind = TRANSFORM_GZIP_DECOMPRESS;
+    if (job->want_diff_id && !gunzip_for_dest && action != LAYER_DECOMPRESS) {
+        uint8_t head[COMPRESS_DETECT_BYTES];
+        size_t got = 0;
+        rc = stream_peek(raw, dctx, what, head, sizeof(head), &got, &raw);
+        if (rc != FERRY_OK)
+            return rc;
+        const char *found = compress_detect(head, got);
+        if (found != NULL && strcmp(found, "gzip") != 0 && strcmp(found, "zstd") != 0) {
+            ferry_reader_close(raw);
+            return ctx_fail(dctx, FERRY_ERR_UNSUPPORTED, "%s is %s-compressed, which ferry cannot decompress to "
+                            "compute its DiffID", what, found);
+        }
+        side = found != NULL;
+        side_kind = found != NULL && strcmp(found, "zstd") == 0 ? TRANSFORM_ZSTD_DECOMPRESS : TRANSFORM_GZIP_DECOMPRESS;
+        if (found == NULL)
+            snprintf(job->computed_diff_id, sizeof(job->computed_diff_id), "%s", d->digest);
+    }
     /* Gzip output is not the DiffID's bytes; its input is (plain, digest d->digest). */
     if (action == LAYER_COMPRESS && check_diff_id && job->diff_id != NULL && strcmp(job->diff_id, d->digest) != 0) {
         ferry_reader_close(raw);
@@ -200,7 +223,9 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
                                   .has_level = run->has_level,
                                   .level = run->level,
                                   .expected_output_digest = check_diff_id && !compresses ? job->diff_id : NULL,
-                                  .compress_pool = run->gz_pool};
+                                  .compress_pool = run->gz_pool,
+                                  .has_side_transform = side,
+                                  .side_transform = side_kind};
     ferry_reader *r = stream_pipeline_new(raw, &po);
     if (r == NULL)
         return ctx_fail(dctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", what);
@@ -232,6 +257,13 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
     ferry_reader_close(spooled);
     if (rc == FERRY_OK)
         __atomic_add_fetch(&run->bytes_sent, stream_pipeline_delivered(r), __ATOMIC_RELAXED);
+    if (rc == FERRY_OK && job->want_diff_id && job->computed_diff_id[0] == '\0') {
+        const char *id = side ? stream_pipeline_side_digest(r) : ferry_reader_digest(r);
+        if (id == NULL)
+            rc = ctx_fail(dctx, FERRY_ERR_FAILED, "%s: its DiffID could not be computed", what);
+        else
+            snprintf(job->computed_diff_id, sizeof(job->computed_diff_id), "%s", id);
+    }
     if (rc == FERRY_OK && gunzip_for_dest) {
         snprintf(job->out_digest, sizeof(job->out_digest), "%s", d->digest);
         job->out_size = d->size;
@@ -343,6 +375,8 @@ static int copy_layers(copy_run *run, long parallel, ferry_ctx *ctx)
             job->out_size = run->jobs[job->duplicate_of].out_size;
             job->out_media_type = run->jobs[job->duplicate_of].out_media_type;
             job->out_annotations = json_incref(run->jobs[job->duplicate_of].out_annotations);
+            memcpy(job->computed_diff_id, run->jobs[job->duplicate_of].computed_diff_id,
+                   sizeof(job->computed_diff_id));
         }
     }
     return FERRY_OK;
@@ -504,21 +538,38 @@ static int copy_plan_for(const copy_endpoint *dst, const copy_run *run, const im
 }
 
 static int copy_write_manifest(const copy_endpoint *dst, copy_run *run, const image_view *img,
-                               const copy_plan *plan, const char *config_digest, int64_t config_size,
-                               copy_written *written, ferry_ctx *dctx)
+                               const copy_plan *plan, const config_blob *cfg, copy_written *written,
+                               ferry_ctx *dctx)
 {
     size_t len = 0;
-    char *bytes = copy_output_manifest(img, plan, run->jobs, config_digest, config_size, &len);
+    char *bytes = NULL;
+    int s1_source = img->m->kind == MANIFEST_DOCKER_V2S1;
+    if (s1_source && plan->out_kind != MANIFEST_DOCKER_V2S1) {
+        bytes = copy_schema1_manifest(img, plan, run->jobs, cfg, &len);
+    } else if (s1_source) {
+        if (copy_layers_changed(img->m, run->jobs))
+            return ctx_fail(dctx, FERRY_ERR_UNSUPPORTED, "copying to %s would change layers of a schema 1 image, "
+                            "whose signed manifest ferry cannot rewrite (use --format v2s2 or oci)", dst->text);
+        if ((bytes = copy_schema1_kept(run, img, &len, dctx)) == NULL)
+            return dctx->status;
+    } else {
+        bytes = copy_output_manifest(img, plan, run->jobs, cfg->digest, (int64_t)cfg->len, &len);
+    }
     if (bytes == NULL)
         return ctx_fail(dctx, FERRY_ERR_NO_MEMORY, "out of memory writing the manifest");
-    char *written_digest = written->digest;
-    digest_sha256(bytes, len, written_digest, DIGEST_MAX_LEN);
+    char *written_digest = written->digest, err[256];
+    /* A signed schema 1 manifest's digest is its payload's. */
+    if (schema1_digest(bytes, len, written_digest, DIGEST_MAX_LEN, err, sizeof(err)) != 0) {
+        free(bytes);
+        return ctx_fail(dctx, FERRY_ERR_INVALID, "manifest of %s: %s", run->src->text, err);
+    }
     written->size = (int64_t)len;
-    written->media_type = manifest_kind_media_type(plan->out_kind);
+    written->media_type = s1_source && plan->out_kind == MANIFEST_DOCKER_V2S1 ? img->m->media_type
+                                                                              : manifest_kind_media_type(plan->out_kind);
     if (img->instance_digest == NULL)
         copy_report_line(run->report, "%s", "Writing manifest to image destination");
-    int rc = run->dest->ops->put_manifest(run->dest, dctx, bytes, len, manifest_kind_media_type(plan->out_kind),
-                                          written_digest, img->instance_digest ? written_digest : NULL);
+    int rc = run->dest->ops->put_manifest(run->dest, dctx, bytes, len, written->media_type, written_digest,
+                                          img->instance_digest ? written_digest : NULL);
     free(bytes);
     if (rc != FERRY_OK)
         return ctx_wrap(dctx, rc, "writing manifest to", dst->text);
@@ -537,6 +588,16 @@ int copy_one_image(copy_run *run, const image_view *img, copy_options *opts, con
     if (rc != FERRY_OK)
         goto out;
     run->m = img->m;
+    /* Schema 1 has no config: from it, the config is built after the layers
+     * (their DiffIDs computed on the way); to it, none is stored. */
+    int s1_source = img->m->kind == MANIFEST_DOCKER_V2S1;
+    int s1_convert = s1_source && plan.out_kind != MANIFEST_DOCKER_V2S1;
+    int s1_write = !s1_source && plan.out_kind == MANIFEST_DOCKER_V2S1;
+    if (s1_source && (dst->transport->capabilities & FERRY_CAP_COMPUTES_DIFFIDS)) {
+        rc = ctx_fail(dctx, FERRY_ERR_UNSUPPORTED, "%s needs each layer's DiffID before the layer, which a schema 1 "
+                      "image does not record; ferry cannot copy it there yet (copy it to oci: first)", dst->text);
+        goto out;
+    }
     run->deliver_uncompressed = (dst->transport->capabilities & FERRY_CAP_NEEDS_UNCOMPRESSED) != 0;
     run->supply_diff_ids = (dst->transport->capabilities & FERRY_CAP_COMPUTES_DIFFIDS) != 0;
     run->needs_sizes = (dst->transport->capabilities & FERRY_CAP_NEEDS_BLOB_SIZE) != 0;
@@ -546,7 +607,8 @@ int copy_one_image(copy_run *run, const image_view *img, copy_options *opts, con
     int decompresses = 0;
     for (size_t i = 0; i < plan.n_layers; i++)
         decompresses |= plan.layers[i].action == LAYER_DECOMPRESS;
-    run->config_fetched = run->supply_diff_ids || run->deliver_uncompressed || decompresses || serves_uncompressed;
+    run->config_fetched = !s1_source && (run->supply_diff_ids || run->deliver_uncompressed || decompresses ||
+                                         serves_uncompressed || s1_write);
     run->config_desc = &img->m->config;
     if (run->config_fetched) {
         rc = copy_config_fetch(run, &img->m->config, &plan, sctx, &cfg);
@@ -590,7 +652,7 @@ int copy_one_image(copy_run *run, const image_view *img, copy_options *opts, con
         snprintf(run->frozen, sizeof(run->frozen),
                  "can not copy signatures to %s: the copy changes the manifest, which would invalidate them "
                  "(use --remove-signatures)", dst->text);
-    run->n_jobs = img->m->n_layers + 1;
+    run->n_jobs = img->m->n_layers + (s1_source || s1_write ? 0 : 1);
     run->next_job = 0;
     run->cfg = &cfg;
     run->plan = &plan;
@@ -599,13 +661,15 @@ int copy_one_image(copy_run *run, const image_view *img, copy_options *opts, con
         rc = ctx_fail(dctx, FERRY_ERR_NO_MEMORY, "out of memory");
         goto out;
     }
-    run->jobs[img->m->n_layers].is_config = 1;
+    if (run->n_jobs > img->m->n_layers)
+        run->jobs[img->m->n_layers].is_config = 1;
     for (size_t i = 0; i < img->m->n_layers; i++)
         run->jobs[i] = (blob_job){.desc = served != NULL ? &served[i] : &img->m->layers[i],
                                   .source_desc = &img->m->layers[i],
                                   .plan = &plan.layers[i],
                                   .index = (int)i,
-                                  .diff_id = run->config_fetched ? copy_config_diff_id(&cfg, i) : NULL};
+                                  .diff_id = run->config_fetched ? copy_config_diff_id(&cfg, i) : NULL,
+                                  .want_diff_id = s1_convert};
     uint64_t caps_src = src->transport->capabilities, caps_dst = dst->transport->capabilities;
     long parallel = opts->parallel < 1 ? 1 : opts->parallel;
     if (!(caps_src & FERRY_CAP_PARALLEL_GET) || !(caps_dst & FERRY_CAP_PARALLEL_PUT) ||
@@ -616,7 +680,19 @@ int copy_one_image(copy_run *run, const image_view *img, copy_options *opts, con
         ctx_wrap(dctx, rc, "copying image from", src->text);
         goto out;
     }
-    rc = copy_write_manifest(dst, run, img, &plan, cfg.digest, (int64_t)cfg.len, written, dctx);
+    if (s1_convert) {
+        /* The config exists only now: built from the history and the DiffIDs
+         * the layers gave on the way. */
+        rc = copy_schema1_config(run, img, &plan, &cfg, dctx);
+        if (rc == FERRY_OK)
+            rc = copy_config_store(run, &cfg, &plan, dctx);
+        if (rc != FERRY_OK)
+            goto out;
+    }
+    if (s1_write)
+        rc = copy_schema1_write(run, img, &cfg, written, dctx);
+    else
+        rc = copy_write_manifest(dst, run, img, &plan, &cfg, written, dctx);
 out:
     for (size_t i = 0; run->jobs != NULL && i < run->n_jobs; i++)
         json_decref(run->jobs[i].out_annotations);

@@ -25,12 +25,8 @@ void copy_report_line(FILE *report, const char *fmt, const char *arg)
 
 
 
-int copy_config_fetch(copy_run *run, const manifest_descriptor *d, const copy_plan *plan, ferry_ctx *sctx,
-                        config_blob *cfg)
+int copy_config_prepare(config_blob *cfg, const copy_plan *plan, const char *what, ferry_ctx *ctx)
 {
-    int rc = fetch_small_blob(run->source, sctx, d, FERRY_BLOB_CONFIG, &cfg->source_bytes, &cfg->source_len);
-    if (rc != FERRY_OK)
-        return rc;
     cfg->bytes = cfg->source_bytes;
     cfg->len = cfg->source_len;
     cfg->parsed = json_loadb(cfg->source_bytes, cfg->source_len, 0, NULL);
@@ -40,13 +36,23 @@ int copy_config_fetch(copy_run *run, const manifest_descriptor *d, const copy_pl
         cfg->converted = oci ? gojson_encode(oci, 0) : NULL;
         json_decref(oci);
         if (cfg->converted == NULL)
-            return ctx_fail(sctx, FERRY_ERR_INVALID, "config %s: cannot convert to OCI: %s", d->digest,
-                            oci ? "out of memory" : err);
+            return ctx_fail(ctx, FERRY_ERR_INVALID, "%s: cannot convert to OCI: %s", what, oci ? "out of memory" : err);
         cfg->bytes = cfg->converted;
         cfg->len = strlen(cfg->converted);
     }
     digest_sha256(cfg->bytes, cfg->len, cfg->digest, sizeof(cfg->digest));
     return FERRY_OK;
+}
+
+int copy_config_fetch(copy_run *run, const manifest_descriptor *d, const copy_plan *plan, ferry_ctx *sctx,
+                        config_blob *cfg)
+{
+    int rc = fetch_small_blob(run->source, sctx, d, FERRY_BLOB_CONFIG, &cfg->source_bytes, &cfg->source_len);
+    if (rc != FERRY_OK)
+        return rc;
+    char what[DIGEST_MAX_LEN + 16];
+    snprintf(what, sizeof(what), "config %s", d->digest);
+    return copy_config_prepare(cfg, plan, what, sctx);
 }
 
 void copy_config_release(config_blob *cfg)

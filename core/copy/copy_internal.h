@@ -42,6 +42,8 @@ typedef struct blob_job {
     int64_t out_size;
     const char *out_media_type; /* the plan's, or plan_layer_uncompressed's */
     json_t *out_annotations;    /* added to the layer's annotations (zstd:chunked's), or NULL; owned */
+    int want_diff_id;           /* compute the layer's DiffID on the way (a schema 1 source) */
+    char computed_diff_id[DIGEST_MAX_LEN];
 } blob_job;
 
 typedef struct copy_run {
@@ -111,6 +113,29 @@ int copy_signatures_check(const copy_endpoint *dst, const copy_run *run, const s
 struct fetched_image;
 int copy_list(copy_run *run, const struct fetched_image *img, copy_options *opts, const signature_set *sigs,
               ferry_ctx *sctx, ferry_ctx *dctx, ferry_ctx **failed);
+
+/* Fills cfg's bytes, parsed form and digest from cfg->source_bytes, converted
+ * to OCI when the plan says so; `what` names it in messages. */
+int copy_config_prepare(config_blob *cfg, const copy_plan *plan, const char *what, ferry_ctx *ctx);
+
+/* ---- copy_schema1.c ---- */
+/* From schema 1: the config built from the history and the DiffIDs the
+ * layer jobs computed (run->jobs), converted as the plan says. */
+int copy_schema1_config(copy_run *run, const image_view *img, const copy_plan *plan, config_blob *cfg,
+                        ferry_ctx *dctx);
+/* From schema 1: the schema 2 / OCI manifest of the layers that are not
+ * throwaway (malloc'd, NULL when out of memory). */
+char *copy_schema1_manifest(const image_view *img, const copy_plan *plan, const blob_job *jobs,
+                            const config_blob *cfg, size_t *len);
+/* Schema 1 to schema 1: the source's bytes, or, into a registry repository or
+ * tag other than the one the manifest names, the manifest renamed and
+ * re-signed as containers/image does (malloc'd; NULL with a message in dctx). */
+char *copy_schema1_kept(copy_run *run, const image_view *img, size_t *len, ferry_ctx *dctx);
+/* To schema 1: builds, signs and stores the manifest from the source's config
+ * (cfg->source_bytes) and the layers run->jobs wrote, and the empty layer
+ * when the history needs it. */
+int copy_schema1_write(copy_run *run, const image_view *img, const config_blob *cfg, copy_written *written,
+                       ferry_ctx *dctx);
 
 /* One line of skopeo's progress report ("Copying blob %s"), whole even when
  * workers report at once; nothing when report is NULL. */

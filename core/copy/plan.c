@@ -43,10 +43,6 @@ static int plan_choose_format(const manifest *src, const plan_request *req, mani
                               size_t errcap)
 {
     if (req->forced_format != MANIFEST_UNKNOWN) {
-        if (req->forced_format == MANIFEST_DOCKER_V2S1) {
-            snprintf(err, errcap, "writing Docker schema 1 manifests (--format v2s1) is not supported yet");
-            return -1;
-        }
         if (!dest_accepts(req->dest_types, req->forced_format)) {
             snprintf(err, errcap, "the destination does not accept manifest type %s",
                      manifest_kind_media_type(req->forced_format));

@@ -211,7 +211,41 @@ typedef struct pipeline_reader {
     uint64_t consumed, delivered;
     char in_digest[DIGEST_MAX_LEN];
     char out_digest[DIGEST_MAX_LEN];
+    /* side_transform: the source bytes decompressed beside the stream, only
+     * to be hashed (a DiffID nothing else knows). */
+    transform *side;
+    digest_hasher *side_hash;
+    uint8_t *side_buf;
+    int side_done;
+    char side_digest[DIGEST_MAX_LEN];
 } pipeline_reader;
+
+#define PIPELINE_SIDE_BUFFER (128 * 1024)
+
+/* Runs the side decompressor over source bytes; at the end, checks it ended
+ * and keeps its digest. */
+static int pipeline_side(pipeline_reader *p, ferry_ctx *ctx, const uint8_t *in, size_t n, int finish)
+{
+    size_t off = 0;
+    while (!p->side_done && (off < n || finish)) {
+        size_t used = 0, made = 0;
+        char err[256];
+        if (transform_run(p->side, in + off, n - off, &used, p->side_buf, PIPELINE_SIDE_BUFFER, &made, finish,
+                          &p->side_done, err, sizeof(err)) != 0)
+            return ctx_fail(ctx, FERRY_ERR_INVALID, "%s: computing its DiffID: %s", p->what, err);
+        off += used;
+        digest_hasher_update(p->side_hash, p->side_buf, made);
+        if (used == 0 && made == 0 && !p->side_done) {
+            if (finish)
+                return ctx_fail(ctx, FERRY_ERR_INVALID, "%s: computing its DiffID: compressed stream ended early",
+                                p->what);
+            break;
+        }
+    }
+    if (finish && p->side_done && digest_hasher_final(p->side_hash, p->side_digest, sizeof(p->side_digest)) != 0)
+        return ctx_fail(ctx, FERRY_ERR_FAILED, "%s: hashing failed", p->what);
+    return FERRY_OK;
+}
 
 /* At end of the source: compare what arrived with what was promised. */
 static int pipeline_verify(pipeline_reader *p, ferry_ctx *ctx)
@@ -252,6 +286,8 @@ static int pipeline_pull(pipeline_reader *p, ferry_ctx *ctx, uint8_t *buf, size_
         return ctx_fail(ctx, FERRY_ERR_DIGEST_MISMATCH, "%s: size mismatch: more than the expected %lld bytes",
                         p->what, (long long)p->opts.expected_size);
     digest_hasher_update(p->in_hash, buf, *nread);
+    if (p->side != NULL && (rc = pipeline_side(p, ctx, buf, *nread, eos)) != FERRY_OK)
+        return rc;
     if (eos) {
         p->source_eos = 1;
         return pipeline_verify(p, ctx);
@@ -322,6 +358,9 @@ static void pipeline_close(ferry_reader *r)
     digest_hasher_free(p->in_hash);
     digest_hasher_free(p->out_hash);
     transform_free(p->xf);
+    transform_free(p->side);
+    digest_hasher_free(p->side_hash);
+    free(p->side_buf);
     free(p->inbuf);
     free(p);
 }
@@ -365,6 +404,13 @@ ferry_reader *stream_pipeline_new(ferry_reader *source, const stream_pipeline_op
     p->in_hash = opts->expected_digest ? digest_hasher_for(opts->expected_digest) : digest_hasher_new("sha256");
     if (p->in_hash == NULL)
         goto fail;
+    if (opts->has_side_transform) {
+        p->side = transform_new(opts->side_transform, NULL);
+        p->side_hash = digest_hasher_new("sha256");
+        p->side_buf = malloc(PIPELINE_SIDE_BUFFER);
+        if (p->side == NULL || p->side_hash == NULL || p->side_buf == NULL)
+            goto fail;
+    }
     if (opts->has_transform) {
         int level = opts->has_level ? opts->level : TRANSFORM_LEVEL_DEFAULT;
         p->xf = transform_new_level(opts->transform, opts->compress_pool, level);
@@ -399,4 +445,10 @@ json_t *stream_pipeline_annotations(ferry_reader *r)
 {
     pipeline_reader *p = (pipeline_reader *)r;
     return p->done && p->xf != NULL ? transform_annotations(p->xf) : NULL;
+}
+
+const char *stream_pipeline_side_digest(ferry_reader *r)
+{
+    pipeline_reader *p = (pipeline_reader *)r;
+    return p->done && p->side_done && p->side_digest[0] ? p->side_digest : NULL;
 }

@@ -42,6 +42,9 @@ typedef struct stream_pipeline_options {
     transform_kind then;
     int has_level;                      /* the compressing stage's level is `level`, not its default */
     int level;
+    int has_side_transform;             /* also decompress the source bytes with `side_transform`, only to hash
+                                           them (stream_pipeline_side_digest) */
+    transform_kind side_transform;
 } stream_pipeline_options;
 
 /* Wraps `source` (ownership moves to the pipeline, which closes it). The
@@ -52,6 +55,11 @@ uint64_t stream_pipeline_delivered(ferry_reader *pipeline);
 /* transform_annotations of the pipeline's transform, once it is complete
  * (new reference, or NULL). */
 json_t *stream_pipeline_annotations(ferry_reader *pipeline);
+
+/* The digest of the side transform's output once the pipeline is complete
+ * (a layer's DiffID computed while it passes), else NULL. Owned by the
+ * pipeline. */
+const char *stream_pipeline_side_digest(ferry_reader *pipeline);
 
 /* 1 once the pipeline reached end of stream with everything verified. */
 int stream_pipeline_complete(ferry_reader *pipeline);

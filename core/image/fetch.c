@@ -1,5 +1,6 @@
 /* core/image/fetch.c — bounded, verified reads of manifests and configs. */
 #include "image/fetch.h"
+#include "image/schema1.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,9 +44,18 @@ int fetch_manifest(ferry_image_source *src, ferry_ctx *ctx, const char *instance
     if (rc != FERRY_OK)
         return rc;
     if (instance_digest != NULL) {
-        char got[DIGEST_MAX_LEN];
+        /* A signed schema 1 manifest is named by its payload's digest. */
+        char got[DIGEST_MAX_LEN], err[256];
+        char *payload = NULL;
+        size_t payload_len = 0;
+        if (schema1_payload(*data, *len, &payload, &payload_len, err, sizeof(err)) != 0) {
+            free(*data);
+            *data = NULL;
+            return ctx_fail(ctx, FERRY_ERR_INVALID, "manifest %s: %s", instance_digest, err);
+        }
         digest_hasher *h = digest_hasher_for(instance_digest);
-        digest_hasher_update(h, *data, *len);
+        digest_hasher_update(h, payload, payload_len);
+        free(payload);
         digest_hasher_final(h, got, sizeof(got));
         digest_hasher_free(h);
         if (strcmp(got, instance_digest) != 0) {
@@ -101,7 +111,9 @@ int fetch_image(ferry_image_source *src, ferry_ctx *ctx, const char *reference, 
                             sizeof(out->top_media_type));
     if (rc != FERRY_OK)
         return ctx_wrap(ctx, rc, "reading manifest of", reference);
-    digest_sha256(out->top_data, out->top_len, out->top_digest, sizeof(out->top_digest));
+    char err[512];
+    if (schema1_digest(out->top_data, out->top_len, out->top_digest, sizeof(out->top_digest), err, sizeof(err)) != 0)
+        return ctx_fail(ctx, FERRY_ERR_INVALID, "manifest of %s: %s", reference, err);
     manifest *top = NULL;
     rc = fetch_parse(ctx, reference, "manifest of", out->top_data, out->top_len, out->top_media_type, &top);
     if (rc != FERRY_OK)
@@ -118,7 +130,6 @@ int fetch_image(ferry_image_source *src, ferry_ctx *ctx, const char *reference, 
         return FERRY_OK;
     platform_spec p = *platform;
     platform_resolve(&p);
-    char err[512];
     int idx = manifest_list_choose(top, p.os, p.arch, p.variant, err, sizeof(err));
     if (idx < 0)
         return ctx_fail(ctx, FERRY_ERR_INVALID, "choosing an image from manifest list %s: %s", reference, err);

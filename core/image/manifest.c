@@ -1,6 +1,7 @@
 /* core/image/manifest.c — parsing and validating manifests and lists, media
  * type detection, layer media types, platform selection. */
 #include "image/manifest.h"
+#include "image/schema1.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,7 +204,40 @@ void manifest_free(manifest *m)
     free(m->artifact_type);
     json_decref(m->annotations);
     json_decref(m->subject);
+    schema1_free(m->schema1);
     free(m);
+}
+
+/* A schema 1 manifest as the copy sees one: every fsLayer bottom-up
+ * (throwaway ones too, as containers/image copies them) labelled as the gzip
+ * layers schema 1 implies, sizes unknown, no config; the parsed manifest in
+ * m->schema1 for the conversions. */
+static int manifest_parse_schema1(const void *data, size_t len, manifest **out, char *err, size_t errcap)
+{
+    schema1_manifest *s1 = NULL;
+    if (schema1_parse(data, len, &s1, err, errcap) != 0)
+        return -1;
+    manifest *m = calloc(1, sizeof(*m));
+    schema1_layer_info *infos = schema1_layer_infos(s1);
+    if (m == NULL || infos == NULL || (m->layers = calloc(s1->n, sizeof(*m->layers))) == NULL) {
+        snprintf(err, errcap, "out of memory");
+        free(infos);
+        free(m);
+        schema1_free(s1);
+        return -1;
+    }
+    m->kind = MANIFEST_DOCKER_V2S1;
+    m->media_type = strdup(s1->is_signed ? MEDIA_TYPE_DOCKER_V2S1_SIGNED : MEDIA_TYPE_DOCKER_V2S1);
+    m->schema1 = s1;
+    for (size_t i = 0; i < s1->n; i++) {
+        m->layers[i].digest = strdup(infos[i].digest);
+        m->layers[i].media_type = strdup(MEDIA_TYPE_DOCKER_LAYER_GZIP);
+        m->layers[i].size = -1;
+        m->n_layers++;
+    }
+    free(infos);
+    *out = m;
+    return 0;
 }
 
 int manifest_parse(const void *data, size_t len, const char *declared, manifest **out, char *err, size_t errcap)
@@ -212,10 +246,8 @@ int manifest_parse(const void *data, size_t len, const char *declared, manifest 
     manifest_kind kind = manifest_detect(data, len, declared, err, errcap);
     if (kind == MANIFEST_UNKNOWN)
         return -1;
-    if (kind == MANIFEST_DOCKER_V2S1) {
-        snprintf(err, errcap, "Docker schema 1 manifests are not supported yet");
-        return -1;
-    }
+    if (kind == MANIFEST_DOCKER_V2S1)
+        return manifest_parse_schema1(data, len, out, err, errcap);
     json_t *root = manifest_load_json(data, len, err, errcap);
     if (root == NULL)
         return -1;
@@ -303,14 +335,15 @@ const char *manifest_layer_media_type(manifest_kind kind, const char *source_typ
         snprintf(err, errcap, "layer without a media type");
         return NULL;
     }
-    if (kind == MANIFEST_DOCKER_V2S2) {
+    if (kind == MANIFEST_DOCKER_V2S2 || kind == MANIFEST_DOCKER_V2S1) {
         switch (compression) {
         case LAYER_COMPRESSION_NONE:
             return foreign ? MEDIA_TYPE_DOCKER_FOREIGN_TAR : MEDIA_TYPE_DOCKER_LAYER_TAR;
         case LAYER_COMPRESSION_GZIP:
             return foreign ? MEDIA_TYPE_DOCKER_FOREIGN_GZIP : MEDIA_TYPE_DOCKER_LAYER_GZIP;
         default:
-            snprintf(err, errcap, "zstd-compressed layers cannot be stored in a Docker schema 2 manifest (use --format oci)");
+            snprintf(err, errcap, "zstd-compressed layers cannot be stored in a Docker schema %d manifest (use --format oci)",
+                     kind == MANIFEST_DOCKER_V2S1 ? 1 : 2);
             return NULL;
         }
     }

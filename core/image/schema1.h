@@ -127,6 +127,15 @@ typedef struct schema1_build {
 int schema1_from_schema2(const schema1_build *in, char **payload, size_t *payload_len, int *uses_empty_layer,
                          char *err, size_t errcap);
 
+/* The unsigned manifest containers/image writes when it points m at another
+ * Docker reference (copying into another repository or tag): m's layers and
+ * history under `name` (the path without the registry) and `tag` ("" when
+ * untagged), json.Marshal'd as its Schema1 struct; sign it with
+ * schema1_sign. Returns 0 and a malloc'd *payload (caller frees), or -1 with a
+ * message in err. */
+int schema1_renamed(const schema1_manifest *m, const char *name, const char *tag, char **payload, size_t *payload_len,
+                    char *err, size_t errcap);
+
 /* The bytes containers/image's manifest.Digest hashes: for a manifest it
  * takes as signed schema 1 (schemaVersion 1 and a non-null "signatures",
  * no recognised mediaType), the JWS payload libtrust's ParsePrettySignature

@@ -370,16 +370,19 @@ static char *schema1_fake_image(const char *id, const char *parent, const oci_co
 }
 
 /* json.Marshal of manifest.Schema1 with the given entries. */
-static char *schema1_marshal_manifest(const schema1_build *in, const oci_config_value *arch, char **blob_sums,
-                                      char **v1compat, size_t n, size_t *len)
+/* json.Marshal of containers/image's Schema1 struct. v1compat_lens may be
+ * NULL (NUL-terminated texts). */
+static char *schema1_marshal_manifest(const char *name, const char *tag, const char *arch, size_t arch_len,
+                                      char **blob_sums, char **v1compat, const size_t *v1compat_lens, size_t n,
+                                      size_t *len)
 {
     strbuf sb = STRBUF_INIT;
     strbuf_puts(&sb, "{\"name\":");
-    schema1_put_quoted(&sb, in->name, in->name ? strlen(in->name) : 0);
+    schema1_put_quoted(&sb, name, name ? strlen(name) : 0);
     strbuf_puts(&sb, ",\"tag\":");
-    schema1_put_quoted(&sb, in->tag, in->tag ? strlen(in->tag) : 0);
+    schema1_put_quoted(&sb, tag, tag ? strlen(tag) : 0);
     strbuf_puts(&sb, ",\"architecture\":");
-    schema1_put_quoted(&sb, arch->str, arch->str_len);
+    schema1_put_quoted(&sb, arch, arch_len);
     strbuf_puts(&sb, ",\"fsLayers\":[");
     for (size_t i = 0; i < n; i++) {
         strbuf_puts(&sb, i ? ",{\"blobSum\":" : "{\"blobSum\":");
@@ -389,7 +392,7 @@ static char *schema1_marshal_manifest(const schema1_build *in, const oci_config_
     strbuf_puts(&sb, "],\"history\":[");
     for (size_t i = 0; i < n; i++) {
         strbuf_puts(&sb, i ? ",{\"v1Compatibility\":" : "{\"v1Compatibility\":");
-        schema1_put_quoted(&sb, v1compat[i], strlen(v1compat[i]));
+        schema1_put_quoted(&sb, v1compat[i], v1compat_lens ? v1compat_lens[i] : strlen(v1compat[i]));
         strbuf_append(&sb, "}", 1);
     }
     strbuf_puts(&sb, "],\"schemaVersion\":1}");
@@ -510,8 +513,9 @@ int schema1_from_schema2(const schema1_build *in, char **payload, size_t *payloa
         }
         schema1_history_clear(&h);
     }
-    *payload = schema1_marshal_manifest(in, &img.items[OCI_CONFIG_S2_ARCH], entries.blob_sums, entries.v1compat,
-                                        entries.n, payload_len);
+    *payload = schema1_marshal_manifest(in->name, in->tag, img.items[OCI_CONFIG_S2_ARCH].str,
+                                        img.items[OCI_CONFIG_S2_ARCH].str_len, entries.blob_sums, entries.v1compat,
+                                        NULL, entries.n, payload_len);
     if (*payload == NULL) {
         snprintf(err, errcap, "out of memory");
         goto done;
@@ -521,4 +525,25 @@ done:
     oci_config_value_clear(&img);
     schema1_entries_free(&entries);
     return rc;
+}
+
+int schema1_renamed(const schema1_manifest *m, const char *name, const char *tag, char **payload, size_t *payload_len,
+                    char *err, size_t errcap)
+{
+    char **v1compat = calloc(m->n ? m->n : 1, sizeof(*v1compat));
+    size_t *lens = calloc(m->n ? m->n : 1, sizeof(*lens));
+    *payload = NULL;
+    if (v1compat != NULL && lens != NULL) {
+        for (size_t i = 0; i < m->n; i++) {
+            v1compat[i] = m->history[i].v1_compatibility;
+            lens[i] = m->history[i].v1_compatibility_len;
+        }
+        *payload = schema1_marshal_manifest(name, tag, m->architecture, strlen(m->architecture), m->blob_sums,
+                                            v1compat, lens, m->n, payload_len);
+    }
+    free(v1compat);
+    free(lens);
+    if (*payload == NULL)
+        snprintf(err, errcap, "out of memory");
+    return *payload == NULL ? -1 : 0;
 }

@@ -49,12 +49,13 @@ json_t *inspect_build(const inspect_input *in, char *err, size_t errcap)
 {
     const manifest *m = in->image;
     int docker;
-    if (m == NULL || (m->kind != MANIFEST_DOCKER_V2S2 && m->kind != MANIFEST_OCI)) {
+    if (m == NULL || (m->kind != MANIFEST_DOCKER_V2S2 && m->kind != MANIFEST_OCI && m->kind != MANIFEST_DOCKER_V2S1)) {
         snprintf(err, errcap, "inspecting manifest type %s is not supported",
                  m && m->media_type ? m->media_type : "(unknown)");
         return NULL;
     }
-    docker = m->kind == MANIFEST_DOCKER_V2S2;
+    /* Schema 1's config is its top v1Compatibility, read as a Docker one. */
+    docker = m->kind == MANIFEST_DOCKER_V2S2 || m->kind == MANIFEST_DOCKER_V2S1;
     if (!docker && (m->config.media_type == NULL || strcmp(m->config.media_type, MEDIA_TYPE_OCI_CONFIG) != 0)) {
         /* containers/image refuses image operations on OCI artifacts */
         strbuf sb = STRBUF_INIT;

@@ -25,7 +25,7 @@ static manifest *load(const char *kind_type, const char *config_type, const char
 
 int main(void)
 {
-    tap_plan(42);
+    tap_plan(43);
     static const char *const oci_only[] = {MEDIA_TYPE_OCI_MANIFEST, MEDIA_TYPE_OCI_INDEX, NULL};
     char err[512];
     copy_plan plan;
@@ -117,7 +117,12 @@ int main(void)
     tap_ok(plan_copy(docker, &forced_bad, &plan, err, sizeof(err)) != 0 && strstr(err, "does not accept"),
            "forced format the destination refuses");
     plan_request v2s1 = {.forced_format = MANIFEST_DOCKER_V2S1};
-    tap_ok(plan_copy(docker, &v2s1, &plan, err, sizeof(err)) != 0 && strstr(err, "schema 1"), "v2s1 output refused clearly");
+    tap_ok(plan_copy(docker, &v2s1, &plan, err, sizeof(err)) == 0 && plan.out_kind == MANIFEST_DOCKER_V2S1 &&
+               plan.converting && !plan.config_to_oci,
+           "v2s1 output planned (copy_schema1.c builds it)");
+    plan_release(&plan);
+    tap_ok(plan_copy(oci_zstd, &v2s1, &plan, err, sizeof(err)) != 0 && strstr(err, "schema 1"),
+           "zstd into v2s1 refused");
 
     /* --dest-compress-format: recompression only when asked, into a compressing destination. */
     manifest *oci_gzip = load(MEDIA_TYPE_OCI_MANIFEST, MEDIA_TYPE_OCI_CONFIG, MEDIA_TYPE_OCI_LAYER_GZIP);

@@ -1,0 +1,94 @@
+#!/bin/bash
+# tests/system/schema1.sh — Docker schema 1 against skopeo 1.9.3 and a real
+# docker-registry with schema 1 enabled: schema 1 images (signed, with
+# throwaway history entries) converted to OCI, v2s2 and docker-archive exactly
+# as skopeo converts them (DiffIDs computed on the way, the same config);
+# --format v2s1 writing skopeo's payload (the same manifest digest) with a
+# signature an independent verifier accepts; pushes, pulls and
+# registry-to-registry copies that rename the manifest as skopeo does;
+# inspect equal to skopeo's; and the refusals in one line, nothing written.
+. "${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/system/docker-lib.sh"
+
+[ -n "$SKOPEO" ] || skip_all "skopeo not installed"
+need_python
+SK="$SKOPEO --insecure-policy"
+FY="ferry --insecure-policy"
+files() { (cd "$1" && find . -type f | LC_ALL=C sort | xargs sha256sum); }
+
+mkimage --layout oci --manifest oci --layers 3 --layer-size 100K,0,50K --history --labels escape --env A=1 \
+    --tag h "$T/img" >/dev/null || { echo "Bail out! mkimage failed"; exit 1; }
+$SK copy -q --format v2s1 "oci:$T/img:h" "dir:$T/s1" >/dev/null 2>&1 || { echo "Bail out! skopeo v2s1 failed"; exit 1; }
+is "the fixture is a signed schema 1 manifest" "$(json "$T/s1/manifest.json" '(j["schemaVersion"], "signatures" in j)')" \
+    "(1, True)"
+
+# Reading schema 1.
+run_ok "schema 1 into oci:" $FY copy "dir:$T/s1" "oci:$T/f-oci:x"
+$SK copy -q "dir:$T/s1" "oci:$T/s-oci:x" >/dev/null 2>&1
+same_file "... every file as skopeo writes it (config rebuilt with computed DiffIDs)" <(files "$T/f-oci") \
+    <(files "$T/s-oci")
+run_ok "schema 1 --format v2s2 into dir:" $FY copy --format v2s2 "dir:$T/s1" "dir:$T/f-v2s2"
+$SK copy -q --format v2s2 "dir:$T/s1" "dir:$T/s-v2s2" >/dev/null 2>&1
+same_file "... every file as skopeo writes it" <(files "$T/f-v2s2") <(files "$T/s-v2s2")
+is "... its DiffIDs are the original image's" "$(json "$T/f-v2s2/$(json "$T/f-v2s2/manifest.json" 'j["config"]["digest"][7:]')" 'j["rootfs"]["diff_ids"]')" \
+    "$(json "$T/img/blobs/sha256/$(json "$(oci_top "$T/img")" 'j["config"]["digest"][7:]')" 'j["rootfs"]["diff_ids"]')"
+run_ok "schema 1 into docker-archive:" $FY copy "dir:$T/s1" "docker-archive:$T/f.tar:example.com/s1:1"
+$SK copy -q "dir:$T/s1" "docker-archive:$T/s.tar:example.com/s1:1" >/dev/null 2>&1
+same_file "... the archive skopeo writes" "$T/f.tar" "$T/s.tar"
+run_ok "schema 1 into dir: stays schema 1" $FY copy "dir:$T/s1" "dir:$T/f-same"
+same_file "... the manifest byte for byte" "$T/f-same/manifest.json" "$T/s1/manifest.json"
+run_status "schema 1 into containers-storage: exit 1" 1 $FY copy "dir:$T/s1" \
+    "containers-storage:[vfs@$T/store/root+$T/store/run]example.com/s1:1"
+stderr_one_line "... one line saying why" "schema 1"
+absent "... no image recorded in the store" "$T/store/root/vfs-images/images.json"
+
+# Writing schema 1.
+run_ok "--format v2s1 into dir:" $FY copy --format v2s1 "oci:$T/img:h" "dir:$T/f-s1"
+is "... the manifest digest skopeo's has (the same payload)" "$($SKOPEO manifest-digest "$T/f-s1/manifest.json")" \
+    "$($SKOPEO manifest-digest "$T/s1/manifest.json")"
+is "... ferry's manifest-digest agrees" "$(ferry manifest-digest "$T/f-s1/manifest.json")" \
+    "$($SKOPEO manifest-digest "$T/s1/manifest.json")"
+is "... the same files (layers and the empty layer, no config)" "$(cd "$T/f-s1" && ls | tr '\n' ' ')" \
+    "$(cd "$T/s1" && ls | tr '\n' ' ')"
+if /usr/bin/python3 -c 'import cryptography' 2>/dev/null; then
+    is "... its signature verifies independently (python3-cryptography)" \
+        "$(/usr/bin/python3 "$SRCDIR/tests/unit/fixtures/schema1/verify_jws.py" "$T/f-s1/manifest.json")" "ok 1"
+else
+    skip "... its signature verifies independently" "python3-cryptography missing"
+fi
+run_ok "... skopeo reads it back into oci:" $SK copy -q "dir:$T/f-s1" "oci:$T/f-s1-back:x"
+same_file "... with skopeo's config" "$(oci_top "$T/f-s1-back")" "$(oci_top "$T/s-oci")"
+mkimage --layout oci --manifest oci --layers 1 --tag zz --seed 9 "$T/zimg" >/dev/null
+$SK copy -q --dest-compress-format zstd "oci:$T/zimg:zz" "oci:$T/zstd:zz" >/dev/null 2>&1
+run_status "a zstd image into --format v2s1: exit 1" 1 $FY copy --format v2s1 "oci:$T/zstd:zz" "dir:$T/f-zs1"
+stderr_one_line "... one line saying why" "schema 1 manifest"
+absent "... nothing written" "$T/f-zs1"
+
+# A registry with schema 1 enabled.
+start_registry s1reg --schema1
+R="127.0.0.1:$REG_PORT"
+run_ok "--format v2s1 pushed" $FY copy --dest-tls-verify=false --format v2s1 "oci:$T/img:h" "docker://$R/s1/f:1"
+$SK copy -q --dest-tls-verify=false --format v2s1 "oci:$T/img:h" "docker://$R/s1/s:1" >/dev/null 2>&1
+$SK inspect --raw --tls-verify=false "docker://$R/s1/f:1" >"$T/f-pushed.json" 2>/dev/null
+is "... named for its repository and tag" "$(json "$T/f-pushed.json" '(j["name"], j["tag"])')" "('s1/f', '1')"
+$FY copy --src-tls-verify=false --dest-tls-verify=false "docker://$R/s1/s:1" "docker://$R/s1/f:2" >/dev/null 2>&1
+$SK copy -q --src-tls-verify=false --dest-tls-verify=false "docker://$R/s1/s:1" "docker://$R/s1/s:2" >/dev/null 2>&1
+$SK inspect --raw --tls-verify=false "docker://$R/s1/f:2" >"$T/f-renamed.json" 2>/dev/null
+$SK inspect --raw --tls-verify=false "docker://$R/s1/s:2" >"$T/s-renamed.json" 2>/dev/null
+is "registry to registry: renamed as skopeo renames it" "$(json "$T/f-renamed.json" '(j["name"], j["tag"])')" \
+    "('s1/f', '2')"
+is "... the same layers and history as skopeo's copy" \
+    "$(json "$T/f-renamed.json" '(j["fsLayers"], j["history"])' | sha256sum)" \
+    "$(json "$T/s-renamed.json" '(j["fsLayers"], j["history"])' | sha256sum)"
+run_ok "pulled from the registry into oci:" $FY copy --src-tls-verify=false "docker://$R/s1/s:1" "oci:$T/f-pull:x"
+$SK copy -q --src-tls-verify=false "docker://$R/s1/s:1" "oci:$T/s-pull:x" >/dev/null 2>&1
+same_file "... skopeo's files" <(files "$T/f-pull") <(files "$T/s-pull")
+for flags in "" "--config" "--config --raw"; do
+    is "inspect $flags of the registry's schema 1 equals skopeo's" \
+        "$(ferry inspect $flags --tls-verify=false "docker://$R/s1/s:1" 2>&1 | sha256sum)" \
+        "$($SKOPEO inspect $flags --tls-verify=false "docker://$R/s1/s:1" 2>&1 | sha256sum)"
+done
+for flags in "" "--raw" "--config"; do
+    is "inspect $flags of dir: schema 1 equals skopeo's" "$(ferry inspect $flags "dir:$T/s1" 2>&1 | sha256sum)" \
+        "$($SKOPEO inspect $flags "dir:$T/s1" 2>&1 | sha256sum)"
+done
+finish
