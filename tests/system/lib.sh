@@ -180,6 +180,8 @@ need_python() {
 # json FILE EXPR: prints EXPR evaluated in Python with the parsed FILE as j.
 # oci_top LAYOUT: the path of the blob the layout's first index entry names.
 json() { "$PYTHON3" -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
+# tree_sums DIR: "sha256  ./path" of every file below DIR, in byte order.
+tree_sums() { (cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum); }
 oci_top() { echo "$1/blobs/sha256/$(json "$1/index.json" 'j["manifests"][0]["digest"][7:]')"; }
 
 # mkimage ARGS... (in $T/bin): runs the fixture generator; prints the

@@ -16,7 +16,6 @@
 need_python
 SK="$SKOPEO --insecure-policy"
 FY="ferry --insecure-policy"
-files() { (cd "$1" && find . -type f | LC_ALL=C sort | xargs sha256sum); }
 
 {
     mkimage --layout dir --manifest docker --list "$T/dlist" >/dev/null &&
@@ -44,15 +43,15 @@ PYEOF
 run_ok "docker list --all into oci:" $FY copy --all "dir:$T/dlist" "oci:$T/f-d2o:l"
 $SK copy -q --all "dir:$T/dlist" "oci:$T/s-d2o:l" >/dev/null 2>&1
 same_file "... the same OCI index as skopeo's, byte for byte" "$(oci_top "$T/f-d2o")" "$(oci_top "$T/s-d2o")"
-same_file "... and the same blobs (instance manifests, configs, layers)" <(files "$T/f-d2o/blobs") \
-    <(files "$T/s-d2o/blobs")
+same_file "... and the same blobs (instance manifests, configs, layers)" <(tree_sums "$T/f-d2o/blobs") \
+    <(tree_sums "$T/s-d2o/blobs")
 run_ok "docker list --all --format oci into dir:" $FY copy --all --format oci "dir:$T/dlist" "dir:$T/f-d2d"
 $SK copy -q --all --format oci "dir:$T/dlist" "dir:$T/s-d2d" >/dev/null 2>&1
-same_file "... every file as skopeo writes it (instances under their new digests)" <(files "$T/f-d2d") \
-    <(files "$T/s-d2d")
+same_file "... every file as skopeo writes it (instances under their new digests)" <(tree_sums "$T/f-d2d") \
+    <(tree_sums "$T/s-d2d")
 run_ok "OCI index --all --format v2s2 into dir:" $FY copy --all --format v2s2 "oci:$T/olist:g" "dir:$T/f-o2d"
 $SK copy -q --all --format v2s2 "oci:$T/olist:g" "dir:$T/s-o2d" >/dev/null 2>&1
-same_file "... the Docker list and instances skopeo writes" <(files "$T/f-o2d") <(files "$T/s-o2d")
+same_file "... the Docker list and instances skopeo writes" <(tree_sums "$T/f-o2d") <(tree_sums "$T/s-o2d")
 is "... a Docker manifest list" "$(json "$T/f-o2d/manifest.json" 'j["mediaType"]')" \
     "application/vnd.docker.distribution.manifest.list.v2+json"
 run_ok "unchanged list copied --all keeps its bytes" $FY copy --all "oci:$T/olist:g" "oci:$T/f-same:g"

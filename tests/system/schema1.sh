@@ -13,7 +13,6 @@
 need_python
 SK="$SKOPEO --insecure-policy"
 FY="ferry --insecure-policy"
-files() { (cd "$1" && find . -type f | LC_ALL=C sort | xargs sha256sum); }
 
 mkimage --layout oci --manifest oci --layers 3 --layer-size 100K,0,50K --history --labels escape --env A=1 \
     --tag h "$T/img" >/dev/null || { echo "Bail out! mkimage failed"; exit 1; }
@@ -24,11 +23,11 @@ is "the fixture is a signed schema 1 manifest" "$(json "$T/s1/manifest.json" '(j
 # Reading schema 1.
 run_ok "schema 1 into oci:" $FY copy "dir:$T/s1" "oci:$T/f-oci:x"
 $SK copy -q "dir:$T/s1" "oci:$T/s-oci:x" >/dev/null 2>&1
-same_file "... every file as skopeo writes it (config rebuilt with computed DiffIDs)" <(files "$T/f-oci") \
-    <(files "$T/s-oci")
+same_file "... every file as skopeo writes it (config rebuilt with computed DiffIDs)" <(tree_sums "$T/f-oci") \
+    <(tree_sums "$T/s-oci")
 run_ok "schema 1 --format v2s2 into dir:" $FY copy --format v2s2 "dir:$T/s1" "dir:$T/f-v2s2"
 $SK copy -q --format v2s2 "dir:$T/s1" "dir:$T/s-v2s2" >/dev/null 2>&1
-same_file "... every file as skopeo writes it" <(files "$T/f-v2s2") <(files "$T/s-v2s2")
+same_file "... every file as skopeo writes it" <(tree_sums "$T/f-v2s2") <(tree_sums "$T/s-v2s2")
 is "... its DiffIDs are the original image's" "$(json "$T/f-v2s2/$(json "$T/f-v2s2/manifest.json" 'j["config"]["digest"][7:]')" 'j["rootfs"]["diff_ids"]')" \
     "$(json "$T/img/blobs/sha256/$(json "$(oci_top "$T/img")" 'j["config"]["digest"][7:]')" 'j["rootfs"]["diff_ids"]')"
 run_ok "schema 1 into docker-archive:" $FY copy "dir:$T/s1" "docker-archive:$T/f.tar:example.com/s1:1"
@@ -81,7 +80,7 @@ is "... the same layers and history as skopeo's copy" \
     "$(json "$T/s-renamed.json" '(j["fsLayers"], j["history"])' | sha256sum)"
 run_ok "pulled from the registry into oci:" $FY copy --src-tls-verify=false "docker://$R/s1/s:1" "oci:$T/f-pull:x"
 $SK copy -q --src-tls-verify=false "docker://$R/s1/s:1" "oci:$T/s-pull:x" >/dev/null 2>&1
-same_file "... skopeo's files" <(files "$T/f-pull") <(files "$T/s-pull")
+same_file "... skopeo's files" <(tree_sums "$T/f-pull") <(tree_sums "$T/s-pull")
 for flags in "" "--config" "--config --raw"; do
     is "inspect $flags of the registry's schema 1 equals skopeo's" \
         "$(ferry inspect $flags --tls-verify=false "docker://$R/s1/s:1" 2>&1 | sha256sum)" \

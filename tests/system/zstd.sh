@@ -14,7 +14,6 @@ need_python
 trap 'unmount_below_t; _tap_exit' EXIT
 SK="$SKOPEO --insecure-policy"
 FY="ferry --insecure-policy"
-tree() { (cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum); }
 manifest_of() { echo "$1/blobs/sha256/$(json "$1/index.json" 'j["manifests"][0]["digest"][7:]')"; }
 
 mkimage --layout oci --manifest oci --layers 3 --layer-size 1M --tag one "$T/img" >/dev/null
@@ -33,8 +32,8 @@ for img in z:one zk:v1; do
     orig=$([ "$name" = z ] && echo "img:one" || echo "kinds:v1")
     run_ok "$name: --dest-decompress into dir" $FY copy --dest-decompress "oci:$T/$img" "dir:$T/f-$name"
     $SK copy -q --dest-decompress "oci:$T/$img" "dir:$T/s-$name" >/dev/null 2>&1
-    tree "$T/f-$name" >"$T/tree.f"
-    tree "$T/s-$name" >"$T/tree.s"
+    tree_sums "$T/f-$name" >"$T/tree.f"
+    tree_sums "$T/s-$name" >"$T/tree.s"
     same_file "$name: the same plain layers, config and manifest as skopeo's" "$T/tree.f" "$T/tree.s"
     run_ok "$name: into docker-archive" $FY copy "oci:$T/$img" "docker-archive:$T/f-$name.tar:example.com/$name:1"
     $SK copy -q "oci:$T/$orig" "docker-archive:$T/s-$name.tar:example.com/$name:1" >/dev/null 2>&1
