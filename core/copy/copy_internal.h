@@ -118,6 +118,14 @@ int copy_list(copy_run *run, const struct fetched_image *img, copy_options *opts
  * to OCI when the plan says so; `what` names it in messages. */
 int copy_config_prepare(config_blob *cfg, const copy_plan *plan, const char *what, ferry_ctx *ctx);
 
+/* ---- copy_manifest.c ---- */
+/* 1 when a layer was stored under another digest or type than the source
+ * lists. */
+int copy_layers_changed(const manifest *m, const blob_job *jobs);
+/* Builds, digests and stores the manifest of `img` after its blobs. */
+int copy_write_manifest(const copy_endpoint *dst, copy_run *run, const image_view *img, const copy_plan *plan,
+                        const config_blob *cfg, copy_written *written, ferry_ctx *dctx);
+
 /* ---- copy_schema1.c ---- */
 /* From schema 1: the config built from the history and the DiffIDs the
  * layer jobs computed (run->jobs), converted as the plan says. */
