@@ -1,14 +1,17 @@
 /* core/plugin/services.c — the services modules call: logging, errors,
- * options, credentials, tmpdir, progress, cancellation, hashing. */
+ * options, credentials, tmpdir, progress, cancellation, hashing, manifest
+ * digests. */
 #include "plugin/services.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth/credentials.h"
 #include "config/registries_conf.h"
 #include "image/digest.h"
+#include "image/schema1.h"
 #include "plugin/context.h"
 
 static void svc_log(ferry_ctx *ctx, int level, const char *fmt, ...)
@@ -107,6 +110,21 @@ static void svc_hasher_free(ferry_hasher *h)
     digest_hasher_free((digest_hasher *)h);
 }
 
+static int svc_manifest_digest(const void *data, size_t len, const char *algorithm, char *out, size_t cap)
+{
+    char *payload = NULL, err[256];
+    size_t payload_len = 0;
+    digest_hasher *h = algorithm != NULL ? digest_hasher_new(algorithm) : NULL;
+    int ok = h != NULL && schema1_payload(data, len, &payload, &payload_len, err, sizeof(err)) == 0;
+    if (ok) {
+        digest_hasher_update(h, payload, payload_len);
+        ok = digest_hasher_final(h, out, cap) == 0;
+    }
+    free(payload);
+    digest_hasher_free(h);
+    return ok ? FERRY_OK : FERRY_ERR_INVALID;
+}
+
 static const ferry_services services = {
     .struct_size = sizeof(ferry_services),
     .log = svc_log,
@@ -121,6 +139,7 @@ static const ferry_services services = {
     .hasher_update = svc_hasher_update,
     .hasher_final = svc_hasher_final,
     .hasher_free = svc_hasher_free,
+    .manifest_digest = svc_manifest_digest,
 };
 
 static const ferry_core core = {

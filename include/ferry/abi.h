@@ -19,7 +19,7 @@ extern "C" {
 #endif
 
 #define FERRY_ABI_MAJOR 1
-#define FERRY_ABI_MINOR 1 /* 1.1: FERRY_CAP_UNCOMPRESSED_LAYERS */
+#define FERRY_ABI_MINOR 2 /* 1.1: FERRY_CAP_UNCOMPRESSED_LAYERS; 1.2: services->manifest_digest */
 
 /* Status codes returned by every fallible function on both sides. */
 #define FERRY_OK 0

@@ -107,6 +107,16 @@ typedef struct ferry_services {
     void (*hasher_update)(ferry_hasher *hasher, const void *data, size_t len);
     int (*hasher_final)(ferry_hasher *hasher, char *out, size_t cap);
     void (*hasher_free)(ferry_hasher *hasher);
+
+    /* 1.2 (present when struct_size covers it). The digest containers/image
+     * gives manifest bytes, with `algorithm` ("sha256" or "sha512"): for a
+     * signed Docker schema 1 manifest the digest of its JWS payload (the
+     * bytes without the signatures, which a registry may re-sign on every
+     * read), for anything else the digest of the bytes. Writes "ALG:HEX" and
+     * a NUL into out (cap >= 136 always suffices). Returns FERRY_OK, or
+     * FERRY_ERR_INVALID for an unknown algorithm or a schema 1 manifest whose
+     * signatures cannot be parsed. Thread-safe; sets nothing in any ctx. */
+    int (*manifest_digest)(const void *data, size_t len, const char *algorithm, char *out, size_t cap);
 } ferry_services;
 
 /* What the core tells a module about itself in ferry_module_init. */

@@ -6,6 +6,7 @@
  * media type comes from Content-Type. Blobs stream (blob_reader.c). */
 #include "docker.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,9 @@ void docker_media_type(const char *content_type, char *out, size_t cap)
         snprintf(out, cap, "%.*s", (int)n, content_type);
 }
 
-/* Digest of data with the algorithm of `like` ("sha256:…"). */
+/* Digest of data with the algorithm of `like` ("sha256:…"); a signed schema
+ * 1 manifest's is its payload's (ABI 1.2's manifest_digest; a 1.1 core
+ * hashes the bytes). */
 static int docker_digest_like(const ferry_services *svc, const char *like, const char *data, size_t len, char *out,
                               size_t cap)
 {
@@ -39,6 +42,9 @@ static int docker_digest_like(const ferry_services *svc, const char *like, const
     const char *hex;
     if (plugin_util_digest_split(svc, like, alg, sizeof alg, &hex) != 0)
         return -1;
+    if (svc->struct_size >= offsetof(ferry_services, manifest_digest) + sizeof(svc->manifest_digest) &&
+        svc->manifest_digest != NULL)
+        return svc->manifest_digest(data, len, alg, out, cap) == FERRY_OK ? 0 : -1;
     ferry_hasher *h = svc->hasher_new(alg);
     if (h == NULL)
         return -1;

@@ -40,6 +40,17 @@ run_status "schema 1 into containers-storage: exit 1" 1 $FY copy "dir:$T/s1" \
 stderr_one_line "... one line saying why" "schema 1"
 absent "... no image recorded in the store" "$T/store/root/vfs-images/images.json"
 
+# Unsigned schema 1 (v1+json): the same manifest without its signatures.
+mkdir -p "$T/u1"
+cp "$T/s1"/* "$T/u1/"
+"$PYTHON3" -c 'import json, sys; m = json.load(open(sys.argv[1])); del m["signatures"]; open(sys.argv[1], "w").write(json.dumps(m, indent=3))' \
+    "$T/u1/manifest.json"
+run_ok "unsigned schema 1 into oci:" $FY copy "dir:$T/u1" "oci:$T/f-u1:x"
+$SK copy -q "dir:$T/u1" "oci:$T/s-u1:x" >/dev/null 2>&1
+same_file "... skopeo's files" <(tree_sums "$T/f-u1") <(tree_sums "$T/s-u1")
+is "... the same image as from the signed one" "$(oci_top "$T/f-u1" | xargs sha256sum | cut -c1-64)" \
+    "$(oci_top "$T/f-oci" | xargs sha256sum | cut -c1-64)"
+
 # Writing schema 1.
 run_ok "--format v2s1 into dir:" $FY copy --format v2s1 "oci:$T/img:h" "dir:$T/f-s1"
 is "... the manifest digest skopeo's has (the same payload)" "$($SKOPEO manifest-digest "$T/f-s1/manifest.json")" \
@@ -81,6 +92,10 @@ is "... the same layers and history as skopeo's copy" \
 run_ok "pulled from the registry into oci:" $FY copy --src-tls-verify=false "docker://$R/s1/s:1" "oci:$T/f-pull:x"
 $SK copy -q --src-tls-verify=false "docker://$R/s1/s:1" "oci:$T/s-pull:x" >/dev/null 2>&1
 same_file "... skopeo's files" <(tree_sums "$T/f-pull") <(tree_sums "$T/s-pull")
+digest=$($SKOPEO inspect --tls-verify=false "docker://$R/s1/s:1" 2>/dev/null | "$PYTHON3" -c 'import json, sys; print(json.load(sys.stdin)["Digest"])')
+run_ok "pulled by its digest (the payload's: the registry re-signs on every read)" $FY copy --src-tls-verify=false \
+    "docker://$R/s1/s@$digest" "oci:$T/f-bydigest:x"
+same_file "... the same files" <(tree_sums "$T/f-bydigest") <(tree_sums "$T/s-pull")
 for flags in "" "--config" "--config --raw"; do
     is "inspect $flags of the registry's schema 1 equals skopeo's" \
         "$(ferry inspect $flags --tls-verify=false "docker://$R/s1/s:1" 2>&1 | sha256sum)" \
