@@ -19,7 +19,9 @@ static const opt_spec copy_option_specs[] = {
     {"encryption-key", 0, OPT_LIST, "strings", "*Experimental* key with the encryption protocol to use needed to encrypt the image (e.g. jwe:/path/to/key.pem)"},
     {"format", 'f', OPT_STRING, "MANIFEST TYPE", "MANIFEST TYPE (oci, v2s1, or v2s2) to use in the destination (default is manifest type of source, with fallbacks)"},
     {"image-parallel-copies", 0, OPT_INT, "uint", "Maximum number of image layers to be copied (pulled/pushed) simultaneously (default 6)"},
-    {"multi-arch", 0, OPT_STRING, "string", "How to handle multi-architecture images (system, all, or index-only)"},
+    {"multi-arch", 0, OPT_STRING, "string",
+     "How to handle multi-architecture images (system, all, index-only, or a platform list such as "
+     "linux/amd64,linux/arm64/v8)"},
     {"preserve-digests", 0, OPT_BOOL, NULL, "Preserve digests of images and lists"},
     {"quiet", 'q', OPT_BOOL, NULL, "Suppress output information when copying images"},
     {"remove-signatures", 0, OPT_BOOL, NULL, "Do not copy signatures from SOURCE-IMAGE"},
