@@ -175,7 +175,8 @@ int main(void)
         /* The reference: no pool, the caller's thread, 64 KiB in / 256 KiB out. */
         int rc = compress_all(NULL, inputs[i], n, 65536, 262144, 1, ref);
         bytes plain = {0};
-        tap_ok(rc == 0 && gunzip_all(ref, &plain) == 0 && plain.len == n && memcmp(plain.data, inputs[i], n) == 0,
+        tap_ok(rc == 0 && gunzip_all(ref, &plain) == 0 && plain.len == n &&
+                   (n == 0 || memcmp(plain.data, inputs[i], n) == 0),
                "%zu bytes: one gzip member that inflates to the input", n);
         free(plain.data);
         tap_ok(rc == 0 && ref->len >= 18 && le32(ref->data + ref->len - 8) == (uint32_t)crc32(0, inputs[i], (uInt)n) &&
