@@ -286,6 +286,7 @@ static void copy_run_fail(copy_run *run, const ferry_ctx *ctx)
         memcpy(run->message, ctx->message, sizeof(run->message));
     }
     run->aborted = 1;
+    pthread_cond_broadcast(&run->cpu_free);
     pthread_mutex_unlock(&run->lock);
 }
 
@@ -310,8 +311,14 @@ static void *copy_worker(void *arg)
     ferry_ctx sctx, dctx;
     for (;;) {
         pthread_mutex_lock(&run->lock);
-        size_t i = run->next_job++;
-        int stop = run->aborted || i >= run->n_jobs;
+        size_t next = run->next_job++;
+        int stop = run->aborted || next >= run->n_jobs;
+        size_t i = stop ? 0 : run->order[next];
+        int heavy = !stop && !run->jobs[i].is_config && run->jobs[i].duplicate_of < 0 &&
+                    run->jobs[i].plan->action != LAYER_KEEP;
+        while (heavy && run->cpu_busy >= run->cpu_slots && !run->aborted)
+            pthread_cond_wait(&run->cpu_free, &run->lock);
+        run->cpu_busy += (unsigned)heavy;
         pthread_mutex_unlock(&run->lock);
         if (stop)
             break;
@@ -328,8 +335,26 @@ static void *copy_worker(void *arg)
             blob_claims_release(run->claims, run->claim_scope, digest);
         if (rc != FERRY_OK)
             copy_run_fail(run, &dctx);
+        if (heavy) {
+            pthread_mutex_lock(&run->lock);
+            run->cpu_busy--;
+            pthread_cond_broadcast(&run->cpu_free);
+            pthread_mutex_unlock(&run->lock);
+        }
     }
     return NULL;
+}
+
+/* Largest layers first (the config, small, before them): the longest job
+ * starts at once instead of last, which bounds the copy's wall time. */
+static int copy_order_cmp(const void *a, const void *b, void *arg)
+{
+    const copy_run *run = arg;
+    const blob_job *x = &run->jobs[*(const size_t *)a], *y = &run->jobs[*(const size_t *)b];
+    int64_t sx = x->is_config ? INT64_MAX : x->desc->size, sy = y->is_config ? INT64_MAX : y->desc->size;
+    if (sx != sy)
+        return sx > sy ? -1 : 1;
+    return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
 }
 
 static int copy_layers(copy_run *run, long parallel, ferry_ctx *ctx)
@@ -345,6 +370,13 @@ static int copy_layers(copy_run *run, long parallel, ferry_ctx *ctx)
             }
         unique += run->jobs[i].duplicate_of < 0;
     }
+    run->order = malloc(run->n_jobs ? run->n_jobs * sizeof(*run->order) : 1);
+    if (run->order == NULL)
+        return ctx_fail(ctx, FERRY_ERR_NO_MEMORY, "out of memory starting copy workers");
+    for (size_t i = 0; i < run->n_jobs; i++)
+        run->order[i] = i;
+    qsort_r(run->order, run->n_jobs, sizeof(*run->order), copy_order_cmp, run);
+    run->cpu_busy = 0;
     size_t n_threads = (size_t)parallel < unique ? (size_t)parallel : unique;
     if (n_threads <= 1) {
         copy_worker(run);
@@ -362,6 +394,8 @@ static int copy_layers(copy_run *run, long parallel, ferry_ctx *ctx)
             pthread_join(threads[i], NULL);
         free(threads);
     }
+    free(run->order);
+    run->order = NULL;
     if (run->status != FERRY_OK) {
         ctx->status = run->status;
         memcpy(ctx->message, run->message, sizeof(ctx->message));
@@ -615,6 +649,8 @@ int copy_image(const ferry_session *session, const copy_endpoint *src, const cop
     reference_repository(dst->reference, run.claim_scope + n, sizeof(run.claim_scope) - (size_t)n);
     run.worker_session.aborted = &run.aborted;
     pthread_mutex_init(&run.lock, NULL);
+    pthread_cond_init(&run.cpu_free, NULL);
+    run.cpu_slots = gzpar_default_threads();
     /* Workers start only if a layer gets compressed; NULL (out of memory)
      * compresses on the copying threads, with the same bytes. */
     run.gz_pool = gzpar_pool_new(gzpar_default_threads());
@@ -685,6 +721,7 @@ out:
     signature_release(&sigs);
     fetched_image_release(&img);
     gzpar_pool_free(run.gz_pool);
+    pthread_cond_destroy(&run.cpu_free);
     pthread_mutex_destroy(&run.lock);
     opts->bytes_sent = run.bytes_sent;
     return rc;

@@ -59,6 +59,11 @@ typedef struct copy_run {
     pthread_mutex_t lock;
     blob_job *jobs;   /* the layers, then the config */
     size_t n_jobs, next_job;
+    size_t *order;    /* the order workers take jobs in: largest first */
+    /* Layers being (de/re)compressed at once, at most one per CPU: the
+     * largest then keeps a CPU from start to end instead of sharing it. */
+    unsigned cpu_slots, cpu_busy;
+    pthread_cond_t cpu_free;
     config_blob *cfg;          /* fetched up front, or by the config job */
     int config_fetched;
     const manifest_descriptor *config_desc;
