@@ -245,6 +245,8 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
             dst_info.size = ferry_reader_size(spooled);
         }
         if (precompute && copy_reuse_spooled(run, job, &dst_info, dctx, &rc)) {
+            if (rc == FERRY_OK)
+                job->out_annotations = stream_pipeline_annotations(r); /* zstd:chunked's, for the manifest */
             ferry_reader_close(spooled);
             ferry_reader_close(r);
             return rc;

@@ -1,10 +1,10 @@
 /* core/copy/zstd_compress.h — streaming zstd compression through libzstd,
  * with transform_run's contract (compress.h), for --dest-compress-format
  * zstd. libzstd's own worker threads compress (ZSTD_c_nbWorkers, as zstd -T
- * does), and the bytes depend only on the input and the level, never on the
- * number of workers (libzstd's guarantee for nbWorkers >= 1). Memory is
- * libzstd's per-stream buffers (a few window sizes per worker), whatever the
- * data size. */
+ * does) in jobs of a fixed 1 MiB, so the bytes depend only on the input and
+ * the level, never on the number of workers (libzstd's guarantee for
+ * nbWorkers >= 1). Memory is libzstd's per-stream buffers, about a job in and
+ * out per worker plus the window, whatever the data size. */
 #ifndef FERRY_CORE_ZSTD_COMPRESS_H
 #define FERRY_CORE_ZSTD_COMPRESS_H
 
