@@ -377,9 +377,12 @@ static int copy_layers(copy_run *run, long parallel, ferry_ctx *ctx)
         return ctx_fail(ctx, FERRY_ERR_NO_MEMORY, "out of memory starting copy workers");
     for (size_t i = 0; i < run->n_jobs; i++)
         run->order[i] = i;
-    qsort_r(run->order, run->n_jobs, sizeof(*run->order), copy_order_cmp, run);
     run->cpu_busy = 0;
     size_t n_threads = (size_t)parallel < unique ? (size_t)parallel : unique;
+    /* One worker (a destination taking layers in order, or --image-parallel-copies 1)
+     * keeps the manifest's order: it may be the order of what is written. */
+    if (n_threads > 1)
+        qsort_r(run->order, run->n_jobs, sizeof(*run->order), copy_order_cmp, run);
     if (n_threads <= 1) {
         copy_worker(run);
     } else {
