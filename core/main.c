@@ -30,8 +30,8 @@ static const command commands[] = {
     {"login", "Login to a container registry", cmd_login},
     {"logout", "Logout of a container registry", cmd_logout},
     {"manifest-digest", "Compute a manifest digest of a file", cmd_manifest_digest},
-    {"standalone-sign", "Create a signature using local files", cmd_pending},
-    {"standalone-verify", "Verify a signature using local files", cmd_pending},
+    {"standalone-sign", "Create a signature using local files", cmd_standalone_sign},
+    {"standalone-verify", "Verify a signature using local files", cmd_standalone_verify},
     {"sync", "Synchronize one or more images from one location to another", cmd_sync},
 };
 

@@ -113,6 +113,13 @@ int cmd_sync(ferry_app *app, const command *cmd, int argc, char **argv)
     if (sync_check_kinds(&p, &req.src_kind, &req.dest_kind, err, sizeof(err)) != 0 ||
         copy_flags_apply(app, &p, &src_opts, &dst_opts, &run.copy, err, sizeof(err)) != 0)
         goto usage_error;
+    /* A dir: destination names no Docker reference to sign for: refused
+     * before anything is listed or written (skopeo fails at its first image). */
+    if (run.copy.sign_by != NULL && req.dest_kind == SYNC_DIR) {
+        snprintf(err, sizeof(err), "Cannot determine canonical Docker reference for destination dir:%s", p.args[1]);
+        code = app_fail_text(err);
+        goto out;
+    }
     const opt_value *pi = opt_get(&p, "parallel-images");
     run.parallel_images = pi->set ? (long)pi->integer : SYNC_DEFAULT_PARALLEL_IMAGES;
     if (run.parallel_images < 1) {

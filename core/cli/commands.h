@@ -21,6 +21,8 @@ int cmd_list_tags(ferry_app *app, const command *cmd, int argc, char **argv);
 int cmd_login(ferry_app *app, const command *cmd, int argc, char **argv);
 int cmd_logout(ferry_app *app, const command *cmd, int argc, char **argv);
 int cmd_sync(ferry_app *app, const command *cmd, int argc, char **argv);
+int cmd_standalone_sign(ferry_app *app, const command *cmd, int argc, char **argv);
+int cmd_standalone_verify(ferry_app *app, const command *cmd, int argc, char **argv);
 int cmd_pending(ferry_app *app, const command *cmd, int argc, char **argv);
 
 /* copy_flags.c: the flags copy and sync share into both sides' options and

@@ -422,7 +422,11 @@ static int copy_layers(copy_run *run, long parallel, ferry_ctx *ctx)
 
 static int signature_collect(void *opaque, const void *data, size_t len)
 {
-    signature_set *s = opaque;
+    return signature_add(opaque, data, len);
+}
+
+int signature_add(signature_set *s, const void *data, size_t len)
+{
     if (len > MANIFEST_MAX_SIZE)
         return FERRY_ERR_TOO_LARGE;
     void **d = realloc(s->data, (s->n + 1) * sizeof(*d));
@@ -667,6 +671,7 @@ int copy_image(const ferry_session *session, const copy_endpoint *src, const cop
     ctx_init(&dctx, session, dst->options);
     fetched_image img = {0};
     signature_set sigs = {0};
+    char sign_identity[1024] = "";
     ferry_ctx *failed = &sctx;
     int rc = copy_open(src, dst, &sctx, &dctx, &run);
     if (rc != FERRY_OK) {
@@ -688,8 +693,11 @@ int copy_image(const ferry_session *session, const copy_endpoint *src, const cop
     }
     failed = &dctx;
     rc = copy_open_dest(dst, &dctx, &run);
+    if (rc == FERRY_OK && opts->sign_by != NULL)
+        rc = copy_sign_prepare(dst, opts, sign_identity, sizeof(sign_identity), &dctx);
     if (rc != FERRY_OK)
         goto out;
+    run.keep_top = opts->sign_by != NULL;
     if (img.list != NULL && opts->list_mode != COPY_LIST_SYSTEM) {
         rc = copy_list(&run, &img, opts, &sigs, &sctx, &dctx, &failed);
     } else {
@@ -699,6 +707,8 @@ int copy_image(const ferry_session *session, const copy_endpoint *src, const cop
         snprintf(opts->manifest_digest, sizeof(opts->manifest_digest), "%s", written.digest);
     }
     if (rc != FERRY_OK)
+        goto out;
+    if (opts->sign_by != NULL && (rc = copy_sign(&run, opts, sign_identity, &sigs, &dctx)) != FERRY_OK)
         goto out;
     copy_report_line(run.report, "%s",
                      img.list != NULL && opts->list_mode != COPY_LIST_SYSTEM ? "Storing list signatures"
@@ -724,6 +734,7 @@ out:
     if (run.source != NULL)
         run.source->ops->close(run.source, &sctx);
     signature_release(&sigs);
+    free(run.top_written);
     fetched_image_release(&img);
     gzpar_pool_free(run.gz_pool);
     pthread_cond_destroy(&run.cpu_free);

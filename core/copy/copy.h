@@ -49,6 +49,12 @@ typedef struct copy_options {
     /* --dest-precompute-digests: a layer whose bytes change is spooled and
      * its digest checked at the destination before it is sent. */
     int precompute_digests;
+    /* --sign-by FINGERPRINT (NULL: no signing), --sign-identity (NULL: the
+     * destination's reference), --sign-passphrase-file (NULL: gpg-agent);
+     * borrowed. */
+    const char *sign_by;
+    const char *sign_identity;
+    const char *sign_passphrase_file;
 } copy_options;
 
 /* Copies one image. On failure the destination is closed without commit

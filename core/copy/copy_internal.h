@@ -76,6 +76,9 @@ typedef struct copy_run {
     gzpar_pool *gz_pool; /* gzip workers shared by the layers being compressed; may be NULL */
     int has_level, level; /* --dest-compress-level */
     int precompute_digests; /* --dest-precompute-digests */
+    int keep_top;           /* keep the top-level manifest written (--sign-by signs it) */
+    char *top_written;      /* that manifest, malloc'd; NULL until written */
+    size_t top_written_len;
     uint64_t bytes_sent; /* layer bytes stored at the destination (not reused); updated atomically */
     struct blob_claims *claims; /* see copy_options; NULL when not shared */
     char claim_scope[512];      /* the destination without its tag or digest */
@@ -123,7 +126,22 @@ int copy_list(copy_run *run, const struct fetched_image *img, copy_options *opts
  * to OCI when the plan says so; `what` names it in messages. */
 int copy_config_prepare(config_blob *cfg, const copy_plan *plan, const char *what, ferry_ctx *ctx);
 
+/* Adds a copy of a signature to s: FERRY_OK, or an error status. */
+int signature_add(signature_set *s, const void *data, size_t len);
+
+/* ---- copy_sign.c ---- */
+/* --sign-by, before anything is copied: the identity to sign (into identity)
+ * and whether the destination can store signatures. */
+int copy_sign_prepare(const copy_endpoint *dst, const copy_options *opts, char *identity, size_t cap,
+                      ferry_ctx *dctx);
+/* Signs run->top_written for identity with opts->sign_by and adds the
+ * signature to sigs. */
+int copy_sign(const copy_run *run, const copy_options *opts, const char *identity, signature_set *sigs,
+              ferry_ctx *dctx);
+
 /* ---- copy_manifest.c ---- */
+/* Keeps the top-level manifest just stored when run->keep_top asks for it. */
+void copy_keep_top(copy_run *run, const void *bytes, size_t len);
 /* 1 when a layer was stored under another digest or type than the source
  * lists. */
 int copy_layers_changed(const manifest *m, const blob_job *jobs);

@@ -239,6 +239,8 @@ int copy_list(copy_run *run, const fetched_image *img, copy_options *opts, const
         digest_sha256(out, out_len, opts->manifest_digest, sizeof(opts->manifest_digest));
         rc = run->dest->ops->put_manifest(run->dest, dctx, out, out_len, manifest_kind_media_type(kind),
                                           opts->manifest_digest, NULL);
+        if (rc == FERRY_OK)
+            copy_keep_top(run, out, out_len);
         if (rc != FERRY_OK)
             ctx_wrap(dctx, rc, "writing manifest list to", dst->text);
     }

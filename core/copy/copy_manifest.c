@@ -101,9 +101,22 @@ int copy_write_manifest(const copy_endpoint *dst, copy_run *run, const image_vie
         copy_report_line(run->report, "%s", "Writing manifest to image destination");
     int rc = run->dest->ops->put_manifest(run->dest, dctx, bytes, len, written->media_type, written_digest,
                                           img->instance_digest ? written_digest : NULL);
+    if (rc == FERRY_OK && img->instance_digest == NULL)
+        copy_keep_top(run, bytes, len);
     free(bytes);
     if (rc != FERRY_OK)
         return ctx_wrap(dctx, rc, "writing manifest to", dst->text);
     return FERRY_OK;
 }
 
+
+void copy_keep_top(copy_run *run, const void *bytes, size_t len)
+{
+    if (!run->keep_top)
+        return;
+    free(run->top_written);
+    run->top_written = malloc(len ? len : 1);
+    if (run->top_written != NULL)
+        memcpy(run->top_written, bytes, len);
+    run->top_written_len = run->top_written != NULL ? len : 0;
+}

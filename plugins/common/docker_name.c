@@ -15,6 +15,7 @@
  * form, e.g. "docker.io/library/busybox:latest". */
 #include "docker_name.h"
 #include "plugin_util.h"
+#include "shared/docker_grammar.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -22,7 +23,6 @@
 #include <string.h>
 
 #define DOCKER_NAME_MAX 255
-#define DOCKER_TAG_MAX 128
 
 static int docker_is_lower_alnum(char c)
 {
@@ -32,30 +32,6 @@ static int docker_is_lower_alnum(char c)
 static int docker_is_alnum(char c)
 {
     return docker_is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
-}
-
-/* One path component, n bytes at s. */
-static int docker_component_valid(const char *s, size_t n)
-{
-    size_t i = 0;
-    for (;;) {
-        size_t start = i;
-        while (i < n && docker_is_lower_alnum(s[i]))
-            i++;
-        if (i == start)
-            return 0;
-        if (i == n)
-            return 1;
-        if (s[i] == '.')
-            i++;
-        else if (s[i] == '_')
-            i += (i + 1 < n && s[i + 1] == '_') ? 2 : 1;
-        else if (s[i] == '-')
-            while (i < n && s[i] == '-')
-                i++;
-        else
-            return 0;
-    }
 }
 
 /* "host[:port]" with DNS labels or a bracketed IPv6 address. */
@@ -90,17 +66,6 @@ int docker_domain_valid(const char *s)
             p++;
     }
     return *p == '\0';
-}
-
-static int docker_tag_valid(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > DOCKER_TAG_MAX || !(docker_is_alnum(s[0]) || s[0] == '_'))
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if (!(docker_is_alnum(s[i]) || s[i] == '_' || s[i] == '.' || s[i] == '-'))
-            return 0;
-    return 1;
 }
 
 static int docker_is_hex64(const char *s)
@@ -203,7 +168,7 @@ int docker_reference_parse_into(const ferry_services *svc, const char *text, doc
     }
     for (const char *p = out->path;;) {
         const char *end = strchrnul(p, '/');
-        if (!docker_component_valid(p, (size_t)(end - p))) {
+        if (!docker_grammar_component(p, (size_t)(end - p))) {
             snprintf(err, errcap, "invalid reference format: invalid repository name \"%s\"", out->path);
             return FERRY_ERR_INVALID;
         }
@@ -223,7 +188,7 @@ int docker_reference_parse_into(const ferry_services *svc, const char *text, doc
             snprintf(err, errcap, "out of memory");
             return FERRY_ERR_NO_MEMORY;
         }
-        if (!docker_tag_valid(out->tag)) {
+        if (!docker_grammar_tag(out->tag, strlen(out->tag))) {
             snprintf(err, errcap, "invalid reference format: invalid tag \"%s\"", out->tag);
             return FERRY_ERR_INVALID;
         }

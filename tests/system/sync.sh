@@ -186,8 +186,9 @@ run_status "without --keep-going: exit 1" 1 $FY sync --parallel-images 1 --src d
     --src-tls-verify=false --dest-tls-verify=false "$SRC/ns/app" "$DST/stop"
 check "without --keep-going: the broken image named" grep -q "copying docker://$SRC/ns/app:b" "$T/err"
 
-run_status "--sign-by is refused" 1 $FY sync --sign-by ABCD --src docker --dest dir "$SRC/ns/app" "$T/x"
-stderr_one_line "--sign-by: one line" "--sign-by"
+run_status "--sign-by into dir: (no identity to sign): exit 1" 1 $FY sync --src-tls-verify=false --sign-by ABCD \
+    --src docker --dest dir "$SRC/ns/app" "$T/x"
+stderr_one_line "--sign-by: skopeo's one line" "Cannot determine canonical Docker reference for destination dir:"
 run_status "no --src: exit 1" 1 $FY sync --dest dir "$SRC/ns/app" "$T/x"
 stderr_one_line "no --src: skopeo's words" "A source transport must be specified"
 run_status "dir -> dir refused" 1 $FY sync --src dir --dest dir "$T/s-dir" "$T/x"
