@@ -102,6 +102,20 @@ static int copy_reuse_spooled(copy_run *run, blob_job *job, const ferry_blob_inf
     return 0;
 }
 
+/* A schema 1 layer's DiffID, once its pipeline `r` has read everything: the
+ * side decompressor's digest, or the output's when the output is the plain
+ * layer (set already when the source bytes were plain). */
+static int copy_note_diff_id(blob_job *job, ferry_reader *r, int side, const char *what, ferry_ctx *dctx)
+{
+    if (!job->want_diff_id || job->computed_diff_id[0] != '\0')
+        return FERRY_OK;
+    const char *id = side ? stream_pipeline_side_digest(r) : ferry_reader_digest(r);
+    if (id == NULL)
+        return ctx_fail(dctx, FERRY_ERR_FAILED, "%s: its DiffID could not be computed", what);
+    snprintf(job->computed_diff_id, sizeof(job->computed_diff_id), "%s", id);
+    return FERRY_OK;
+}
+
 /* Streams one blob from source to destination; fills the job's results. */
 static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *dctx)
 {
@@ -245,8 +259,10 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
             dst_info.size = ferry_reader_size(spooled);
         }
         if (precompute && copy_reuse_spooled(run, job, &dst_info, dctx, &rc)) {
-            if (rc == FERRY_OK)
+            if (rc == FERRY_OK) {
                 job->out_annotations = stream_pipeline_annotations(r); /* zstd:chunked's, for the manifest */
+                rc = copy_note_diff_id(job, r, side, what, dctx);
+            }
             ferry_reader_close(spooled);
             ferry_reader_close(r);
             return rc;
@@ -258,13 +274,8 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
     ferry_reader_close(spooled);
     if (rc == FERRY_OK)
         __atomic_add_fetch(&run->bytes_sent, stream_pipeline_delivered(r), __ATOMIC_RELAXED);
-    if (rc == FERRY_OK && job->want_diff_id && job->computed_diff_id[0] == '\0') {
-        const char *id = side ? stream_pipeline_side_digest(r) : ferry_reader_digest(r);
-        if (id == NULL)
-            rc = ctx_fail(dctx, FERRY_ERR_FAILED, "%s: its DiffID could not be computed", what);
-        else
-            snprintf(job->computed_diff_id, sizeof(job->computed_diff_id), "%s", id);
-    }
+    if (rc == FERRY_OK)
+        rc = copy_note_diff_id(job, r, side, what, dctx);
     if (rc == FERRY_OK && gunzip_for_dest) {
         snprintf(job->out_digest, sizeof(job->out_digest), "%s", d->digest);
         job->out_size = d->size;

@@ -143,7 +143,7 @@ static int plan_for_kind(const manifest *src, const plan_request *req, manifest_
     for (size_t i = 0; i < src->n_layers; i++) {
         if (plan_layer(&src->layers[i], out->out_kind, converting, req, &out->layers[i], err, errcap) != 0) {
             layer_compression have = manifest_layer_compression(src->layers[i].media_type);
-            *zstd_refused = kind == MANIFEST_DOCKER_V2S2 &&
+            *zstd_refused = (kind == MANIFEST_DOCKER_V2S2 || kind == MANIFEST_DOCKER_V2S1) &&
                             (have == LAYER_COMPRESSION_ZSTD || out->layers[i].to == LAYER_COMPRESSION_ZSTD);
             plan_release(out);
             return -1;

@@ -96,6 +96,17 @@ digest=$($SKOPEO inspect --tls-verify=false "docker://$R/s1/s:1" 2>/dev/null | "
 run_ok "pulled by its digest (the payload's: the registry re-signs on every read)" $FY copy --src-tls-verify=false \
     "docker://$R/s1/s@$digest" "oci:$T/f-bydigest:x"
 same_file "... the same files" <(tree_sums "$T/f-bydigest") <(tree_sums "$T/s-pull")
+run_ok "schema 1 recompressed to zstd into the registry (written as OCI)" $FY copy --dest-tls-verify=false \
+    --dest-compress-format zstd "dir:$T/s1" "docker://$R/s1/z:1"
+$SK inspect --config --tls-verify=false "docker://$R/s1/z:1" >"$T/z-config.json" 2>/dev/null
+is "... its DiffIDs, computed beside the recompression, are the original image's" \
+    "$(json "$T/z-config.json" 'j["rootfs"]["diff_ids"]')" \
+    "$(json "$T/img/blobs/sha256/$(json "$(oci_top "$T/img")" 'j["config"]["digest"][7:]')" 'j["rootfs"]["diff_ids"]')"
+"ferry" --insecure-policy copy --dest-tls-verify=false --dest-precompute-digests --dest-compress-format zstd \
+    "dir:$T/s1" "docker://$R/s1/z:2" >"$T/z2.out" 2>&1
+is "... again with --dest-precompute-digests: no layer sent, the same manifest" \
+    "$(grep -c 'skipped: already exists' "$T/z2.out") $($SK inspect --raw --tls-verify=false "docker://$R/s1/z:2" | sha256sum)" \
+    "4 $($SK inspect --raw --tls-verify=false "docker://$R/s1/z:1" | sha256sum)"
 for flags in "" "--config" "--config --raw"; do
     is "inspect $flags of the registry's schema 1 equals skopeo's" \
         "$(ferry inspect $flags --tls-verify=false "docker://$R/s1/s:1" 2>&1 | sha256sum)" \
