@@ -228,7 +228,11 @@ int copy_list(copy_run *run, const fetched_image *img, copy_options *opts, const
     int changed = 0;
     char *out = NULL;
     if (rc == FERRY_OK) {
-        out = copy_list_output(img, selected, written, kind, subset, &opts->platform, &out_len, &changed);
+        /* A Docker list gives an entry without a platform this machine's
+         * (Go's runtime.GOOS/GOARCH, whatever --override-* say). */
+        platform_spec here = {0};
+        platform_resolve(&here);
+        out = copy_list_output(img, selected, written, kind, subset, &here, &out_len, &changed);
         if (out == NULL)
             rc = ctx_fail(dctx, FERRY_ERR_NO_MEMORY, "out of memory writing the manifest list");
     }

@@ -54,6 +54,24 @@ $SK copy -q --all --format v2s2 "oci:$T/olist:g" "dir:$T/s-o2d" >/dev/null 2>&1
 same_file "... the Docker list and instances skopeo writes" <(tree_sums "$T/f-o2d") <(tree_sums "$T/s-o2d")
 is "... a Docker manifest list" "$(json "$T/f-o2d/manifest.json" 'j["mediaType"]')" \
     "application/vnd.docker.distribution.manifest.list.v2+json"
+"$PYTHON3" - "$T/olist" "$T/noplat" <<'PYEOF'
+import hashlib, json, os, shutil, sys
+src, dst = sys.argv[1], sys.argv[2]
+shutil.copytree(src, dst)
+idx = json.load(open(os.path.join(dst, "index.json")))
+lst = json.load(open(os.path.join(dst, "blobs/sha256", idx["manifests"][0]["digest"][7:])))
+del lst["manifests"][1]["platform"]
+data = json.dumps(lst).encode()
+h = hashlib.sha256(data).hexdigest()
+open(os.path.join(dst, "blobs/sha256", h), "wb").write(data)
+idx["manifests"][0].update(digest="sha256:" + h, size=len(data))
+json.dump(idx, open(os.path.join(dst, "index.json"), "w"))
+PYEOF
+run_ok "an index entry without a platform, --format v2s2" $FY --override-arch arm64 copy --all --format v2s2 \
+    "oci:$T/noplat:g" "dir:$T/f-noplat"
+$SK --override-arch arm64 copy -q --all --format v2s2 "oci:$T/noplat:g" "dir:$T/s-noplat" >/dev/null 2>&1
+same_file "... gets this machine's platform in the Docker list, as skopeo's" "$T/f-noplat/manifest.json" \
+    "$T/s-noplat/manifest.json"
 run_ok "unchanged list copied --all keeps its bytes" $FY copy --all "oci:$T/olist:g" "oci:$T/f-same:g"
 same_file "... the index is the source's" "$(oci_top "$T/f-same")" "$(oci_top "$T/olist")"
 
