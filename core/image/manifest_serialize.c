@@ -42,13 +42,13 @@ static void set_new(json_t *obj, const char *key, json_t *value)
 
 /* OCI descriptor: mediaType, digest, size, urls, annotations, platform. Docker
  * schema 2 descriptor: mediaType, size, digest, urls. */
-static json_t *descriptor_json(const manifest_descriptor *d, manifest_kind kind)
+static json_t *descriptor_json(const manifest_descriptor *d, manifest_kind kind, int media_type_always)
 {
     json_t *o = json_object();
     if (o == NULL)
         return NULL;
-    if (d->media_type != NULL && *d->media_type != '\0')
-        set_new(o, "mediaType", json_string(d->media_type));
+    if (media_type_always || (d->media_type != NULL && *d->media_type != '\0'))
+        set_new(o, "mediaType", json_string(d->media_type ? d->media_type : ""));
     if (kind == MANIFEST_DOCKER_V2S2) {
         set_new(o, "size", json_integer(d->size));
         set_new(o, "digest", json_string(d->digest));
@@ -80,9 +80,9 @@ char *manifest_serialize(const manifest *m, manifest_kind kind, size_t *len)
     set_new(root, "mediaType", json_string(manifest_kind_media_type(kind)));
     if (kind == MANIFEST_OCI && m->artifact_type != NULL)
         set_new(root, "artifactType", json_string(m->artifact_type));
-    set_new(root, "config", descriptor_json(&m->config, kind));
+    set_new(root, "config", descriptor_json(&m->config, kind, 0));
     for (size_t i = 0; i < m->n_layers; i++)
-        json_array_append_new(layers, descriptor_json(&m->layers[i], kind));
+        json_array_append_new(layers, descriptor_json(&m->layers[i], kind, 0));
     set_new(root, "layers", layers);
     if (kind == MANIFEST_OCI) {
         if (m->subject != NULL)
@@ -123,19 +123,12 @@ static json_t *platform_json(const json_t *p, manifest_kind list_kind)
 static json_t *list_entry_json(const manifest_descriptor *d, manifest_kind list_kind, const char *default_os,
                                const char *default_arch)
 {
-    json_t *o = json_object();
-    set_new(o, "mediaType", json_string(d->media_type ? d->media_type : ""));
-    if (list_kind == MANIFEST_DOCKER_LIST) {
-        set_new(o, "size", json_integer(d->size));
-        set_new(o, "digest", json_string(d->digest));
-    } else {
-        set_new(o, "digest", json_string(d->digest));
-        set_new(o, "size", json_integer(d->size));
-    }
-    if (d->urls != NULL && json_array_size(d->urls) > 0)
-        json_object_set(o, "urls", d->urls);
-    if (list_kind == MANIFEST_OCI_INDEX && d->annotations != NULL && json_object_size(d->annotations) > 0)
-        set_new(o, "annotations", sorted_object(d->annotations));
+    /* The descriptor as an image manifest writes one, then the platform in Go's order. */
+    manifest_descriptor plain = *d;
+    plain.platform = NULL;
+    json_t *o = descriptor_json(&plain, list_kind == MANIFEST_DOCKER_LIST ? MANIFEST_DOCKER_V2S2 : MANIFEST_OCI, 1);
+    if (o == NULL)
+        return NULL;
     if (d->platform != NULL) {
         set_new(o, "platform", platform_json(d->platform, list_kind));
     } else if (list_kind == MANIFEST_DOCKER_LIST) {

@@ -22,22 +22,28 @@ FY="ferry --insecure-policy"
         mkimage --layout oci --manifest oci --list --tag g "$T/olist" >/dev/null &&
         mkimage --layout oci --manifest oci --list --compression none --tag u --seed 3 "$T/ulist" >/dev/null
 } || { echo "Bail out! mkimage failed"; exit 1; }
-# An index of arm/v6 and arm/v7 (the two images of olist relabelled) for
-# variant matching.
-"$PYTHON3" - "$T/olist" "$T/arm" <<'PYEOF'
+# relabelled SRC DST PYTHON: a copy of layout SRC whose index has the entries
+# `lst["manifests"]` edited by the PYTHON statements (index.json repointed).
+relabelled() {
+    "$PYTHON3" - "$1" "$2" "$3" <<'PYEOF'
 import hashlib, json, os, shutil, sys
-src, dst = sys.argv[1], sys.argv[2]
+src, dst, edit = sys.argv[1:4]
 shutil.copytree(src, dst)
 idx = json.load(open(os.path.join(dst, "index.json")))
 lst = json.load(open(os.path.join(dst, "blobs/sha256", idx["manifests"][0]["digest"][7:])))
-lst["manifests"][0]["platform"] = {"architecture": "arm", "os": "linux", "variant": "v6"}
-lst["manifests"][1]["platform"] = {"architecture": "arm", "os": "linux", "variant": "v7"}
+exec(edit)
 data = json.dumps(lst).encode()
 h = hashlib.sha256(data).hexdigest()
 open(os.path.join(dst, "blobs/sha256", h), "wb").write(data)
 idx["manifests"][0].update(digest="sha256:" + h, size=len(data))
 json.dump(idx, open(os.path.join(dst, "index.json"), "w"))
 PYEOF
+}
+# An index of arm/v6 and arm/v7 (the two images of olist relabelled) for
+# variant matching.
+relabelled "$T/olist" "$T/arm" '
+lst["manifests"][0]["platform"] = {"architecture": "arm", "os": "linux", "variant": "v6"}
+lst["manifests"][1]["platform"] = {"architecture": "arm", "os": "linux", "variant": "v7"}'
 
 # Docker list into an OCI layout: list and instances converted, as skopeo.
 run_ok "docker list --all into oci:" $FY copy --all "dir:$T/dlist" "oci:$T/f-d2o:l"
@@ -54,19 +60,7 @@ $SK copy -q --all --format v2s2 "oci:$T/olist:g" "dir:$T/s-o2d" >/dev/null 2>&1
 same_file "... the Docker list and instances skopeo writes" <(tree_sums "$T/f-o2d") <(tree_sums "$T/s-o2d")
 is "... a Docker manifest list" "$(json "$T/f-o2d/manifest.json" 'j["mediaType"]')" \
     "application/vnd.docker.distribution.manifest.list.v2+json"
-"$PYTHON3" - "$T/olist" "$T/noplat" <<'PYEOF'
-import hashlib, json, os, shutil, sys
-src, dst = sys.argv[1], sys.argv[2]
-shutil.copytree(src, dst)
-idx = json.load(open(os.path.join(dst, "index.json")))
-lst = json.load(open(os.path.join(dst, "blobs/sha256", idx["manifests"][0]["digest"][7:])))
-del lst["manifests"][1]["platform"]
-data = json.dumps(lst).encode()
-h = hashlib.sha256(data).hexdigest()
-open(os.path.join(dst, "blobs/sha256", h), "wb").write(data)
-idx["manifests"][0].update(digest="sha256:" + h, size=len(data))
-json.dump(idx, open(os.path.join(dst, "index.json"), "w"))
-PYEOF
+relabelled "$T/olist" "$T/noplat" 'del lst["manifests"][1]["platform"]'
 run_ok "an index entry without a platform, --format v2s2" $FY --override-arch arm64 copy --all --format v2s2 \
     "oci:$T/noplat:g" "dir:$T/f-noplat"
 $SK --override-arch arm64 copy -q --all --format v2s2 "oci:$T/noplat:g" "dir:$T/s-noplat" >/dev/null 2>&1
