@@ -12,7 +12,7 @@
 
 [ -n "$SKOPEO" ] || skip_all "skopeo not installed"
 need_python
-trap 'unmount_below_t; _tap_exit' EXIT
+trap '_fx_st=$?; _fx_cleanup; unmount_below_t; (exit $_fx_st); _tap_exit' EXIT
 SK="$SKOPEO --insecure-policy"
 FY="ferry --insecure-policy"
 layer_types() { json "$1" '" ".join(l["mediaType"].replace("+", ".").rsplit(".", 1)[1] for l in j["layers"])'; }
