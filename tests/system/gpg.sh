@@ -127,8 +127,16 @@ refused "another repository" "Docker reference busybox does not match example.co
     standalone-verify "$M1" example.com/busybox "$A" "$T/f.sig"
 refused "an invalid expected identity" "repository name must be lowercase" \
     standalone-verify "$M1" BusyBox "$A" "$T/f.sig"
-"$PYTHON3" -c 'import sys; d = bytearray(open(sys.argv[1], "rb").read()); d[-10] ^= 1
-open(sys.argv[2], "wb").write(d)' "$T/f.sig" "$T/corrupt.sig"
+# A corrupt signature: the signed payload altered (a digit of its timestamp)
+# in the uncompressed message, so the hash cannot match whatever the signature
+# bytes are (flipping a byte of the compressed stream gave random errors).
+"$PYTHON3" -c 'import sys, zlib
+d = open(sys.argv[1], "rb").read()
+assert d[:2] == b"\xa3\x01", "not a ZIP-compressed message"
+m = bytearray(zlib.decompressobj(-15).decompress(d[2:]))
+i = m.index(b"\"timestamp\":") + len(b"\"timestamp\":")
+m[i] = ord("1") if m[i] != ord("1") else ord("2")
+open(sys.argv[2], "wb").write(m)' "$T/f.sig" "$T/corrupt.sig"
 refused "a corrupt signature" "Invalid GPG signature" standalone-verify "$M1" busybox "$A" "$T/corrupt.sig"
 head -c 100 "$T/f.sig" >"$T/trunc.sig"
 refused "a truncated signature" "Unexpected GPG signature count 0" standalone-verify "$M1" busybox "$A" "$T/trunc.sig"
