@@ -8,6 +8,7 @@
 #include "auth/credentials.h"
 #include "cli/commands.h"
 #include "config/registries_conf.h"
+#include "policy/policy.h"
 
 /* Set from the signal handler: the one piece of process-wide mutable state
  * besides the plugin registry, because a handler has nowhere else to write. */
@@ -23,7 +24,7 @@ static void on_signal(int sig)
 static const command commands[] = {
     {"copy", "Copy an IMAGE-NAME from one location to another", cmd_copy},
     {"delete", "Delete image IMAGE-NAME", cmd_delete},
-    {"generate-sigstore-key", "Generate a sigstore public/private key pair", cmd_pending},
+    {"generate-sigstore-key", "Generate a sigstore public/private key pair", cmd_generate_sigstore_key},
     {"inspect", "Inspect image IMAGE-NAME", cmd_inspect},
     {"list-tags", "List tags in the transport/repository specified by the SOURCE-IMAGE", cmd_list_tags},
     {"list-transports", "List the transport modules ferry can load, with versions and files", cmd_list_transports},
@@ -129,6 +130,7 @@ int main(int argc, char **argv)
     code = help_for_command ? cmd->run(&app, cmd, 1, help_argv)
                             : cmd->run(&app, cmd, argc - cmd_index - 1, argv + cmd_index + 1);
     registry_free(&app.registry);
+    policy_free(app.policy);
     cred_store_free(app.session.creds);
     registries_conf_free((registries_conf *)app.session.registries);
 out:

@@ -115,7 +115,7 @@ int cmd_sync(ferry_app *app, const command *cmd, int argc, char **argv)
         goto usage_error;
     /* A dir: destination names no Docker reference to sign for: refused
      * before anything is listed or written (skopeo fails at its first image). */
-    if (run.copy.sign_by != NULL && req.dest_kind == SYNC_DIR) {
+    if ((run.copy.sign_by != NULL || run.copy.n_sigstore_keys > 0) && req.dest_kind == SYNC_DIR) {
         snprintf(err, sizeof(err), "Cannot determine canonical Docker reference for destination dir:%s", p.args[1]);
         code = app_fail_text(err);
         goto out;

@@ -23,6 +23,7 @@ int cmd_logout(ferry_app *app, const command *cmd, int argc, char **argv);
 int cmd_sync(ferry_app *app, const command *cmd, int argc, char **argv);
 int cmd_standalone_sign(ferry_app *app, const command *cmd, int argc, char **argv);
 int cmd_standalone_verify(ferry_app *app, const command *cmd, int argc, char **argv);
+int cmd_generate_sigstore_key(ferry_app *app, const command *cmd, int argc, char **argv);
 int cmd_pending(ferry_app *app, const command *cmd, int argc, char **argv);
 
 /* copy_flags.c: the flags copy and sync share into both sides' options and
@@ -30,6 +31,19 @@ int cmd_pending(ferry_app *app, const command *cmd, int argc, char **argv);
  * message in err. */
 int copy_flags_apply(ferry_app *app, const opt_parsed *p, ctx_options *src_opts, ctx_options *dst_opts,
                      copy_options *opts, char *err, size_t errcap);
+
+/* sign_flags.c: --sign-by, --sign-identity, --sign-passphrase-file,
+ * --sign-by-sigstore-private-key and --sign-by-sigstore into *opts, sigstore
+ * passphrases read now (file or terminal). 0, or -1 with a one-line message. */
+int sign_flags_apply(ferry_app *app, const opt_parsed *p, copy_options *opts, char *err, size_t errcap);
+
+/* cli.ReadPassphraseFile: the file's first line (malloc'd in *out). */
+int sign_passphrase_file(const char *path, char **out, char *err, size_t errcap);
+
+/* promptForPassphrase: "Passphrase for key KEY_FILE: " on the terminal, echo
+ * off; confirm asks twice and refuses a mismatch. Without a terminal: "Cannot
+ * prompt for a passphrase for key F, standard input is not a TTY". */
+int sign_passphrase_prompt(const char *key_file, int confirm, char **out, char *err, size_t errcap);
 
 /* Parses argv with the command's tables plus the global flags, applies the
  * globals, and handles --help. Returns -1 when the caller should return

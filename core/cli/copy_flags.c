@@ -13,7 +13,7 @@
 /* Flags of skopeo's copy that ferry recognises but cannot honour yet: using
  * one is an error that says so, never a silent no-op. */
 static const char *const pending_flags[] = {
-    "decryption-key", "encrypt-layer", "encryption-key", "sign-by-sigstore", "sign-by-sigstore-private-key",
+    "decryption-key", "encrypt-layer", "encryption-key",
 };
 
 static int copy_flags_check(const opt_parsed *p, char *err, size_t errcap)
@@ -153,13 +153,8 @@ int copy_flags_apply(ferry_app *app, const opt_parsed *p, ctx_options *src_opts,
     }
     opts->preserve_digests = opt_bool(p, "preserve-digests");
     opts->precompute_digests = opt_bool(p, "dest-precompute-digests");
-    opts->sign_by = opt_string(p, "sign-by");
-    opts->sign_identity = opt_string(p, "sign-identity");
-    opts->sign_passphrase_file = opt_string(p, "sign-passphrase-file");
-    if (opts->sign_by == NULL && (opts->sign_identity != NULL || opts->sign_passphrase_file != NULL)) {
-        snprintf(err, errcap, "--%s needs --sign-by", opts->sign_identity ? "sign-identity" : "sign-passphrase-file");
+    if (sign_flags_apply(app, p, opts, err, errcap) != 0)
         return -1;
-    }
     opts->remove_signatures = opt_bool(p, "remove-signatures");
     if (copy_flags_multi_arch(p, opts, err, errcap) != 0)
         return -1;

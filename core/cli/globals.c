@@ -80,14 +80,15 @@ char *app_read_line(const char *prompt, int hide)
 {
     int tty = isatty(0);
     struct termios saved, quiet;
-    if (prompt != NULL && tty) {
-        fputs(prompt, stderr);
-        fflush(stderr);
-    }
+    /* Echo goes off before the prompt shows, so no early keystroke echoes. */
     if (hide && tty && tcgetattr(0, &saved) == 0) {
         quiet = saved;
         quiet.c_lflag &= ~(tcflag_t)ECHO;
         tcsetattr(0, TCSANOW, &quiet);
+    }
+    if (prompt != NULL && tty) {
+        fputs(prompt, stderr);
+        fflush(stderr);
     }
     char *line = NULL;
     size_t cap = 0;
@@ -223,8 +224,9 @@ int app_endpoint(ferry_app *app, const char *text, const ctx_options *options, c
     return FERRY_OK;
 }
 
-int app_policy_allows(ferry_app *app, const copy_endpoint *src, ferry_ctx *ctx)
+int app_policy_allows(ferry_app *app, copy_endpoint *src, ferry_ctx *ctx)
 {
+    src->policy = NULL;
     if (app->insecure_policy)
         return FERRY_OK;
     char identity[4096] = "";
@@ -237,9 +239,16 @@ int app_policy_allows(ferry_app *app, const copy_endpoint *src, ferry_ctx *ctx)
             return ctx_fail(ctx, rc, "%s: %s", src->text, pctx.message);
         }
     }
-    char err[1024];
-    if (policy_check(app->policy_path, src->transport->name, identity, err, sizeof(err)) != 0)
-        return ctx_fail(ctx, FERRY_ERR_FAILED, "%s", err);
+    char err[2048];
+    if (app->policy == NULL && policy_load(app->policy_path, &app->policy, err, sizeof(err)) != 0)
+        return ctx_fail(ctx, FERRY_ERR_INVALID, "%s", err);
+    const policy_requirements *reqs = policy_requirements_for(app->policy, src->transport->name, identity);
+    if (policy_requirements_read_image(reqs)) {
+        src->policy = reqs;
+        return FERRY_OK;
+    }
+    if (policy_evaluate(reqs, &(policy_image){.name = src->text}, err, sizeof(err)) != 0)
+        return ctx_fail(ctx, FERRY_ERR_FAILED, "Source image rejected: %s", err);
     return FERRY_OK;
 }
 

@@ -20,6 +20,7 @@ typedef struct ferry_app {
     platform_spec platform;       /* --override-os/arch/variant */
     double command_timeout;       /* seconds, 0 = none */
     ctx_options shared_options;   /* global flags plugins may use (registries.d, user agent) */
+    struct policy *policy;        /* the trust policy, loaded by the first app_policy_allows; owned */
     char *owned[16];              /* strings built for options (split --creds) */
     size_t n_owned;
 } ferry_app;
@@ -37,8 +38,11 @@ int app_endpoint(ferry_app *app, const char *text, const ctx_options *options, c
 int app_side_options(ferry_app *app, const opt_parsed *p, const char *prefix, ctx_options *opts, char *err,
                      size_t errcap);
 
-/* Trust policy check of a source endpoint (skipped with --insecure-policy). */
-int app_policy_allows(ferry_app *app, const copy_endpoint *src, ferry_ctx *ctx);
+/* Trust policy check of a source endpoint (skipped with --insecure-policy):
+ * refuses an image the policy rejects outright; when its requirements need
+ * the image's signatures, sets src->policy for the copy to evaluate them
+ * once it has read them (copy_policy.c). */
+int app_policy_allows(ferry_app *app, copy_endpoint *src, ferry_ctx *ctx);
 
 /* 0 for FERRY_OK, 2 for FERRY_ERR_NOT_FOUND, 1 otherwise. */
 int app_exit_code(int status);

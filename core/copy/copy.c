@@ -431,7 +431,7 @@ static int copy_layers(copy_run *run, long parallel, ferry_ctx *ctx)
     return FERRY_OK;
 }
 
-static int signature_collect(void *opaque, const void *data, size_t len)
+int signature_collect(void *opaque, const void *data, size_t len)
 {
     return signature_add(opaque, data, len);
 }
@@ -457,7 +457,7 @@ int signature_add(signature_set *s, const void *data, size_t len)
     return FERRY_OK;
 }
 
-static void signature_release(signature_set *s)
+void signature_release(signature_set *s)
 {
     for (size_t i = 0; i < s->n; i++)
         free(s->data[i]);
@@ -682,7 +682,7 @@ int copy_image(const ferry_session *session, const copy_endpoint *src, const cop
     ctx_init(&dctx, session, dst->options);
     fetched_image img = {0};
     signature_set sigs = {0};
-    char sign_identity[1024] = "";
+    copy_signing signing = {0};
     ferry_ctx *failed = &sctx;
     int rc = copy_open(src, dst, &sctx, &dctx, &run);
     if (rc != FERRY_OK) {
@@ -702,13 +702,17 @@ int copy_image(const ferry_session *session, const copy_endpoint *src, const cop
             goto out;
         }
     }
-    failed = &dctx;
-    rc = copy_open_dest(dst, &dctx, &run);
-    if (rc == FERRY_OK && opts->sign_by != NULL)
-        rc = copy_sign_prepare(dst, opts, sign_identity, sizeof(sign_identity), &dctx);
+    rc = copy_policy_check(&run, &img, opts, &sigs, &sctx);
     if (rc != FERRY_OK)
         goto out;
-    run.keep_top = opts->sign_by != NULL;
+    failed = &dctx;
+    rc = copy_open_dest(dst, &dctx, &run);
+    if (rc == FERRY_OK && copy_sign_wanted(opts))
+        rc = copy_sign_prepare(dst, opts, &signing, &dctx);
+    if (rc != FERRY_OK)
+        goto out;
+    run.keep_top = copy_sign_wanted(opts);
+    run.signing = &signing;
     if (img.list != NULL && opts->list_mode != COPY_LIST_SYSTEM) {
         rc = copy_list(&run, &img, opts, &sigs, &sctx, &dctx, &failed);
     } else {
@@ -719,7 +723,7 @@ int copy_image(const ferry_session *session, const copy_endpoint *src, const cop
     }
     if (rc != FERRY_OK)
         goto out;
-    if (opts->sign_by != NULL && (rc = copy_sign(&run, opts, sign_identity, &sigs, &dctx)) != FERRY_OK)
+    if (copy_sign_wanted(opts) && (rc = copy_sign(&run, opts, &signing, &sigs, &dctx)) != FERRY_OK)
         goto out;
     copy_report_line(run.report, "%s",
                      img.list != NULL && opts->list_mode != COPY_LIST_SYSTEM ? "Storing list signatures"
@@ -745,6 +749,7 @@ out:
     if (run.source != NULL)
         run.source->ops->close(run.source, &sctx);
     signature_release(&sigs);
+    copy_signing_release(&signing);
     free(run.top_written);
     fetched_image_release(&img);
     gzpar_pool_free(run.gz_pool);

@@ -17,6 +17,9 @@ typedef struct copy_endpoint {
     const char *text;         /* the whole "transport:reference", for messages */
     const char *reference;    /* the part after "transport:" */
     const ctx_options *options;
+    /* A source's trust-policy requirements still to be checked against its
+     * signatures (policy.h), or NULL: accepted (or --insecure-policy). */
+    const struct policy_requirements *policy;
 } copy_endpoint;
 
 typedef enum copy_list_mode {
@@ -55,6 +58,14 @@ typedef struct copy_options {
     const char *sign_by;
     const char *sign_identity;
     const char *sign_passphrase_file;
+    /* Sigstore signing: the key of --sign-by-sigstore-private-key, then that
+     * of --sign-by-sigstore's parameter file, each with its passphrase
+     * (already read: copy prompts for nothing); borrowed. */
+    struct {
+        const char *key_file;
+        const char *passphrase;
+    } sigstore_keys[2];
+    size_t n_sigstore_keys;
 } copy_options;
 
 /* Copies one image. On failure the destination is closed without commit

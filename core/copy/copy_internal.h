@@ -77,7 +77,8 @@ typedef struct copy_run {
     int has_level, level; /* --dest-compress-level */
     int precompute_digests; /* --dest-precompute-digests */
     int keep_top;           /* keep the top-level manifest written (--sign-by signs it) */
-    char *top_written;      /* that manifest, malloc'd; NULL until written */
+    char *top_written;      /* the manifest last written, malloc'd; NULL until written */
+    const struct copy_signing *signing; /* what signing copies prepared (copy_sign.c), else unused */
     size_t top_written_len;
     uint64_t bytes_sent; /* layer bytes stored at the destination (not reused); updated atomically */
     struct blob_claims *claims; /* see copy_options; NULL when not shared */
@@ -122,25 +123,53 @@ struct fetched_image;
 int copy_list(copy_run *run, const struct fetched_image *img, copy_options *opts, const signature_set *sigs,
               ferry_ctx *sctx, ferry_ctx *dctx, ferry_ctx **failed);
 
+/* Marks in selected (one byte per instance) the instances of list the
+ * options copy; fails naming a platform no instance has. */
+int copy_list_select(const copy_run *run, const manifest *list, const copy_options *opts, char *selected,
+                     ferry_ctx *ctx);
+
+/* ---- copy_policy.c ---- */
+/* The source's remaining trust-policy requirements (run->src->policy),
+ * evaluated against each image the copy will write and its signatures,
+ * before the destination is opened; sigs are the top level's (or the system
+ * instance's) as read for the copy. */
+int copy_policy_check(copy_run *run, const struct fetched_image *img, const copy_options *opts,
+                      const signature_set *sigs, ferry_ctx *sctx);
+
 /* Fills cfg's bytes, parsed form and digest from cfg->source_bytes, converted
  * to OCI when the plan says so; `what` names it in messages. */
 int copy_config_prepare(config_blob *cfg, const copy_plan *plan, const char *what, ferry_ctx *ctx);
 
 /* Adds a copy of a signature to s: FERRY_OK, or an error status. */
 int signature_add(signature_set *s, const void *data, size_t len);
+/* signature_add as a get_signatures emit callback (opaque: the set). */
+int signature_collect(void *opaque, const void *data, size_t len);
+/* Frees the signatures of s (not s itself). */
+void signature_release(signature_set *s);
 
 /* ---- copy_sign.c ---- */
-/* --sign-by, before anything is copied: the identity to sign (into identity)
- * and whether the destination can store signatures. */
-int copy_sign_prepare(const copy_endpoint *dst, const copy_options *opts, char *identity, size_t cap,
-                      ferry_ctx *dctx);
-/* Signs run->top_written for identity with opts->sign_by and adds the
- * signature to sigs. */
-int copy_sign(const copy_run *run, const copy_options *opts, const char *identity, signature_set *sigs,
+/* What a signing copy prepared: the identity signed and the sigstore keys,
+ * decrypted before anything is copied. */
+typedef struct copy_signing {
+    char identity[1024];
+    struct evp_pkey_st *sigstore_keys[2]; /* EVP_PKEY, one per opts->sigstore_keys */
+    size_t n_sigstore_keys;
+} copy_signing;
+/* 1 when opts asks for any new signature (GPG or sigstore). */
+int copy_sign_wanted(const copy_options *opts);
+/* Before anything is copied: the identity to sign, whether the destination
+ * can store signatures, and the sigstore keys loaded into *s. */
+int copy_sign_prepare(const copy_endpoint *dst, const copy_options *opts, copy_signing *s, ferry_ctx *dctx);
+/* Signs run->top_written for s->identity with opts->sign_by (GPG), then with
+ * each sigstore key, adding the signatures to sigs in that order. */
+int copy_sign(const copy_run *run, const copy_options *opts, const copy_signing *s, signature_set *sigs,
               ferry_ctx *dctx);
+/* Frees the keys of *s (any state, also zeroed). */
+void copy_signing_release(copy_signing *s);
 
 /* ---- copy_manifest.c ---- */
-/* Keeps the top-level manifest just stored when run->keep_top asks for it. */
+/* Keeps the manifest just stored (an instance's, then the top level's)
+ * when run->keep_top asks for it: --sign-by signs each. */
 void copy_keep_top(copy_run *run, const void *bytes, size_t len);
 /* 1 when a layer was stored under another digest or type than the source
  * lists. */

@@ -70,9 +70,8 @@ static int platform_wanted(const manifest_descriptor *d, const char *spec, char 
     return hit;
 }
 
-/* Marks the instances to copy; fails naming a platform no instance has. */
-static int copy_list_select(const copy_run *run, const manifest *list, const copy_options *opts, char *selected,
-                            ferry_ctx *ctx)
+int copy_list_select(const copy_run *run, const manifest *list, const copy_options *opts, char *selected,
+                     ferry_ctx *ctx)
 {
     if (opts->list_mode != COPY_LIST_PLATFORMS) {
         memset(selected, opts->list_mode == COPY_LIST_ALL, list->n_layers);
@@ -114,6 +113,39 @@ static int copy_list_instance(copy_run *run, const manifest_descriptor *d, ferry
         rc = ctx_fail(sctx, FERRY_ERR_INVALID, "instance %s of %s: %s", d->digest, run->src->text, errbuf);
     if (rc == FERRY_OK && manifest_kind_is_list((*m)->kind))
         rc = ctx_fail(sctx, FERRY_ERR_INVALID, "instance %s of %s is itself a list", d->digest, run->src->text);
+    return rc;
+}
+
+/* Copies one instance with its own signatures (and, when signing, new ones
+ * of the manifest written), stored under the digest it is written
+ * with, as containers/image copies each instance of a list. */
+static int copy_list_instance_copy(copy_run *run, const image_view *img, copy_options *opts, ferry_ctx *sctx,
+                                   ferry_ctx *dctx, ferry_ctx **failed, copy_written *written)
+{
+    signature_set sigs = {0};
+    int rc = FERRY_OK;
+    if (!opts->remove_signatures && run->source->ops->get_signatures != NULL) {
+        rc = run->source->ops->get_signatures(run->source, sctx, img->instance_digest, signature_collect, &sigs);
+        if (rc != FERRY_OK) {
+            ctx_status_message(sctx, rc, "reading signatures");
+            *failed = sctx;
+        }
+    }
+    if (rc == FERRY_OK)
+        rc = copy_one_image(run, img, opts, &sigs, sctx, dctx, failed, written);
+    if (rc == FERRY_OK && copy_sign_wanted(opts)) {
+        rc = copy_sign(run, opts, run->signing, &sigs, dctx);
+        *failed = dctx;
+    }
+    if (rc == FERRY_OK && sigs.n > 0) {
+        rc = run->dest->ops->put_signatures(run->dest, dctx, written->digest, sigs.n, (const void *const *)sigs.data,
+                                            sigs.lens);
+        if (rc != FERRY_OK) {
+            ctx_status_message(dctx, rc, "storing signatures");
+            *failed = dctx;
+        }
+    }
+    signature_release(&sigs);
     return rc;
 }
 
@@ -217,8 +249,8 @@ int copy_list(copy_run *run, const fetched_image *img, copy_options *opts, const
             *failed = sctx;
         } else {
             copy_report_line(run->report, "Copying image %s", d->digest);
-            rc = copy_one_image(run, &(image_view){m, data, len, d->digest}, opts, sigs, sctx, dctx, failed,
-                                &written[i]);
+            rc = copy_list_instance_copy(run, &(image_view){m, data, len, d->digest}, opts, sctx, dctx, failed,
+                                         &written[i]);
         }
         free(data);
         manifest_free(m);

@@ -101,7 +101,7 @@ int copy_write_manifest(const copy_endpoint *dst, copy_run *run, const image_vie
         copy_report_line(run->report, "%s", "Writing manifest to image destination");
     int rc = run->dest->ops->put_manifest(run->dest, dctx, bytes, len, written->media_type, written_digest,
                                           img->instance_digest ? written_digest : NULL);
-    if (rc == FERRY_OK && img->instance_digest == NULL)
+    if (rc == FERRY_OK)
         copy_keep_top(run, bytes, len);
     free(bytes);
     if (rc != FERRY_OK)

@@ -188,7 +188,7 @@ int copy_schema1_write(copy_run *run, const image_view *img, const config_blob *
             copy_report_line(run->report, "%s", "Writing manifest to image destination");
         rc = run->dest->ops->put_manifest(run->dest, dctx, signed_bytes, signed_len, MEDIA_TYPE_DOCKER_V2S1_SIGNED,
                                           written->digest, img->instance_digest ? written->digest : NULL);
-        if (rc == FERRY_OK && img->instance_digest == NULL)
+        if (rc == FERRY_OK)
             copy_keep_top(run, signed_bytes, signed_len);
         if (rc != FERRY_OK)
             ctx_wrap(dctx, rc, "writing manifest to", run->dst->text);

@@ -1,9 +1,11 @@
-/* core/copy/copy_sign.c — copy --sign-by: the identity a new signature
- * names (--sign-identity, which must be canonical, or the destination's
- * Docker reference with containers/image's default tag), checked before
- * anything is copied; then the manifest written at the top level is signed
- * with the GPG key (simple_signing.h) and the signature joins those copied,
- * as containers/image's copy does. */
+/* core/copy/copy_sign.c — copy --sign-by, --sign-by-sigstore-private-key,
+ * --sign-by-sigstore: the identity a new signature names (--sign-identity,
+ * which must be canonical, or the destination's Docker reference with
+ * containers/image's default tag) and the sigstore keys, decrypted, both
+ * checked before anything is copied; then the manifest written at the top
+ * level is signed with the GPG key (simple_signing.h) and with each sigstore
+ * key (sigstore.h), and the signatures join those copied, as
+ * containers/image's copy does. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,10 +15,50 @@
 #include "image/docker_ref.h"
 #include "shared/fsutil.h"
 #include "signature/simple_signing.h"
+#include "signature/sigstore.h"
+#include "signature/sigstore_key.h"
 
-int copy_sign_prepare(const copy_endpoint *dst, const copy_options *opts, char *identity, size_t cap,
-                      ferry_ctx *dctx)
+int copy_sign_wanted(const copy_options *opts)
 {
+    return opts->sign_by != NULL || opts->n_sigstore_keys > 0;
+}
+
+void copy_signing_release(copy_signing *s)
+{
+    for (size_t i = 0; i < s->n_sigstore_keys; i++)
+        EVP_PKEY_free(s->sigstore_keys[i]);
+    memset(s, 0, sizeof(*s));
+}
+
+/* createSigstoreSignature's checks, made before the copy rather than after
+ * it so that nothing is written when they fail: a full identity, and keys
+ * that open with their passphrases. */
+static int copy_sign_prepare_sigstore(const copy_options *opts, copy_signing *s, ferry_ctx *dctx)
+{
+    docker_ref ref = {0};
+    char err[1024];
+    if (opts->sign_identity != NULL &&
+        docker_ref_parse_normalized(opts->sign_identity, strlen(opts->sign_identity), &ref, err, sizeof(err)) == 0) {
+        int name_only = ref.tag == NULL && ref.digest == NULL;
+        docker_ref_free(&ref);
+        if (name_only)
+            return ctx_fail(dctx, FERRY_ERR_INVALID, "Sign identity must be a fully specified reference %s",
+                            opts->sign_identity);
+    }
+    for (size_t i = 0; i < opts->n_sigstore_keys && i < 2; i++) {
+        EVP_PKEY *key = sigstore_private_key_load_file(opts->sigstore_keys[i].key_file,
+                                                       opts->sigstore_keys[i].passphrase, err, sizeof(err));
+        if (key == NULL)
+            return ctx_fail(dctx, FERRY_ERR_INVALID, "creating signature: %s", err);
+        s->sigstore_keys[s->n_sigstore_keys++] = key;
+    }
+    return FERRY_OK;
+}
+
+int copy_sign_prepare(const copy_endpoint *dst, const copy_options *opts, copy_signing *s, ferry_ctx *dctx)
+{
+    char *identity = s->identity;
+    size_t cap = sizeof(s->identity);
     docker_ref ref = {0};
     char err[512];
     if (opts->sign_identity != NULL) {
@@ -41,19 +83,35 @@ int copy_sign_prepare(const copy_endpoint *dst, const copy_options *opts, char *
         snprintf(identity, cap, "%s%s", ref.string, ref.tag == NULL && ref.digest == NULL ? ":latest" : "");
         docker_ref_free(&ref);
     }
-    /* skopeo writes a registry's signatures to a lookaside store
-     * (registries.d, /var/lib/containers/sigstore by default): not yet here. */
-    if (strcmp(dst->transport->name, "docker") == 0)
-        return ctx_fail(dctx, FERRY_ERR_UNSUPPORTED, "signing an image pushed to %s needs a registries.d lookaside "
-                        "signature store, which ferry %s does not support yet", dst->text, PACKAGE_VERSION);
     if (!(dst->transport->capabilities & FERRY_CAP_SIGNATURES))
         return ctx_fail(dctx, FERRY_ERR_UNSUPPORTED, "Can not copy signatures to %s: the destination does not support "
                         "signatures", dst->text);
+    return opts->n_sigstore_keys > 0 ? copy_sign_prepare_sigstore(opts, s, dctx) : FERRY_OK;
+}
+
+/* Signs with each sigstore key, after the GPG signature as c/image orders them. */
+static int copy_sign_sigstore(const copy_run *run, const copy_signing *s, signature_set *sigs, ferry_ctx *dctx)
+{
+    char err[1024];
+    for (size_t i = 0; i < s->n_sigstore_keys; i++) {
+        strbuf blob = STRBUF_INIT;
+        copy_report_line(run->report, "%s", "Signing manifest using a sigstore signature");
+        int rc = sigstore_sign_manifest(s->sigstore_keys[i], run->top_written, run->top_written_len, s->identity, &blob,
+                                        err, sizeof(err));
+        if (rc != 0)
+            rc = ctx_fail(dctx, FERRY_ERR_FAILED, "creating signature: %s", err);
+        else if (signature_add(sigs, blob.data, blob.len) != FERRY_OK)
+            rc = ctx_fail(dctx, FERRY_ERR_NO_MEMORY, "out of memory");
+        strbuf_release(&blob);
+        if (rc != FERRY_OK)
+            return rc;
+    }
     return FERRY_OK;
 }
 
-int copy_sign(const copy_run *run, const copy_options *opts, const char *identity, struct signature_set *sigs,
-              ferry_ctx *dctx)
+/* The GPG signature of --sign-by. */
+static int copy_sign_gpg(const copy_run *run, const copy_options *opts, const char *identity, signature_set *sigs,
+                         ferry_ctx *dctx)
 {
     char err[512];
     strbuf pass = STRBUF_INIT;
@@ -83,4 +141,11 @@ int copy_sign(const copy_run *run, const copy_options *opts, const char *identit
     strbuf_release(&sig);
     strbuf_release(&pass);
     return rc;
+}
+
+int copy_sign(const copy_run *run, const copy_options *opts, const copy_signing *s, signature_set *sigs,
+              ferry_ctx *dctx)
+{
+    int rc = opts->sign_by != NULL ? copy_sign_gpg(run, opts, s->identity, sigs, dctx) : FERRY_OK;
+    return rc == FERRY_OK ? copy_sign_sigstore(run, s, sigs, dctx) : rc;
 }

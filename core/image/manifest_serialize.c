@@ -8,33 +8,6 @@
 #include "image/manifest.h"
 #include "shared/gojson.h"
 
-static int compare_keys(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Go marshals map[string]string with sorted keys. */
-static json_t *sorted_object(const json_t *obj)
-{
-    size_t n = json_object_size(obj);
-    const char **keys = calloc(n ? n : 1, sizeof(*keys));
-    json_t *out = json_object();
-    if (keys == NULL || out == NULL) {
-        free(keys);
-        json_decref(out);
-        return NULL;
-    }
-    size_t i = 0;
-    const char *key;
-    json_t *value;
-    json_object_foreach((json_t *)obj, key, value) keys[i++] = key;
-    qsort(keys, n, sizeof(*keys), compare_keys);
-    for (i = 0; i < n; i++)
-        json_object_set(out, keys[i], json_object_get(obj, keys[i]));
-    free(keys);
-    return out;
-}
-
 static void set_new(json_t *obj, const char *key, json_t *value)
 {
     json_object_set_new(obj, key, value);
@@ -60,7 +33,7 @@ static json_t *descriptor_json(const manifest_descriptor *d, manifest_kind kind,
         json_object_set(o, "urls", d->urls);
     if (kind == MANIFEST_OCI) {
         if (d->annotations != NULL && json_object_size(d->annotations) > 0)
-            set_new(o, "annotations", sorted_object(d->annotations));
+            set_new(o, "annotations", gojson_sorted_object(d->annotations));
         if (d->platform != NULL)
             json_object_set(o, "platform", d->platform);
     }
@@ -88,7 +61,7 @@ char *manifest_serialize(const manifest *m, manifest_kind kind, size_t *len)
         if (m->subject != NULL)
             json_object_set(root, "subject", m->subject);
         if (m->annotations != NULL && json_object_size(m->annotations) > 0)
-            set_new(root, "annotations", sorted_object(m->annotations));
+            set_new(root, "annotations", gojson_sorted_object(m->annotations));
     }
     char *out = gojson_encode(root, 0);
     json_decref(root);
@@ -158,7 +131,7 @@ char *manifest_list_serialize(const manifest *m, manifest_kind kind, const char 
     /* A Docker list has no annotations: they are dropped in conversion. */
     if (kind == MANIFEST_OCI_INDEX && m->kind == MANIFEST_OCI_INDEX && m->annotations != NULL &&
         json_object_size(m->annotations) > 0)
-        set_new(root, "annotations", sorted_object(m->annotations));
+        set_new(root, "annotations", gojson_sorted_object(m->annotations));
     char *out = gojson_encode(root, 0);
     json_decref(root);
     if (out != NULL && len != NULL)

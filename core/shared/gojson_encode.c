@@ -122,6 +122,32 @@ char *gojson_quote(const char *s, size_t n)
     return strbuf_detach(&sb, NULL);
 }
 
+static int gojson_key_ptr_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+json_t *gojson_sorted_object(const json_t *obj)
+{
+    size_t n = json_object_size(obj);
+    const char **keys = calloc(n ? n : 1, sizeof(*keys));
+    json_t *out = json_object();
+    if (keys == NULL || out == NULL) {
+        free(keys);
+        json_decref(out);
+        return NULL;
+    }
+    size_t i = 0;
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)obj, key, value) keys[i++] = key;
+    qsort(keys, n, sizeof(*keys), gojson_key_ptr_cmp);
+    for (i = 0; i < n; i++)
+        json_object_set(out, keys[i], json_object_get(obj, keys[i]));
+    free(keys);
+    return out;
+}
+
 int gojson_compare_keys(const char *a, size_t a_len, const char *b, size_t b_len)
 {
     int c = memcmp(a, b, a_len < b_len ? a_len : b_len);

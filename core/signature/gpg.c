@@ -3,6 +3,7 @@
  * contexts set up as newGPGMEContext does, signing as SignWithPassphrase,
  * verification as Verify, and the ephemeral keyring of the signedBy policy. */
 #include "signature/gpg.h"
+#include "util/goerrno.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -189,7 +190,8 @@ gpg_mech *gpg_mech_new_ephemeral_files(const char *parent_dir, const char *const
     }
     for (; read < n_paths; read++) {
         if (fs_read_file(paths[read], &bufs[read]) != 0) {
-            snprintf(err, errcap, "open %s: %s", paths[read], strerror(errno));
+            char why[128];
+            snprintf(err, errcap, "open %s: %s", paths[read], go_errno_text(errno, why, sizeof(why)));
             read++;
             goto out;
         }

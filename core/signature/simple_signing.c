@@ -14,6 +14,21 @@
 #include "image/schema1.h"
 #include "inspect/template_internal.h" /* template_quote: Go's strconv.Quote for %q */
 
+simple_signing_payload simple_signing_payload_new(const char *digest, const char *docker_reference,
+                                                  const char *creator)
+{
+    return (simple_signing_payload){
+        .docker_manifest_digest = (char *)digest,
+        .docker_manifest_digest_len = strlen(digest),
+        .docker_reference = (char *)docker_reference,
+        .docker_reference_len = strlen(docker_reference),
+        .creator = (char *)creator,
+        .creator_len = strlen(creator),
+        .has_timestamp = 1,
+        .timestamp = (int64_t)time(NULL),
+    };
+}
+
 int simple_signing_sign_manifest(gpg_mech *mech, const void *manifest, size_t manifest_len,
                                  const char *docker_reference, const char *key_identity, const char *passphrase,
                                  strbuf *out, char *err, size_t errcap)
@@ -26,16 +41,7 @@ int simple_signing_sign_manifest(gpg_mech *mech, const void *manifest, size_t ma
         snprintf(err, errcap, "invalid passphrase: must not contain a line break");
         return -1;
     }
-    simple_signing_payload p = {
-        .docker_manifest_digest = digest,
-        .docker_manifest_digest_len = strlen(digest),
-        .docker_reference = (char *)docker_reference,
-        .docker_reference_len = strlen(docker_reference),
-        .creator = SIMPLE_SIGNING_CREATOR,
-        .creator_len = strlen(SIMPLE_SIGNING_CREATOR),
-        .has_timestamp = 1,
-        .timestamp = (int64_t)time(NULL),
-    };
+    simple_signing_payload p = simple_signing_payload_new(digest, docker_reference, SIMPLE_SIGNING_CREATOR);
     strbuf json = STRBUF_INIT;
     int rc = simple_signing_payload_marshal(&p, &json, err, errcap);
     if (rc == 0)

@@ -64,6 +64,21 @@ int simple_signing_payload_marshal(const simple_signing_payload *p, strbuf *out,
 int simple_signing_payload_parse(const void *data, size_t len, simple_signing_payload *out, char *err,
                                  size_t errcap);
 
+/* The same two with another signature type in critical.type: sigstore's
+ * payload (sigstore.h) is this JSON with "cosign container image signature";
+ * null_optional accepts "optional": null, which cosign writes and
+ * UntrustedSigstorePayload reads as no creator and no timestamp. */
+int simple_signing_payload_marshal_type(const simple_signing_payload *p, const char *type, strbuf *out, char *err,
+                                       size_t errcap);
+int simple_signing_payload_parse_type(const void *data, size_t len, const char *type, int null_optional,
+                                      simple_signing_payload *out, char *err, size_t errcap);
+
+/* NewUntrustedSignature / NewUntrustedSigstorePayload: a payload to marshal
+ * naming digest and docker_reference (borrowed), with creator and the
+ * current time. */
+simple_signing_payload simple_signing_payload_new(const char *digest, const char *docker_reference,
+                                                  const char *creator);
+
 /* Frees a parsed payload's strings and zeroes it. */
 void simple_signing_payload_release(simple_signing_payload *p);
 

@@ -20,7 +20,8 @@ static int ss_set_string(json_t *obj, const char *key, const char *s, size_t len
     return json_object_set_new(obj, key, json_stringn_nocheck(s, len));
 }
 
-int simple_signing_payload_marshal(const simple_signing_payload *p, strbuf *out, char *err, size_t errcap)
+int simple_signing_payload_marshal_type(const simple_signing_payload *p, const char *type, strbuf *out, char *err,
+                                       size_t errcap)
 {
     if (p->docker_manifest_digest == NULL || p->docker_manifest_digest_len == 0 || p->docker_reference == NULL ||
         p->docker_reference_len == 0) {
@@ -34,7 +35,7 @@ int simple_signing_payload_marshal(const simple_signing_payload *p, strbuf *out,
     rc |= ss_set_string(image, "docker-manifest-digest", p->docker_manifest_digest, p->docker_manifest_digest_len);
     rc |= json_object_set(critical, "identity", identity);
     rc |= json_object_set(critical, "image", image);
-    rc |= json_object_set_new(critical, "type", json_string(SIMPLE_SIGNING_TYPE));
+    rc |= json_object_set_new(critical, "type", json_string(type));
     if (p->creator != NULL)
         rc |= ss_set_string(optional, "creator", p->creator, p->creator_len);
     if (p->has_timestamp)
@@ -54,6 +55,11 @@ int simple_signing_payload_marshal(const simple_signing_payload *p, strbuf *out,
     }
     free(text);
     return 0;
+}
+
+int simple_signing_payload_marshal(const simple_signing_payload *p, strbuf *out, char *err, size_t errcap)
+{
+    return simple_signing_payload_marshal_type(p, SIMPLE_SIGNING_TYPE, out, err, errcap);
 }
 
 void simple_signing_payload_release(simple_signing_payload *p)
@@ -238,14 +244,17 @@ static int ss_timestamp(double f, int64_t *out)
     return (double)*out == f ? 0 : -1;
 }
 
-static int ss_parse_tree(const gojson_node *root, simple_signing_payload *out, char *err, size_t errcap)
+static int ss_parse_tree(const gojson_node *root, const char *want_type, int null_optional, simple_signing_payload *out,
+                         char *err, size_t errcap)
 {
     ss_field top[] = {{"critical", SS_RAW, NULL}, {"optional", SS_RAW, NULL}};
     if (ss_object(root, top, 2, 1, err, errcap) != 0)
         return -1;
 
     ss_field opt[] = {{"creator", SS_STRING, NULL}, {"timestamp", SS_FLOAT, NULL}};
-    if (ss_object(top[1].value, opt, 2, 0, err, errcap) != 0)
+    /* cosign writes "optional": null when it has no annotations. */
+    int skip_optional = null_optional && top[1].value->kind == GOJSON_NULL;
+    if (!skip_optional && ss_object(top[1].value, opt, 2, 0, err, errcap) != 0)
         return -1;
     if (opt[0].value != NULL && ss_take_string(opt[0].value, &out->creator, &out->creator_len) != 0)
         goto oom;
@@ -266,7 +275,7 @@ static int ss_parse_tree(const gojson_node *root, simple_signing_payload *out, c
     const gojson_node *type = crit[0].value;
     const char *t = type->kind == GOJSON_STRING ? type->str : "";
     size_t t_len = type->kind == GOJSON_STRING ? type->str_len : 0;
-    if (t_len != strlen(SIMPLE_SIGNING_TYPE) || memcmp(t, SIMPLE_SIGNING_TYPE, t_len) != 0)
+    if (t_len != strlen(want_type) || memcmp(t, want_type, t_len) != 0)
         return ss_fail_with(err, errcap, "Unrecognized signature type %s", t, t_len);
     ss_field image[] = {{"docker-manifest-digest", SS_STRING, NULL}};
     if (ss_object(crit[1].value, image, 1, 1, err, errcap) != 0)
@@ -284,16 +293,22 @@ oom:
     return -1;
 }
 
-int simple_signing_payload_parse(const void *data, size_t len, simple_signing_payload *out, char *err,
-                                 size_t errcap)
+int simple_signing_payload_parse_type(const void *data, size_t len, const char *type, int null_optional,
+                                      simple_signing_payload *out, char *err, size_t errcap)
 {
     memset(out, 0, sizeof(*out));
     gojson_node *root = gojson_parse(data, len, err, errcap); /* json.Unmarshal's syntax check comes first */
     if (root == NULL)
         return -1;
-    int rc = ss_parse_tree(root, out, err, errcap);
+    int rc = ss_parse_tree(root, type, null_optional, out, err, errcap);
     gojson_node_free(root);
     if (rc != 0)
         simple_signing_payload_release(out);
     return rc;
+}
+
+int simple_signing_payload_parse(const void *data, size_t len, simple_signing_payload *out, char *err,
+                                 size_t errcap)
+{
+    return simple_signing_payload_parse_type(data, len, SIMPLE_SIGNING_TYPE, 0, out, err, errcap);
 }

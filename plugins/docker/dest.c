@@ -15,7 +15,11 @@
  * Manifests: list instances are PUT by digest as they come; the top-level
  * manifest is kept and PUT by tag (or digest) at commit, so the tag moves
  * only then. Untagged manifests and blobs of a failed copy stay in the
- * registry, which collects them. */
+ * registry, which collects them.
+ *
+ * Signatures: sigstore ones become attachments (attachments.c) when
+ * registries.d enables them; the others go to the lookaside store
+ * (lookaside.c), for the top-level manifest under the digest of the one put. */
 #include "docker.h"
 
 #include <inttypes.h>
@@ -36,6 +40,7 @@ typedef struct docker_dest {
     size_t manifest_len;
     char *manifest_type;
     char manifest_digest[PLUGIN_UTIL_DIGEST_MAX];
+    docker_sig_config sigs;
 } docker_dest;
 
 static int docker_dest_desired_layer_compression(ferry_image_dest *dest)
@@ -416,6 +421,12 @@ static int docker_dest_put_manifest_now(docker_dest *d, ferry_ctx *ctx, const ch
     return status;
 }
 
+int docker_dest_put_manifest_at(ferry_image_dest *dest, ferry_ctx *ctx, const char *which, const void *data,
+                                size_t len, const char *media_type)
+{
+    return docker_dest_put_manifest_now((docker_dest *)dest, ctx, which, data, len, media_type);
+}
+
 static int docker_dest_put_manifest(ferry_image_dest *dest, ferry_ctx *ctx, const void *data, size_t len,
                                     const char *media_type, const char *digest, const char *instance_digest)
 {
@@ -448,6 +459,50 @@ static int docker_dest_put_manifest(ferry_image_dest *dest, ferry_ctx *ctx, cons
     return FERRY_OK;
 }
 
+/* containers/image's PutSignaturesWithFormat: sigstore blobs to attachments
+ * first; then, when there are others, all the blobs to the lookaside store
+ * (which containers/image v5.23.1 passes the whole list). */
+static int docker_dest_put_signatures(ferry_image_dest *dest, ferry_ctx *ctx, const char *instance_digest,
+                                      size_t count, const void *const *signatures, const size_t *lengths)
+{
+    docker_dest *d = (docker_dest *)dest;
+    const ferry_services *svc = d->svc;
+    const char *digest = instance_digest != NULL ? instance_digest : d->manifest_digest;
+    if (digest[0] == '\0')
+        return svc->set_error(ctx, FERRY_ERR_FAILED, "%s: Unknown manifest digest, can't add signatures", d->ref.label);
+    if (!svc->digest_is_valid(digest))
+        return svc->set_error(ctx, FERRY_ERR_INVALID, "%s: invalid manifest digest \"%s\"", d->ref.label, digest);
+    size_t n_sigstore = 0;
+    const void **sigstore = calloc(count + 1, sizeof *sigstore);
+    size_t *sigstore_lens = calloc(count + 1, sizeof *sigstore_lens);
+    int status = sigstore != NULL && sigstore_lens != NULL
+                     ? FERRY_OK
+                     : svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", d->ref.label);
+    for (size_t i = 0; i < count && status == FERRY_OK; i++) {
+        char err[160];
+        int kind = docker_signature_kind(signatures[i], lengths[i], err, sizeof err);
+        if (kind < 0)
+            status = svc->set_error(ctx, FERRY_ERR_INVALID, "%s: signature %zu: %s", d->ref.label, i + 1, err);
+        else if (kind == DOCKER_SIG_SIGSTORE) {
+            sigstore[n_sigstore] = signatures[i];
+            sigstore_lens[n_sigstore++] = lengths[i];
+        }
+    }
+    if (status == FERRY_OK && n_sigstore > 0) {
+        if (!d->sigs.use_attachments)
+            status = svc->set_error(ctx, FERRY_ERR_UNSUPPORTED, "writing sigstore attachments is disabled by "
+                                    "configuration");
+        else
+            status = docker_attachments_write(dest, d->client, ctx, digest, n_sigstore,
+                                              (const void *const *)sigstore, sigstore_lens);
+    }
+    if (status == FERRY_OK && n_sigstore < count)
+        status = docker_lookaside_write(ctx, &d->sigs.write, digest, count, signatures, lengths);
+    free(sigstore);
+    free(sigstore_lens);
+    return status;
+}
+
 static int docker_dest_commit(ferry_image_dest *dest, ferry_ctx *ctx)
 {
     docker_dest *d = (docker_dest *)dest;
@@ -462,6 +517,7 @@ static void docker_dest_close(ferry_image_dest *dest, ferry_ctx *ctx)
     docker_dest *d = (docker_dest *)dest;
     (void)ctx;
     docker_client_free(d->client);
+    docker_sig_config_free(&d->sigs);
     docker_reference_free(&d->ref);
     free(d->manifest);
     free(d->manifest_type);
@@ -494,7 +550,7 @@ static const ferry_dest_ops docker_dest_ops = {
     .try_reuse_blob = docker_dest_try_reuse_blob,
     .put_blob = docker_dest_put_blob,
     .put_manifest = docker_dest_put_manifest,
-    .put_signatures = NULL,
+    .put_signatures = docker_dest_put_signatures,
     .commit = docker_dest_commit,
     .close = docker_dest_close,
 };
@@ -513,7 +569,9 @@ int docker_open_destination(ferry_ctx *ctx, const char *reference, ferry_image_d
         free(d);
         return status;
     }
-    status = docker_client_open(ctx, &d->ref, "pull,push", &d->client);
+    status = docker_sig_config_load(ctx, &d->ref, &d->sigs);
+    if (status == FERRY_OK)
+        status = docker_client_open(ctx, &d->ref, "pull,push", &d->client);
     if (status != FERRY_OK) {
         docker_dest_close(&d->base, ctx);
         return status;

@@ -258,10 +258,61 @@ int docker_response_error(docker_client *c, ferry_ctx *ctx, docker_transfer *t, 
  * reported the failure: the status is returned as it is. */
 int docker_transport_error(ferry_ctx *ctx, const docker_reference *ref, int status, const char *what,
                            const char *err);
+/* Go's http.StatusText for the codes a registry answers with, else "". */
+const char *docker_http_status_text(long code);
 
 /* ---- blob_reader.c: streaming blob download with Range resumption ---- */
 
 int docker_blob_reader_open(docker_client *c, ferry_ctx *ctx, const char *digest, int64_t size, ferry_reader **out);
+
+/* ---- registries_d.c: containers-registries.d(5), where signatures live ---- */
+
+/* A lookaside store for one repository: BASE + "/" + repository path. */
+typedef struct docker_lookaside {
+    char *scheme; /* lowercase: "file", "http", "https", another, or "" */
+    char *path;   /* file: the repository's directory; else NULL */
+    char *url;    /* the same as a URL (before any query), for messages and http(s) */
+    char *query;  /* "?…" / "#…" of the configured URL, or "" */
+} docker_lookaside;
+
+typedef struct docker_sig_config {
+    docker_lookaside read, write; /* lookaside, and lookaside-staging or lookaside */
+    int use_attachments;          /* use-sigstore-attachments */
+} docker_sig_config;
+
+/* Reads the registries.d directory for ref (errors: one line, as
+ * containers/image words them). */
+int docker_sig_config_load(ferry_ctx *ctx, const docker_reference *ref, docker_sig_config *out);
+void docker_sig_config_free(docker_sig_config *c);
+void docker_lookaside_free(docker_lookaside *la);
+
+/* ---- lookaside.c: signature blobs in a lookaside store ---- */
+
+#define DOCKER_SIGNATURE_MAX (4 * 1024 * 1024) /* one signature (iolimits.MaxSignatureBodySize) */
+#define DOCKER_SIG_FORMAT_SIMPLE "simple-signing"
+#define DOCKER_SIG_FORMAT_SIGSTORE "sigstore-json"
+#define DOCKER_SIG_SIMPLE 1
+#define DOCKER_SIG_SIGSTORE 2
+/* The format of a signature blob (containers/image's signature.FromBlob):
+ * DOCKER_SIG_SIMPLE or DOCKER_SIG_SIGSTORE, or -1 with the reason in err. */
+int docker_signature_kind(const void *blob, size_t len, char *err, size_t errcap);
+/* Emits the signatures of the manifest `digest` (http(s) through c's TLS
+ * settings). */
+int docker_lookaside_read(docker_client *c, ferry_ctx *ctx, const docker_lookaside *la, const char *digest,
+                          int (*emit)(void *opaque, const void *data, size_t len), void *opaque);
+/* Makes exactly these `count` (> 0) signatures those of `digest`. */
+int docker_lookaside_write(ferry_ctx *ctx, const docker_lookaside *la, const char *digest, size_t count,
+                           const void *const *sigs, const size_t *lens);
+/* Removes the signatures of `digest` (a deleted image's). */
+int docker_lookaside_delete(ferry_ctx *ctx, const docker_lookaside *la, const char *digest);
+
+/* ---- attachments.c: sigstore signatures as registry attachments ---- */
+
+int docker_attachments_read(docker_client *c, ferry_ctx *ctx, const char *digest,
+                            int (*emit)(void *opaque, const void *data, size_t len), void *opaque);
+/* Adds the sigstore blobs not yet attached; blobs go through dest's put_blob. */
+int docker_attachments_write(ferry_image_dest *dest, docker_client *c, ferry_ctx *ctx, const char *digest,
+                             size_t count, const void *const *sigs, const size_t *lens);
 
 /* ---- source.c, dest.c, repo.c ---- */
 
@@ -271,6 +322,9 @@ int docker_list_tags(ferry_ctx *ctx, const char *reference, int (*emit)(void *op
                      void *opaque);
 int docker_delete_image(ferry_ctx *ctx, const char *reference);
 int docker_check_credentials(ferry_ctx *ctx, const char *registry);
+/* PUT of a manifest by tag or digest (`which`) in the destination's repository. */
+int docker_dest_put_manifest_at(ferry_image_dest *dest, ferry_ctx *ctx, const char *which, const void *data,
+                                size_t len, const char *media_type);
 
 /* Media type of a Content-Type header value (parameters dropped) into out. */
 void docker_media_type(const char *content_type, char *out, size_t cap);

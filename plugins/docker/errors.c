@@ -48,7 +48,7 @@ static int docker_status_for_code(const char *code, int status)
     return status;
 }
 
-static const char *docker_reason(long code)
+const char *docker_http_status_text(long code)
 {
     switch (code) {
     case 400: return "Bad Request";
@@ -142,8 +142,8 @@ int docker_response_error(docker_client *c, ferry_ctx *ctx, docker_transfer *t, 
                               : code == 403 ? "access denied, "
                               : code == 404 ? "not found, "
                                             : "";
-        snprintf(text, sizeof text, "%sHTTP status %ld%s%s", meaning, code, docker_reason(code)[0] != '\0' ? " " : "",
-                 docker_reason(code));
+        snprintf(text, sizeof text, "%sHTTP status %ld%s%s", meaning, code, docker_http_status_text(code)[0] != '\0' ? " " : "",
+                 docker_http_status_text(code));
     }
     else if (code == 429 || code >= 500)
         status = docker_status_for_http(code); /* whatever the body says, try again later */

@@ -17,7 +17,7 @@ static const ferry_transport docker_transport = {
     .description = "a container registry (docker://NAME[:TAG|@DIGEST], registry HTTP API V2)",
     .capabilities = FERRY_CAP_SOURCE | FERRY_CAP_DESTINATION | FERRY_CAP_PARALLEL_GET | FERRY_CAP_PARALLEL_PUT |
                     FERRY_CAP_BLOB_REUSE | FERRY_CAP_CROSS_REPO_MOUNT | FERRY_CAP_MANIFEST_LISTS |
-                    FERRY_CAP_DELETE | FERRY_CAP_LIST_TAGS,
+                    FERRY_CAP_DELETE | FERRY_CAP_LIST_TAGS | FERRY_CAP_SIGNATURES,
     .validate_reference = docker_validate_reference,
     .policy_identity = docker_policy_identity,
     .open_source = docker_open_source,

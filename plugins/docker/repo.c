@@ -1,7 +1,8 @@
 /* plugins/docker/repo.c — the transport-level registry operations: listing
  * a repository's tags (following Link pagination to the last page),
  * deleting an image (tag resolved to its digest with HEAD, then DELETE of
- * the manifest), and checking credentials for `ferry login` (GET /v2/ with
+ * the manifest, then its signatures in the registries.d lookaside store, as
+ * containers/image does), and checking credentials for `ferry login` (GET /v2/ with
  * them, through the token flow when the registry uses one). */
 #include "docker.h"
 
@@ -198,6 +199,8 @@ int docker_delete_image(ferry_ctx *ctx, const char *reference)
     if (status != FERRY_OK)
         return status;
     const ferry_services *svc = c->svc;
+    docker_sig_config sigs;
+    status = docker_sig_config_load(ctx, &ref, &sigs);
     char digest[PLUGIN_UTIL_DIGEST_MAX];
     if (ref.digest != NULL)
         snprintf(digest, sizeof digest, "%s", ref.digest);
@@ -223,7 +226,10 @@ int docker_delete_image(ferry_ctx *ctx, const char *reference)
             docker_transfer_free(t, ctx);
         }
     }
+    if (status == FERRY_OK)
+        status = docker_lookaside_delete(ctx, &sigs.write, digest);
     free(path);
+    docker_sig_config_free(&sigs);
     docker_client_free(c);
     docker_reference_free(&ref);
     return status;

@@ -3,7 +3,10 @@
  * reading) with the Accept list of every manifest and list type, checked
  * against the Docker-Content-Digest header and, when fetched by digest,
  * against that digest, and only then handed to the core from memory; the
- * media type comes from Content-Type. Blobs stream (blob_reader.c). */
+ * media type comes from Content-Type. Blobs stream (blob_reader.c).
+ * Signatures come from the lookaside store registries.d names and, when it
+ * says so, from sigstore attachments; those of the image are those of the
+ * digest of the manifest get_manifest handed over (a tag may move). */
 #include "docker.h"
 
 #include <stddef.h>
@@ -16,6 +19,8 @@ typedef struct docker_source {
     const ferry_services *svc;
     docker_reference ref;
     docker_client *client;
+    docker_sig_config sigs;
+    char top_digest[PLUGIN_UTIL_DIGEST_MAX]; /* sha256 of the top-level manifest read, once read */
 } docker_source;
 
 void docker_media_type(const char *content_type, char *out, size_t cap)
@@ -53,6 +58,9 @@ static int docker_digest_like(const ferry_services *svc, const char *like, const
     svc->hasher_free(h);
     return rc == FERRY_OK ? 0 : -1;
 }
+
+/* Any valid sha256 digest: docker_digest_like takes the algorithm from it. */
+#define DOCKER_SHA256_LIKE "sha256:0000000000000000000000000000000000000000000000000000000000000000"
 
 static int docker_is_schema1(const char *media_type)
 {
@@ -123,6 +131,11 @@ static int docker_source_get_manifest(ferry_image_source *source, ferry_ctx *ctx
     status = docker_source_verify(src, ctx, expected, docker_transfer_header(t, "Docker-Content-Digest", 0), type,
                                   data, len);
     docker_transfer_free(t, ctx);
+    /* containers/image's manifest.Digest (sha256; a schema 1 one's payload's),
+     * which signatures are stored under. */
+    if (status == FERRY_OK && instance_digest == NULL &&
+        docker_digest_like(svc, DOCKER_SHA256_LIKE, data, len, src->top_digest, sizeof src->top_digest) != 0)
+        status = svc->set_error(ctx, FERRY_ERR_FAILED, "%s: cannot hash manifest", src->ref.label);
     if (status != FERRY_OK) {
         free(data);
         return status;
@@ -147,6 +160,48 @@ static int docker_source_get_blob(ferry_image_source *source, ferry_ctx *ctx, co
     return docker_blob_reader_open(src->client, ctx, info->digest, info->size, out);
 }
 
+/* The digest signatures are attached to (containers/image's manifestDigest). */
+static int docker_source_signed_digest(docker_source *src, ferry_ctx *ctx, const char *instance_digest,
+                                       const char **digest)
+{
+    const ferry_services *svc = src->svc;
+    if (instance_digest != NULL) {
+        if (!svc->digest_is_valid(instance_digest))
+            return svc->set_error(ctx, FERRY_ERR_INVALID, "%s: invalid manifest digest \"%s\"", src->ref.label,
+                                  instance_digest);
+        *digest = instance_digest;
+        return FERRY_OK;
+    }
+    if (src->ref.digest != NULL && strncmp(src->ref.digest, "sha256:", 7) == 0) {
+        *digest = src->ref.digest;
+        return FERRY_OK;
+    }
+    if (src->top_digest[0] == '\0') {
+        ferry_reader *r = NULL;
+        char type[256];
+        int status = docker_source_get_manifest(&src->base, ctx, NULL, &r, type, sizeof type);
+        if (r != NULL)
+            ferry_reader_close(r);
+        if (status != FERRY_OK)
+            return status;
+    }
+    *digest = src->top_digest;
+    return FERRY_OK;
+}
+
+static int docker_source_get_signatures(ferry_image_source *source, ferry_ctx *ctx, const char *instance_digest,
+                                        int (*emit)(void *opaque, const void *data, size_t len), void *opaque)
+{
+    docker_source *src = (docker_source *)source;
+    const char *digest = NULL;
+    int status = docker_source_signed_digest(src, ctx, instance_digest, &digest);
+    if (status == FERRY_OK)
+        status = docker_lookaside_read(src->client, ctx, &src->sigs.read, digest, emit, opaque);
+    if (status == FERRY_OK && src->sigs.use_attachments)
+        status = docker_attachments_read(src->client, ctx, digest, emit, opaque);
+    return status;
+}
+
 static const char *docker_source_docker_reference(ferry_image_source *source)
 {
     return ((docker_source *)source)->ref.canonical;
@@ -157,6 +212,7 @@ static void docker_source_close(ferry_image_source *source, ferry_ctx *ctx)
     docker_source *src = (docker_source *)source;
     (void)ctx;
     docker_client_free(src->client);
+    docker_sig_config_free(&src->sigs);
     docker_reference_free(&src->ref);
     free(src);
 }
@@ -165,7 +221,7 @@ static const ferry_source_ops docker_source_ops = {
     .struct_size = sizeof(ferry_source_ops),
     .get_manifest = docker_source_get_manifest,
     .get_blob = docker_source_get_blob,
-    .get_signatures = NULL,
+    .get_signatures = docker_source_get_signatures,
     .docker_reference = docker_source_docker_reference,
     .close = docker_source_close,
 };
@@ -184,7 +240,9 @@ int docker_open_source(ferry_ctx *ctx, const char *reference, ferry_image_source
         free(src);
         return status;
     }
-    status = docker_client_open(ctx, &src->ref, "pull", &src->client);
+    status = docker_sig_config_load(ctx, &src->ref, &src->sigs);
+    if (status == FERRY_OK)
+        status = docker_client_open(ctx, &src->ref, "pull", &src->client);
     if (status != FERRY_OK) {
         docker_source_close(&src->base, ctx);
         return status;

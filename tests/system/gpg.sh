@@ -8,7 +8,8 @@
 # bad payload, an unknown key) in one line with skopeo's exit code; schema 1
 # and OCI manifests; and the ephemeral keyring of the policy's signedBy
 # (tests/unit/ssverify), which leaves nothing behind; copy --sign-by into
-# dir: (skopeo verifies it; identity, passphrase and refusals as skopeo).
+# dir: (skopeo verifies it; identity, passphrase and refusals as skopeo), also
+# with a sigstore signature beside it.
 . "${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/system/lib.sh"
 
 [ -n "$SKOPEO" ] || skip_all "skopeo not installed"
@@ -273,5 +274,16 @@ run_status "an unknown key: exit 1" 1 ferry --insecure-policy copy --sign-by 012
     --sign-identity "$ID" "dir:$T/img1" "dir:$T/signed-u"
 stderr_one_line "... one line" "creating signature"
 absent "... nothing written" "$T/signed-u"
+
+# Both kinds at once, as containers/image allows: the GPG signature, then
+# the sigstore blob (whose own checks are tests/system/sigstore.sh's).
+printf 'sig pass\n' >"$T/sig.pass"
+ferry generate-sigstore-key --output-prefix "$T/sig" --passphrase-file "$T/sig.pass" >/dev/null
+printf 'privateKeyFile: %s\nprivateKeyPassphraseFile: %s\n' "$T/sig.private" "$T/sig.pass" >"$T/sig.yaml"
+run_ok "--sign-by and --sign-by-sigstore together" ferry --insecure-policy copy --sign-by "$A" \
+    --sign-by-sigstore "$T/sig.yaml" --sign-identity "$ID" "dir:$T/img1" "dir:$T/signed-both"
+run_ok "... signature-1 is the GPG one" $SKOPEO standalone-verify "$T/signed-both/manifest.json" "$ID" "$A" \
+    "$T/signed-both/signature-1"
+is "... signature-2 a sigstore blob" "$(head -c 15 "$T/signed-both/signature-2" | tr '\0\n' '@|')" "@sigstore-json|"
 
 finish

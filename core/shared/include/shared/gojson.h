@@ -40,6 +40,11 @@ void gojson_append_compact(strbuf *sb, const char *src, size_t len, int escape_h
  * a prefix first. <0, 0 or >0 like memcmp. */
 int gojson_compare_keys(const char *a, size_t a_len, const char *b, size_t b_len);
 
+/* A copy of a JSON object (NULL: an empty one) with its members in the
+ * order Go marshals a map[string]string: keys sorted (strcmp: map keys hold
+ * no NUL). Values shared, not copied. NULL when out of memory. */
+json_t *gojson_sorted_object(const json_t *obj);
+
 /* strconv.FormatFloat(f, fmt, -1, 64) for fmt 'e', 'f' or 'g': the
  * shortest digits that read back as f ('g' switches to 'e' below 1e-4 and
  * from 1e6 on, like fmt's %v). Writes at most cap-1 bytes and a NUL; returns
