@@ -23,6 +23,9 @@ static const opt_spec copy_option_specs[] = {
      "How to handle multi-architecture images (system, all, index-only, or a platform list such as "
      "linux/amd64,linux/arm64/v8)"},
     {"preserve-digests", 0, OPT_BOOL, NULL, "Preserve digests of images and lists"},
+    {"referrers", 0, OPT_BOOL, NULL,
+     "Also copy the OCI referrers (signatures, SBOMs: manifests whose subject is the image), recursively, "
+     "unchanged (implies --preserve-digests)"},
     {"quiet", 'q', OPT_BOOL, NULL, "Suppress output information when copying images"},
     {"remove-signatures", 0, OPT_BOOL, NULL, "Do not copy signatures from SOURCE-IMAGE"},
     {"sign-by", 0, OPT_STRING, "FINGERPRINT", "Sign the image using a GPG key with the specified FINGERPRINT"},

@@ -1,6 +1,7 @@
 /* core/cli/cmd_inspect.c — `ferry inspect IMAGE-NAME`, output identical to
  * skopeo's: --raw (manifest bytes as stored), --config (OCI form),
- * --config --raw (config bytes), --format (Go template), default JSON. */
+ * --config --raw (config bytes), --format (Go template), default JSON; and,
+ * beyond skopeo, --referrers (the OCI index of the manifest's referrers). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "image/schema1.h"
 #include "image/fetch.h"
 #include "image/reference.h"
+#include "image/referrers.h"
 #include "image/oci_config.h"
 #include "inspect/inspect.h"
 #include "shared/gojson.h"
@@ -19,6 +21,8 @@ static const opt_spec inspect_option_specs[] = {
     {"format", 'f', OPT_STRING, "string", "Format the output to a Go template"},
     {"no-tags", 'n', OPT_BOOL, NULL, "Do not list the available tags from the repository in the output"},
     {"raw", 0, OPT_BOOL, NULL, "output raw manifest or configuration"},
+    {"referrers", 0, OPT_BOOL, NULL,
+     "output the OCI referrers of the manifest (an OCI image index, as the registry referrers API returns it)"},
     {NULL, 0, 0, NULL, NULL},
 };
 
@@ -56,6 +60,18 @@ static void tag_list_release(tag_list *t)
 }
 
 
+/* Appends obj (released) as skopeo prints JSON: 4-space indent, newline. */
+static int inspect_print_json(inspect_call *c, json_t *obj, ferry_ctx *ctx)
+{
+    char *text = gojson_encode(obj, 4);
+    json_decref(obj);
+    if (text == NULL)
+        return ctx_fail(ctx, FERRY_ERR_NO_MEMORY, "out of memory");
+    strbuf_printf(&c->out, "%s\n", text);
+    free(text);
+    return FERRY_OK;
+}
+
 static int inspect_formatted(inspect_call *c, ferry_image_source *src, ferry_ctx *ctx, const fetched_image *img,
                              const char *config, size_t config_len)
 {
@@ -92,15 +108,8 @@ static int inspect_formatted(inspect_call *c, ferry_image_source *src, ferry_ctx
     if (obj == NULL)
         return ctx_fail(ctx, FERRY_ERR_INVALID, "%s: %s", c->src.text, err);
     const char *format = opt_string(c->p, "format");
-    if (format == NULL) {
-        char *text = gojson_encode(obj, 4);
-        json_decref(obj);
-        if (text == NULL)
-            return ctx_fail(ctx, FERRY_ERR_NO_MEMORY, "out of memory");
-        strbuf_printf(&c->out, "%s\n", text);
-        free(text);
-        return FERRY_OK;
-    }
+    if (format == NULL)
+        return inspect_print_json(c, obj, ctx);
     /* Like skopeo, what the template printed before failing is still shown. */
     size_t len = 0;
     int failed = 0;
@@ -198,6 +207,33 @@ static int inspect_image(inspect_call *c, ferry_image_source *src, ferry_ctx *ct
     return rc;
 }
 
+/* --referrers: the index of the referrers of the manifest the reference
+ * names (a list's own digest, not an instance's). */
+static int inspect_referrers(inspect_call *c, ferry_image_source *src, ferry_ctx *ctx)
+{
+    if (!referrers_source_supported(src))
+        return ctx_fail(ctx, FERRY_ERR_UNSUPPORTED, "--referrers: transport %s cannot list referrers (%s)",
+                        c->src.transport->name, c->src.text);
+    char *data = NULL, media_type[MEDIA_TYPE_MAX], digest[DIGEST_MAX_LEN], err[512];
+    size_t len = 0;
+    int rc = fetch_manifest(src, ctx, NULL, &data, &len, media_type, sizeof(media_type));
+    if (rc != FERRY_OK)
+        return ctx_wrap(ctx, rc, "reading manifest of", c->src.text);
+    if (schema1_digest(data, len, digest, sizeof(digest), err, sizeof(err)) != 0)
+        rc = ctx_fail(ctx, FERRY_ERR_INVALID, "manifest of %s: %s", c->src.text, err);
+    free(data);
+    json_t *list = NULL;
+    if (rc == FERRY_OK)
+        rc = referrers_list(src, ctx, c->src.text, digest, &list);
+    if (rc != FERRY_OK)
+        return rc;
+    json_t *index = referrers_index(list);
+    json_decref(list);
+    if (index == NULL)
+        return ctx_fail(ctx, FERRY_ERR_NO_MEMORY, "out of memory");
+    return inspect_print_json(c, index, ctx);
+}
+
 static int inspect_call_run(void *arg, ferry_ctx *ctx)
 {
     inspect_call *c = arg;
@@ -209,7 +245,7 @@ static int inspect_call_run(void *arg, ferry_ctx *ctx)
     int rc = t->open_source(ctx, c->src.reference, &src);
     if (rc != FERRY_OK)
         return ctx_wrap(ctx, rc, "initializing source", c->src.text);
-    rc = inspect_image(c, src, ctx);
+    rc = opt_bool(c->p, "referrers") ? inspect_referrers(c, src, ctx) : inspect_image(c, src, ctx);
     src->ops->close(src, ctx);
     return rc;
 }
@@ -229,6 +265,9 @@ int cmd_inspect(ferry_app *app, const command *cmd, int argc, char **argv)
     if (p.n_args != 1) {
         snprintf(err, sizeof(err), "inspect: exactly one argument (IMAGE-NAME) expected, got %zu", p.n_args);
         code = app_fail_text(err);
+    } else if (opt_bool(&p, "referrers") &&
+               (opt_string(&p, "format") != NULL || opt_bool(&p, "raw") || opt_bool(&p, "config"))) {
+        code = app_fail_text("inspect: --referrers cannot be used with --raw, --config or --format");
     } else if (opt_string(&p, "format") != NULL && opt_bool(&p, "raw")) {
         code = app_fail_text("raw output does not support format option");
     } else if (opt_string(&p, "format") != NULL && opt_bool(&p, "config")) {

@@ -27,6 +27,9 @@ static const opt_spec sync_option_specs[] = {
     {"keep-going", 0, OPT_BOOL, NULL, "Do not abort the sync if any image copy fails"},
     {"parallel-images", 0, OPT_INT, "uint", "Maximum number of images copied simultaneously (default 4)"},
     {"preserve-digests", 0, OPT_BOOL, NULL, "Preserve digests of images and lists"},
+    {"referrers", 0, OPT_BOOL, NULL,
+     "Also copy the OCI referrers (signatures, SBOMs: manifests whose subject is the image), recursively, "
+     "unchanged (implies --preserve-digests)"},
     {"remove-signatures", 0, OPT_BOOL, NULL, "Do not copy signatures from SOURCE images"},
     {"scoped", 0, OPT_BOOL, NULL, "Images at DESTINATION are prefix using the full source image path as scope"},
     {"sign-by", 0, OPT_STRING, "FINGERPRINT", "Sign the image using a GPG key with the specified FINGERPRINT"},

@@ -1,7 +1,7 @@
 /* core/cli/copy_flags.c — the flags `copy` and `sync` share, turned into
  * each side's plugin options and the copy options: registry flags, the
  * --dest-* storage flags, --format, --preserve-digests, --remove-signatures,
- * --all / --multi-arch, --image-parallel-copies; and the flags ferry knows
+ * --all / --multi-arch, --image-parallel-copies, --referrers; and the flags ferry knows
  * but cannot honour yet, refused in one line rather than ignored. */
 #include <stdio.h>
 #include <string.h>
@@ -151,7 +151,9 @@ int copy_flags_apply(ferry_app *app, const opt_parsed *p, ctx_options *src_opts,
         snprintf(err, errcap, "--image-parallel-copies must be at least 1");
         return -1;
     }
-    opts->preserve_digests = opt_bool(p, "preserve-digests");
+    /* Referrers name their subject by digest: it must not change. */
+    opts->referrers = opt_bool(p, "referrers");
+    opts->preserve_digests = opt_bool(p, "preserve-digests") || opts->referrers;
     opts->precompute_digests = opt_bool(p, "dest-precompute-digests");
     if (sign_flags_apply(app, p, opts, err, errcap) != 0)
         return -1;

@@ -709,6 +709,8 @@ int copy_image(const ferry_session *session, const copy_endpoint *src, const cop
     rc = copy_open_dest(dst, &dctx, &run);
     if (rc == FERRY_OK && copy_sign_wanted(opts))
         rc = copy_sign_prepare(dst, opts, &signing, &dctx);
+    if (rc == FERRY_OK && opts->referrers)
+        rc = copy_referrers_check(&run, &sctx, &dctx, &failed);
     if (rc != FERRY_OK)
         goto out;
     run.keep_top = copy_sign_wanted(opts);
@@ -721,6 +723,8 @@ int copy_image(const ferry_session *session, const copy_endpoint *src, const cop
                             &failed, &written);
         snprintf(opts->manifest_digest, sizeof(opts->manifest_digest), "%s", written.digest);
     }
+    if (rc == FERRY_OK && opts->referrers)
+        rc = copy_image_referrers(&run, &img, opts, &sctx, &dctx, &failed);
     if (rc != FERRY_OK)
         goto out;
     if (copy_sign_wanted(opts) && (rc = copy_sign(&run, opts, &signing, &sigs, &dctx)) != FERRY_OK)

@@ -66,6 +66,10 @@ typedef struct copy_options {
         const char *passphrase;
     } sigstore_keys[2];
     size_t n_sigstore_keys;
+    /* --referrers: the OCI referrers of the manifest copied (with --all, of
+     * the list and each instance too) follow it, recursively, unchanged;
+     * implies preserve_digests (copy_referrers.c). */
+    int referrers;
 } copy_options;
 
 /* Copies one image. On failure the destination is closed without commit

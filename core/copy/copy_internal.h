@@ -167,6 +167,21 @@ int copy_sign(const copy_run *run, const copy_options *opts, const copy_signing 
 /* Frees the keys of *s (any state, also zeroed). */
 void copy_signing_release(copy_signing *s);
 
+/* ---- copy_referrers.c ---- */
+/* --referrers: refuses, in one line naming the transport, a source that
+ * cannot list referrers or a destination that cannot store them. */
+int copy_referrers_check(const copy_run *run, ferry_ctx *sctx, ferry_ctx *dctx, ferry_ctx **failed);
+/* Copies the referrers of each manifest in `subjects` (digests, as copied),
+ * recursively, and declares them to the destination (put_referrer). */
+int copy_referrers(copy_run *run, const char *const *subjects, size_t n_subjects, const copy_options *opts,
+                   ferry_ctx *sctx, ferry_ctx *dctx, ferry_ctx **failed);
+/* copy_referrers for what copy_image copied of img: the image, or with a
+ * list the list and (--all) each instance, under their source digests
+ * (kept: --referrers implies --preserve-digests). */
+struct fetched_image;
+int copy_image_referrers(copy_run *run, const struct fetched_image *img, const copy_options *opts,
+                         ferry_ctx *sctx, ferry_ctx *dctx, ferry_ctx **failed);
+
 /* ---- copy_manifest.c ---- */
 /* Keeps the manifest just stored (an instance's, then the top level's)
  * when run->keep_top asks for it: --sign-by signs each. */

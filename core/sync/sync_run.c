@@ -107,7 +107,9 @@ static void sync_one(sync_state *s, size_t i)
     char want[DIGEST_MAX_LEN] = "", have[DIGEST_MAX_LEN] = "";
     /* What the destination holds, then (only when it holds something) what
      * the copy would write: a new image costs no extra source round trip. */
-    int comparable = o->copy.forced_format == MANIFEST_UNKNOWN &&
+    /* With --referrers an unchanged image may have gained referrers: copied
+     * again (its blobs and manifests are found at the destination). */
+    int comparable = o->copy.forced_format == MANIFEST_UNKNOWN && !o->copy.referrers &&
                      sync_probe(s, &s->dst[i], 0, have) == FERRY_OK &&
                      sync_probe(s, &s->src[i], o->copy.list_mode == COPY_LIST_SYSTEM, want) == FERRY_OK;
     sync_outcome outcome;

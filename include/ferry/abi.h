@@ -19,7 +19,9 @@ extern "C" {
 #endif
 
 #define FERRY_ABI_MAJOR 1
-#define FERRY_ABI_MINOR 2 /* 1.1: FERRY_CAP_UNCOMPRESSED_LAYERS; 1.2: services->manifest_digest */
+/* 1.1: FERRY_CAP_UNCOMPRESSED_LAYERS; 1.2: services->manifest_digest;
+ * 1.3: OCI referrers (source_ops->list_referrers, dest_ops->put_referrer) */
+#define FERRY_ABI_MINOR 3
 
 /* Status codes returned by every fallible function on both sides. */
 #define FERRY_OK 0

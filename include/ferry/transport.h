@@ -78,6 +78,21 @@ typedef struct ferry_source_ops {
 
     /* Releases the source. Called exactly once. */
     void (*close)(ferry_image_source *src, ferry_ctx *ctx);
+
+    /* 1.3 (read only when FERRY_HAS_MEMBER says the table has it) */
+    /* Optional (NULL: the transport cannot list referrers; `--referrers`
+     * is then refused). Lists the OCI referrers of the manifest `digest`
+     * (the manifests whose `subject` names it) as the OCI distribution
+     * spec's referrers API answers them: calls emit once per referrer with
+     * one descriptor as a JSON object (mediaType, digest, size, and when
+     * known artifactType — the manifest's artifactType, else its config's
+     * mediaType — and annotations — the manifest's), `len` bytes, valid
+     * during the call only. Each referrer is emitted once. No referrer is
+     * FERRY_OK without a call (never FERRY_ERR_NOT_FOUND). A nonzero return
+     * of emit stops the iteration and is returned. Called from the thread
+     * that opened the source, never during another call on the source. */
+    int (*list_referrers)(ferry_image_source *src, ferry_ctx *ctx, const char *digest,
+                          int (*emit)(void *opaque, const char *descriptor_json, size_t len), void *opaque);
 } ferry_source_ops;
 
 struct ferry_image_source {
@@ -135,6 +150,22 @@ typedef struct ferry_dest_ops {
     /* Releases the destination. Without a successful commit it removes what
      * it wrote that nothing else refers to. Called exactly once. */
     void (*close)(ferry_image_dest *dst, ferry_ctx *ctx);
+
+    /* 1.3 (read only when FERRY_HAS_MEMBER says the table has it) */
+    /* Optional (NULL: referrers cannot be stored; `--referrers` is then
+     * refused). Declares that the manifest just stored by put_manifest (as
+     * an instance: instance_digest == its digest, bytes unchanged) refers to
+     * `subject_digest`. `descriptor_json` (`len` bytes, valid during the
+     * call only) is its descriptor as list_referrers emits it. The module
+     * makes it discoverable as a referrer at commit, not before: a registry
+     * that answered the manifest's PUT with an OCI-Subject header indexes
+     * it itself, otherwise the module merges the descriptor into the
+     * referrers tag schema's index (tag ALG-HEX of the subject), without
+     * duplicates; a layout lists it, untagged, in its index. Called from
+     * the thread that opened the destination, after put_manifest and before
+     * commit, at most once per (subject, referrer). */
+    int (*put_referrer)(ferry_image_dest *dst, ferry_ctx *ctx, const char *subject_digest,
+                        const char *descriptor_json, size_t len);
 } ferry_dest_ops;
 
 struct ferry_image_dest {

@@ -19,7 +19,11 @@
  *
  * Signatures: sigstore ones become attachments (attachments.c) when
  * registries.d enables them; the others go to the lookaside store
- * (lookaside.c), for the top-level manifest under the digest of the one put. */
+ * (lookaside.c), for the top-level manifest under the digest of the one put.
+ * Referrers (put_referrer) are PUT by digest like instances; those the
+ * registry did not acknowledge with an OCI-Subject header are merged into
+ * their subject's referrers tag schema index at commit, after the image
+ * (referrers.c). */
 #include "docker.h"
 
 #include <inttypes.h>
@@ -41,6 +45,8 @@ typedef struct docker_dest {
     char *manifest_type;
     char manifest_digest[PLUGIN_UTIL_DIGEST_MAX];
     docker_sig_config sigs;
+    json_t *subject_acked; /* digests of manifests whose PUT got an OCI-Subject header */
+    json_t *referrers;     /* {subject: [descriptor, ...]} for the fallback tags, written at commit */
 } docker_dest;
 
 static int docker_dest_desired_layer_compression(ferry_image_dest *dest)
@@ -376,9 +382,11 @@ static int docker_dest_put_blob(ferry_image_dest *dest, ferry_ctx *ctx, ferry_re
     return status;
 }
 
-/* PUT /v2/NAME/manifests/WHICH. */
+/* PUT /v2/NAME/manifests/WHICH; *subject_acked (when not NULL) says
+ * whether the registry answered with OCI-Subject (it indexed the
+ * manifest's subject: the referrers API). */
 static int docker_dest_put_manifest_now(docker_dest *d, ferry_ctx *ctx, const char *which, const void *data,
-                                        size_t len, const char *media_type)
+                                        size_t len, const char *media_type, int *subject_acked)
 {
     const ferry_services *svc = d->svc;
     char *path = plugin_util_printf("/v2/%s/manifests/%s", d->ref.path, which);
@@ -408,6 +416,8 @@ static int docker_dest_put_manifest_now(docker_dest *d, ferry_ctx *ctx, const ch
         long code = docker_transfer_status(t);
         if (code < 200 || code > 299)
             status = docker_response_error(d->client, ctx, t, what);
+        else if (subject_acked != NULL)
+            *subject_acked = docker_transfer_header(t, "OCI-Subject", 0) != NULL;
         if (code == 415)
             status = FERRY_ERR_UNSUPPORTED; /* the core may convert and try another type */
         docker_transfer_free(t, ctx);
@@ -424,7 +434,7 @@ static int docker_dest_put_manifest_now(docker_dest *d, ferry_ctx *ctx, const ch
 int docker_dest_put_manifest_at(ferry_image_dest *dest, ferry_ctx *ctx, const char *which, const void *data,
                                 size_t len, const char *media_type)
 {
-    return docker_dest_put_manifest_now((docker_dest *)dest, ctx, which, data, len, media_type);
+    return docker_dest_put_manifest_now((docker_dest *)dest, ctx, which, data, len, media_type, NULL);
 }
 
 static int docker_dest_put_manifest(ferry_image_dest *dest, ferry_ctx *ctx, const void *data, size_t len,
@@ -436,7 +446,11 @@ static int docker_dest_put_manifest(ferry_image_dest *dest, ferry_ctx *ctx, cons
         if (!svc->digest_is_valid(instance_digest))
             return svc->set_error(ctx, FERRY_ERR_INVALID, "%s: invalid manifest digest \"%s\"", d->ref.label,
                                   instance_digest);
-        return docker_dest_put_manifest_now(d, ctx, instance_digest, data, len, media_type);
+        int acked = 0;
+        int status = docker_dest_put_manifest_now(d, ctx, instance_digest, data, len, media_type, &acked);
+        if (status == FERRY_OK && acked && json_array_append_new(d->subject_acked, json_string(instance_digest)) != 0)
+            status = svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", d->ref.label);
+        return status;
     }
     if (d->ref.digest != NULL && (digest == NULL || strcmp(digest, d->ref.digest) != 0))
         return svc->set_error(ctx, FERRY_ERR_INVALID,
@@ -503,13 +517,71 @@ static int docker_dest_put_signatures(ferry_image_dest *dest, ferry_ctx *ctx, co
     return status;
 }
 
+static int docker_dest_put_referrer(ferry_image_dest *dest, ferry_ctx *ctx, const char *subject_digest,
+                                    const char *descriptor_json, size_t len)
+{
+    docker_dest *d = (docker_dest *)dest;
+    const ferry_services *svc = d->svc;
+    json_t *desc = json_loadb(descriptor_json, len, 0, NULL);
+    const char *digest = json_string_value(json_object_get(desc, "digest"));
+    if (digest == NULL || !svc->digest_is_valid(subject_digest)) {
+        json_decref(desc);
+        return svc->set_error(ctx, FERRY_ERR_INVALID, "%s: invalid referrer of %s", d->ref.label, subject_digest);
+    }
+    size_t i;
+    json_t *acked;
+    json_array_foreach(d->subject_acked, i, acked)
+        if (strcmp(json_string_value(acked), digest) == 0) {
+            json_decref(desc); /* the registry lists it itself */
+            return FERRY_OK;
+        }
+    json_t *list = json_object_get(d->referrers, subject_digest);
+    if (list == NULL && json_object_set_new(d->referrers, subject_digest, list = json_array()) != 0)
+        list = NULL;
+    if (list == NULL || json_array_append_new(list, desc) != 0)
+        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", d->ref.label);
+    return FERRY_OK;
+}
+
+/* The referrers tag schema: each subject's index gets the referrers the
+ * registry did not index itself. */
+static int docker_dest_write_referrer_tags(docker_dest *d, ferry_ctx *ctx)
+{
+    const char *subject;
+    json_t *descriptors;
+    json_object_foreach(d->referrers, subject, descriptors) {
+        json_t *index = NULL;
+        int status = docker_referrers_tag_read(d->client, ctx, subject, &index);
+        if (status != FERRY_OK)
+            return status;
+        size_t len = 0;
+        char *bytes = docker_referrers_merge(index, descriptors, &len);
+        int unchanged = bytes == NULL && index != NULL;
+        json_decref(index);
+        if (unchanged)
+            continue;
+        if (bytes == NULL)
+            return d->svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", d->ref.label);
+        char tag[128];
+        docker_referrers_tag(subject, tag, sizeof tag);
+        status = docker_dest_put_manifest_now(d, ctx, tag, bytes, len, DOCKER_MT_OCI_INDEX, NULL);
+        free(bytes);
+        if (status != FERRY_OK)
+            return status;
+    }
+    return FERRY_OK;
+}
+
 static int docker_dest_commit(ferry_image_dest *dest, ferry_ctx *ctx)
 {
     docker_dest *d = (docker_dest *)dest;
     if (d->manifest == NULL)
         return d->svc->set_error(ctx, FERRY_ERR_FAILED, "%s: commit without a manifest", d->ref.label);
-    return docker_dest_put_manifest_now(d, ctx, d->ref.digest != NULL ? d->ref.digest : d->ref.tag, d->manifest,
-                                        d->manifest_len, d->manifest_type);
+    int status = docker_dest_put_manifest_now(d, ctx, d->ref.digest != NULL ? d->ref.digest : d->ref.tag,
+                                              d->manifest, d->manifest_len, d->manifest_type, NULL);
+    if (status == FERRY_OK)
+        status = docker_dest_write_referrer_tags(d, ctx);
+    return status;
 }
 
 static void docker_dest_close(ferry_image_dest *dest, ferry_ctx *ctx)
@@ -521,6 +593,8 @@ static void docker_dest_close(ferry_image_dest *dest, ferry_ctx *ctx)
     docker_reference_free(&d->ref);
     free(d->manifest);
     free(d->manifest_type);
+    json_decref(d->subject_acked);
+    json_decref(d->referrers);
     free(d);
 }
 
@@ -553,6 +627,7 @@ static const ferry_dest_ops docker_dest_ops = {
     .put_signatures = docker_dest_put_signatures,
     .commit = docker_dest_commit,
     .close = docker_dest_close,
+    .put_referrer = docker_dest_put_referrer,
 };
 
 int docker_open_destination(ferry_ctx *ctx, const char *reference, ferry_image_dest **out)
@@ -568,6 +643,12 @@ int docker_open_destination(ferry_ctx *ctx, const char *reference, ferry_image_d
     if (status != FERRY_OK) {
         free(d);
         return status;
+    }
+    d->subject_acked = json_array();
+    d->referrers = json_object();
+    if (d->subject_acked == NULL || d->referrers == NULL) {
+        docker_dest_close(&d->base, ctx);
+        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "docker:%s: out of memory", reference);
     }
     status = docker_sig_config_load(ctx, &d->ref, &d->sigs);
     if (status == FERRY_OK)

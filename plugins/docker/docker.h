@@ -7,6 +7,7 @@
 
 #include <curl/curl.h>
 #include <ferry/ferry.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -246,6 +247,27 @@ void docker_secret_free(char *s);
 char *docker_client_url(const docker_client *c, const char *target);
 /* 1 when url is on the registry itself (credentials may go there). */
 int docker_client_owns_url(const docker_client *c, const char *url);
+
+/* ---- referrers.c: OCI referrers (API, else the referrers tag schema) ---- */
+
+/* The referrers tag schema's tag of a digest ("sha256-<hex>"): 0, or -1. */
+int docker_referrers_tag(const char *digest, char *out, size_t cap);
+/* Emits the descriptors of the referrers of `subject` in c's repository:
+ * the referrers API's when the registry has it, else the fallback tag's. */
+int docker_referrers_list(docker_client *c, ferry_ctx *ctx, const char *subject,
+                          int (*emit)(void *opaque, const char *json, size_t len), void *opaque);
+/* The fallback tag index of `subject`: *index, or NULL when there is none. */
+int docker_referrers_tag_read(docker_client *c, ferry_ctx *ctx, const char *subject, json_t **index);
+/* The bytes of `index` (NULL: a new one) with the descriptors not in it yet
+ * appended (malloc'd), or NULL when nothing is added to an existing index
+ * (or out of memory: *len 0 either way). */
+char *docker_referrers_merge(json_t *index, const json_t *descriptors, size_t *len);
+/* The next page from a Link header (`<URL>; rel="next"`), absolute and on
+ * the registry, or NULL (repo.c). */
+char *docker_next_page(const docker_client *c, const char *current, const char *link);
+/* Frees url and returns next, or NULL when next is url again (a page
+ * pointing at itself would never end). */
+char *docker_next_page_advance(char *url, char *next);
 
 /* ---- errors.c: registry answers to one-line errors ---- */
 

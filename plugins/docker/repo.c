@@ -26,8 +26,17 @@ static int docker_repo_open(ferry_ctx *ctx, const char *reference, const char *a
     return status;
 }
 
-/* The next page from a Link header (`<URL>; rel="next"`), absolute, or NULL. */
-static char *docker_next_page(const docker_client *c, const char *current, const char *link)
+char *docker_next_page_advance(char *url, char *next)
+{
+    if (next != NULL && strcmp(next, url) == 0) {
+        free(next); /* a page pointing at itself would never end */
+        next = NULL;
+    }
+    free(url);
+    return next;
+}
+
+char *docker_next_page(const docker_client *c, const char *current, const char *link)
 {
     if (link == NULL)
         return NULL;
@@ -115,12 +124,7 @@ int docker_list_tags(ferry_ctx *ctx, const char *reference, int (*emit)(void *op
             status = docker_emit_tags(c, ctx, body, len, emit, opaque);
         }
         free(body);
-        if (next != NULL && strcmp(next, url) == 0) {
-            free(next); /* a page pointing at itself would never end */
-            next = NULL;
-        }
-        free(url);
-        url = next;
+        url = docker_next_page_advance(url, next);
     }
     free(url);
     docker_client_free(c);

@@ -207,6 +207,12 @@ static const char *docker_source_docker_reference(ferry_image_source *source)
     return ((docker_source *)source)->ref.canonical;
 }
 
+static int docker_source_list_referrers(ferry_image_source *source, ferry_ctx *ctx, const char *digest,
+                                        int (*emit)(void *opaque, const char *json, size_t len), void *opaque)
+{
+    return docker_referrers_list(((docker_source *)source)->client, ctx, digest, emit, opaque);
+}
+
 static void docker_source_close(ferry_image_source *source, ferry_ctx *ctx)
 {
     docker_source *src = (docker_source *)source;
@@ -224,6 +230,7 @@ static const ferry_source_ops docker_source_ops = {
     .get_signatures = docker_source_get_signatures,
     .docker_reference = docker_source_docker_reference,
     .close = docker_source_close,
+    .list_referrers = docker_source_list_referrers,
 };
 
 int docker_open_source(ferry_ctx *ctx, const char *reference, ferry_image_source **out)

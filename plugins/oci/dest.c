@@ -31,6 +31,7 @@ typedef struct oci_dest {
     oci_reference ref;
     int compression;
     json_t *pending; /* descriptor of the top-level manifest, added at commit */
+    json_t *referrers; /* index.json entries of referrers (put_referrer), added untagged at commit */
     int committed;
 
     int layoutfd; /* the existing layout; -1 while the layout is new */
@@ -218,7 +219,7 @@ static int oci_dest_commit_existing(oci_dest *dst, ferry_ctx *ctx, int stagedfd,
         json_decref(desc);
         return status;
     }
-    return oci_index_add_locked(dst->svc, ctx, dst->ref.label, dst->layoutfd, desc);
+    return oci_index_add_locked(dst->svc, ctx, dst->ref.label, dst->layoutfd, desc, dst->referrers);
 }
 
 /* fsyncs the ALG directories below fd, so that renames in them last. */
@@ -250,7 +251,7 @@ static int oci_dest_commit_new(oci_dest *dst, ferry_ctx *ctx, json_t *desc)
         status = oci_dest_publish(dst, ctx, dst->stagefd); /* into the shared blob directory */
     json_t *again = json_deep_copy(desc);
     if (status == FERRY_OK)
-        status = oci_index_add_locked(svc, ctx, dst->ref.label, dst->newfd, desc);
+        status = oci_index_add_locked(svc, ctx, dst->ref.label, dst->newfd, desc, dst->referrers);
     else
         json_decref(desc);
     if (status == FERRY_OK && dst->rootfd < 0 &&
@@ -290,6 +291,21 @@ static int oci_dest_commit_new(oci_dest *dst, ferry_ctx *ctx, json_t *desc)
     return status;
 }
 
+static int oci_dest_put_referrer(ferry_image_dest *dest, ferry_ctx *ctx, const char *subject_digest,
+                                 const char *descriptor_json, size_t len)
+{
+    oci_dest *dst = (oci_dest *)dest;
+    json_t *entry = oci_referrer_entry(descriptor_json, len);
+    if (entry == NULL)
+        return dst->svc->set_error(ctx, FERRY_ERR_INVALID, "%s: invalid referrer of %s", dst->ref.label,
+                                   subject_digest);
+    if (dst->referrers == NULL)
+        dst->referrers = json_array();
+    if (dst->referrers == NULL || json_array_append_new(dst->referrers, entry) != 0)
+        return dst->svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", dst->ref.label);
+    return FERRY_OK;
+}
+
 static int oci_dest_commit(ferry_image_dest *dest, ferry_ctx *ctx)
 {
     oci_dest *dst = (oci_dest *)dest;
@@ -309,6 +325,7 @@ static void oci_dest_close(ferry_image_dest *dest, ferry_ctx *ctx)
 {
     oci_dest *dst = (oci_dest *)dest;
     json_decref(dst->pending);
+    json_decref(dst->referrers);
     if (dst->stagefd >= 0)
         close(dst->stagefd);
     /* The blob staging directory goes in any case: after a commit it holds
@@ -345,6 +362,7 @@ static const ferry_dest_ops oci_dest_ops = {
     .put_signatures = NULL, /* the layout has no place for signatures */
     .commit = oci_dest_commit,
     .close = oci_dest_close,
+    .put_referrer = oci_dest_put_referrer,
 };
 
 /* An existing layout: refuse early an index.json it could not update. */

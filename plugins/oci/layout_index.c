@@ -379,6 +379,17 @@ int oci_index_add(json_t *index, json_t *desc)
     return json_array_append_new(manifests, desc);
 }
 
+int oci_index_add_untagged(json_t *index, const json_t *desc)
+{
+    json_t *manifests = json_object_get(index, "manifests");
+    size_t i;
+    json_t *d;
+    json_array_foreach(manifests, i, d)
+        if (json_equal(json_object_get(d, "digest"), json_object_get(desc, "digest")))
+            return 0;
+    return json_array_append(manifests, (json_t *)desc);
+}
+
 /* Writes oci-layout unless it already has exactly skopeo's content. */
 static int oci_write_layout_file(const ferry_services *svc, ferry_ctx *ctx, const char *label, int layoutfd)
 {
@@ -398,7 +409,7 @@ static int oci_write_layout_file(const ferry_services *svc, ferry_ctx *ctx, cons
 
 /* The read-modify-write, with the lock held by the caller. */
 static int oci_index_update(const ferry_services *svc, ferry_ctx *ctx, const char *label, int layoutfd,
-                            json_t *desc)
+                            json_t *desc, const json_t *untagged)
 {
     json_t *index = NULL;
     int status = oci_index_read(svc, ctx, label, layoutfd, &index);
@@ -410,7 +421,12 @@ static int oci_index_update(const ferry_services *svc, ferry_ctx *ctx, const cha
         json_decref(desc);
         return status;
     }
-    if (oci_index_add(index, desc) != 0) {
+    int failed = oci_index_add(index, desc) != 0;
+    size_t i;
+    json_t *extra;
+    json_array_foreach(untagged, i, extra)
+        failed |= oci_index_add_untagged(index, extra) != 0;
+    if (failed) {
         json_decref(index);
         return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", label);
     }
@@ -428,7 +444,8 @@ static int oci_index_update(const ferry_services *svc, ferry_ctx *ctx, const cha
     return status;
 }
 
-int oci_index_add_locked(const ferry_services *svc, ferry_ctx *ctx, const char *label, int layoutfd, json_t *desc)
+int oci_index_add_locked(const ferry_services *svc, ferry_ctx *ctx, const char *label, int layoutfd, json_t *desc,
+                         const json_t *untagged)
 {
     while (flock(layoutfd, LOCK_EX) != 0) {
         if (errno == EINTR)
@@ -436,7 +453,7 @@ int oci_index_add_locked(const ferry_services *svc, ferry_ctx *ctx, const char *
         json_decref(desc);
         return plugin_util_errno_error(svc, ctx, errno, label, "locking", "the layout directory");
     }
-    int status = oci_index_update(svc, ctx, label, layoutfd, desc);
+    int status = oci_index_update(svc, ctx, label, layoutfd, desc, untagged);
     flock(layoutfd, LOCK_UN);
     return status;
 }

@@ -61,9 +61,14 @@ int oci_index_parse(const ferry_services *svc, ferry_ctx *ctx, const char *label
 int oci_index_select(const ferry_services *svc, ferry_ctx *ctx, const oci_reference *ref, const json_t *index,
                      const json_t **desc);
 /* Adds a descriptor (steals it) under the lock on the layout directory:
- * re-reads index.json, applies skopeo's tag rules, writes index.json (and
- * oci-layout when needed) atomically. */
-int oci_index_add_locked(const ferry_services *svc, ferry_ctx *ctx, const char *label, int layoutfd, json_t *desc);
+ * re-reads index.json, applies skopeo's tag rules, adds the descriptors of
+ * the array `untagged` (borrowed, may be NULL: referrers) not listed yet,
+ * writes index.json (and oci-layout when needed) atomically. */
+int oci_index_add_locked(const ferry_services *svc, ferry_ctx *ctx, const char *label, int layoutfd, json_t *desc,
+                         const json_t *untagged);
+/* Appends desc (borrowed) unless an entry has its digest already: an
+ * untagged entry (a referrer) never duplicates or displaces one. */
+int oci_index_add_untagged(json_t *index, const json_t *desc);
 /* Applies skopeo's rule for a new entry to an in-memory index (steals desc). */
 int oci_index_add(json_t *index, json_t *desc);
 /* The empty index skopeo starts a new layout with; NULL when out of memory. */
@@ -77,6 +82,14 @@ int oci_blob_open_root(const ferry_services *svc, ferry_ctx *ctx, const char *la
                        const char *shared_blob_dir, int create, int *fd, char **path);
 /* Writes "ALG/HEX" for a valid digest into buf; -1 otherwise. */
 int oci_blob_relpath(const ferry_services *svc, const char *digest, char *buf, size_t cap);
+
+/* referrers.c — the referrers of a manifest in a layout: the manifests
+ * index.json lists whose subject names it. */
+int oci_referrers_list(const ferry_services *svc, ferry_ctx *ctx, const oci_reference *ref, int blobfd,
+                       const char *subject, int (*emit)(void *opaque, const char *json, size_t len), void *opaque);
+/* The index.json entry of a referrer from its descriptor as list_referrers
+ * gives it, in imgspecv1.Descriptor member order; NULL when invalid. */
+json_t *oci_referrer_entry(const char *descriptor_json, size_t len);
 
 /* source.c, dest.c */
 int oci_open_source(ferry_ctx *ctx, const char *reference, ferry_image_source **out);

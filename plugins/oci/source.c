@@ -54,6 +54,13 @@ static int oci_source_get_blob(ferry_image_source *source, ferry_ctx *ctx, const
     return oci_source_open_blob(src, ctx, info->digest, "blob", out);
 }
 
+static int oci_source_list_referrers(ferry_image_source *source, ferry_ctx *ctx, const char *digest,
+                                     int (*emit)(void *opaque, const char *json, size_t len), void *opaque)
+{
+    oci_source *src = (oci_source *)source;
+    return oci_referrers_list(src->svc, ctx, &src->ref, src->blobfd, digest, emit, opaque);
+}
+
 static void oci_source_close(ferry_image_source *source, ferry_ctx *ctx)
 {
     oci_source *src = (oci_source *)source;
@@ -73,6 +80,7 @@ static const ferry_source_ops oci_source_ops = {
     .get_signatures = NULL, /* the layout has no place for them */
     .docker_reference = NULL,
     .close = oci_source_close,
+    .list_referrers = oci_source_list_referrers,
 };
 
 /* Resolves the reference through index.json into src->digest/media_type. */

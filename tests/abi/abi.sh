@@ -115,6 +115,14 @@ run checkimage verify oci "$T/w/frozen-oci:t" --diffids --print digest
 is "frozen10: copied oci image is complete with the source's manifest digest" "$RC:$(cat "$T/out")" \
     "0:$FROZEN_MANIFEST"
 
+# 1.3's list_referrers is past the end of a 1.0 source ops table: the core
+# must not read it, and calls the module unable to list referrers.
+run ferry copy -q --referrers frozen10:x "oci:$T/w/frozen-ref:t"
+is "frozen10: copy --referrers from a 1.0 module is refused" "$RC" 1
+stderr_one_line "... in one line naming the transport" "--referrers: transport frozen10 cannot list referrers"
+run ferry inspect --referrers frozen10:x
+is "frozen10: inspect --referrers on a 1.0 module is refused" "$RC" 1
+
 run_ok "frozen10: copy frozen10:x dir:PATH" ferry copy -q frozen10:x "dir:$T/w/frozen-dir"
 run checkimage verify dir "$T/w/frozen-dir" --diffids --print digest
 is "frozen10: copied dir image is complete with the source's manifest digest" "$RC:$(cat "$T/out")" \
