@@ -2,12 +2,15 @@
 # tests/system/policy.sh — the trust policy (policy.json) against skopeo
 # 1.9.3 (TAP): invalid policies refused with skopeo's message; signedBy
 # with keyPath, keyPaths and keyData (armored and binary) accepting
-# signatures made by skopeo and by ferry; unsigned images, another key,
-# swapped signatures (another image's), identity mismatches under every
-# signedIdentity matcher, several signatures, unimplemented key types, all
-# refused with skopeo's exit code and message and nothing written; scopes
-# per transport (most specific wins); --remove-signatures still checked;
-# sync applies the same policy.
+# signatures made by skopeo and by ferry, in dir: and in a real registry
+# (lookaside store); unsigned images, another key, swapped signatures
+# (another image's), identity mismatches under every signedIdentity
+# matcher, several signatures, unimplemented key types, all refused with
+# skopeo's exit code and message and nothing written; lists (each instance
+# with its own signatures); scopes per transport (most specific wins, docker
+# wildcards); --remove-signatures still checked; sigstoreSigned (dir: and
+# registry attachments; skopeo cannot verify those, so ferry's verdicts and
+# containers/image's wording are checked); sync applies the same policy.
 . "${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/system/docker-lib.sh"
 
 [ -n "$SKOPEO" ] || skip_all "skopeo not installed"
@@ -238,6 +241,96 @@ compare "registry, a copy under another name: identity mismatch" "$(signed_by "$
 compare "registry, ... accepted through remapIdentity" \
     "$(signed_by "$KP" "{\"type\":\"remapIdentity\",\"prefix\":\"$R/mirror\",\"signedPrefix\":\"$R/signed\"}")" \
     "docker://$R/mirror/busybox:v1" --src-tls-verify=false
+GLOBALS=()
+
+# ------------------------------------------------ sigstoreSigned
+# Debian's skopeo cannot verify sigstore signatures: ferry's verdicts and
+# containers/image's wording are checked directly.
+printf 'sekrit\n' >"$T/pass"
+for k in s1 s2; do
+    "$FERRY" generate-sigstore-key --output-prefix "$T/$k" --passphrase-file "$T/pass" >/dev/null 2>&1 ||
+        { echo "Bail out! generate-sigstore-key failed"; exit 1; }
+done
+run_ok "a dir: image signed with a sigstore key" "$FERRY" --insecure-policy copy -q --sign-by-sigstore-private-key \
+    "$T/s1.private" --sign-passphrase-file "$T/pass" --sign-identity "$ID" "dir:$T/img" "dir:$T/ss"
+cp -r "$T/s-skopeo" "$T/ss-gpg"
+printf 'privateKeyFile: %s\nprivateKeyPassphraseFile: %s\n' "$T/s1.private" "$T/pass" >"$T/params.yaml"
+run_ok "... and with both kinds at once (--sign-by, --sign-by-sigstore PARAMS)" "$FERRY" --insecure-policy copy -q \
+    --sign-by "$A" --sign-by-sigstore "$T/params.yaml" --sign-identity "$ID" "dir:$T/img" "dir:$T/ss-both"
+S1_DATA=$(base64 -w0 "$T/s1.pub")
+sigstore_policy() { # KEYFIELDS [SIGNED_IDENTITY]
+    printf '{"default":[{"type":"sigstoreSigned",%s%s}]}' "$1" "${2:+,\"signedIdentity\":$2}"
+}
+# verdict DESC POLICY SOURCE EXPECTED_MESSAGE ("" = accepted) [FLAGS...]
+verdict() {
+    local desc=$1 json=$2 src=$3 want=$4
+    shift 4
+    N=$((N + 1))
+    write_policy "v$N" "$json"
+    run "$FERRY" --policy "$T/p/v$N.json" "${GLOBALS[@]}" copy -q "$@" "$src" "dir:$T/w/v$N"
+    if [ -z "$want" ]; then
+        is "$desc: accepted" "$RC" 0
+        is "... the image copied" "$(cat "$T/w/v$N/manifest.json" 2>/dev/null | sha256sum)" \
+            "$(cat "$T/img/manifest.json" | sha256sum)"
+    else
+        is "$desc: refused" "$RC" 1
+        stderr_one_line "... one line: $want" "ferry: $want"
+        absent "... nothing written" "$T/w/v$N"
+    fi
+}
+verdict "sigstoreSigned keyPath, exactReference" \
+    "$(sigstore_policy "\"keyPath\":\"$T/s1.pub\"" "$EXACT")" "dir:$T/ss" ""
+verdict "sigstoreSigned keyData, exactRepository" \
+    "$(sigstore_policy "\"keyData\":\"$S1_DATA\"" '{"type":"exactRepository","dockerRepository":"busybox"}')" \
+    "dir:$T/ss" ""
+verdict "sigstoreSigned, another key" "$(sigstore_policy "\"keyPath\":\"$T/s2.pub\"" "$EXACT")" "dir:$T/ss" \
+    "Source image rejected: cryptographic signature verification failed"
+verdict "sigstoreSigned, another identity" \
+    "$(sigstore_policy "\"keyPath\":\"$T/s1.pub\"" '{"type":"exactReference","dockerReference":"busybox:v2"}')" \
+    "dir:$T/ss" "Source image rejected: Signature for identity docker.io/library/busybox:latest is not accepted"
+verdict "sigstoreSigned, an unsigned image" "$(sigstore_policy "\"keyPath\":\"$T/s1.pub\"" "$EXACT")" "dir:$T/img" \
+    "Source image rejected: A signature was required, but no signature exists"
+verdict "sigstoreSigned, only a GPG signature" "$(sigstore_policy "\"keyPath\":\"$T/s1.pub\"" "$EXACT")" \
+    "dir:$T/ss-gpg" \
+    "Source image rejected: A signature was required, but no signature exists (1 non-sigstore signatures, 0 sigstore non-signature attachments)"
+verdict "signedBy, only a sigstore signature" "$(signed_by "$KP" "$EXACT")" "dir:$T/ss" \
+    "Source image rejected: A signature was required, but no signature exists"
+cp -r "$T/ss" "$T/ss-swapped"
+"$FERRY" --insecure-policy copy -q --sign-by-sigstore-private-key "$T/s1.private" --sign-passphrase-file "$T/pass" \
+    --sign-identity "$ID" "dir:$T/img2" "dir:$T/ss2" >/dev/null 2>&1
+cp "$T/ss2/signature-1" "$T/ss-swapped/signature-1"
+verdict "sigstoreSigned, a swapped signature (another image's)" \
+    "$(sigstore_policy "\"keyPath\":\"$T/s1.pub\"" "$EXACT")" "dir:$T/ss-swapped" \
+    "Source image rejected: Signature for digest $(cat "$T/ss2/manifest.json" | $SKOPEO manifest-digest /dev/stdin) does not match"
+verdict "sigstoreSigned, a public key file that is not one" \
+    "$(sigstore_policy "\"keyPath\":\"$T/pass\"" "$EXACT")" "dir:$T/ss" "Source image rejected: parsing public key"
+verdict "sigstoreSigned, a missing public key file" \
+    "$(sigstore_policy "\"keyPath\":\"$T/none.pub\"" "$EXACT")" "dir:$T/ss" \
+    "Source image rejected: open $T/none.pub: no such file or directory"
+verdict "sigstoreSigned with fulcio: refused in one line" \
+    "{\"default\":[{\"type\":\"sigstoreSigned\",\"fulcio\":{\"caPath\":\"/x\"},\"signedIdentity\":$EXACT}]}" \
+    "dir:$T/ss" "Source image rejected: sigstoreSigned with \"fulcio\" is not supported by ferry"
+verdict "signedBy and sigstoreSigned both required, both present" \
+    "{\"default\":[$(signed_by "$KP" "$EXACT" | sed 's/^{"default":\[//; s/\]}$//'),$(sigstore_policy \
+        "\"keyPath\":\"$T/s1.pub\"" "$EXACT" | sed 's/^{"default":\[//; s/\]}$//')]}" "dir:$T/ss-both" ""
+
+# Sigstore attachments in the registry (registries.d use-sigstore-attachments).
+mkdir -p "$T/regd-att"
+printf 'docker:\n  %s:\n    use-sigstore-attachments: true\n    lookaside: file://%s\n' "$R" "$T/sigstore" \
+    >"$T/regd-att/att.yaml"
+GLOBALS=(--registries.d "$T/regd-att")
+run_ok "a sigstore-signed push to the registry (an attachment)" "$FERRY" --insecure-policy "${GLOBALS[@]}" copy -q \
+    --dest-tls-verify=false --sign-by-sigstore "$T/params.yaml" "dir:$T/img" "docker://$R/att/busybox:v1"
+verdict "registry attachment, sigstoreSigned matchRepoDigestOrExact" \
+    "$(sigstore_policy "\"keyPath\":\"$T/s1.pub\"")" "docker://$R/att/busybox:v1" "" --src-tls-verify=false
+verdict "registry attachment, sigstoreSigned, another key" \
+    "$(sigstore_policy "\"keyPath\":\"$T/s2.pub\"")" "docker://$R/att/busybox:v1" \
+    "Source image rejected: cryptographic signature verification failed" --src-tls-verify=false
+$SKOPEO --insecure-policy copy -q --src-tls-verify=false --dest-tls-verify=false "docker://$R/att/busybox:v1" \
+    "docker://$R/att2/busybox:v1" >/dev/null 2>&1
+verdict "registry attachment, the image under another name (no attachment there)" \
+    "$(sigstore_policy "\"keyPath\":\"$T/s1.pub\"")" "docker://$R/att2/busybox:v1" \
+    "Source image rejected: A signature was required, but no signature exists" --src-tls-verify=false
 GLOBALS=()
 
 # sync applies the policy to every image before copying any.
