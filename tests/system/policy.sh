@@ -321,6 +321,21 @@ printf 'docker:\n  %s:\n    use-sigstore-attachments: true\n    lookaside: file:
 GLOBALS=(--registries.d "$T/regd-att")
 run_ok "a sigstore-signed push to the registry (an attachment)" "$FERRY" --insecure-policy "${GLOBALS[@]}" copy -q \
     --dest-tls-verify=false --sign-by-sigstore "$T/params.yaml" "dir:$T/img" "docker://$R/att/busybox:v1"
+# The attachment read straight from the registry, checked by the independent
+# verifier of tests/fixtures/sigstore_tool.py.
+registry_get "http://$R/v2/att/busybox/manifests/v1" >"$T/att-manifest.json" 2>/dev/null
+ATT_TAG=$(sha256sum "$T/att-manifest.json" | awk '{print "sha256-" $1 ".sig"}')
+registry_get "http://$R/v2/att/busybox/manifests/$ATT_TAG" >"$T/att-sig.json" 2>/dev/null
+layer=$(json "$T/att-sig.json" 'j["layers"][0]["digest"]')
+registry_get "http://$R/v2/att/busybox/blobs/$layer" >"$T/att-payload" 2>/dev/null
+"$FIXPY" -c 'import base64, json, sys
+m = json.load(open(sys.argv[1])); l = m["layers"][0]
+blob = json.dumps({"mimeType": l["mediaType"], "payload": base64.b64encode(open(sys.argv[2], "rb").read()).decode(),
+                   "annotations": l.get("annotations", {})})
+open(sys.argv[3], "wb").write(b"\0sigstore-json\n" + blob.encode())' "$T/att-sig.json" "$T/att-payload" "$T/att.blob"
+run_ok "... which an independent verifier accepts (ECDSA over the payload, digest, identity)" \
+    "$FIXPY" "$SRCDIR/tests/fixtures/sigstore_tool.py" verify "$T/att.blob" "$T/att-manifest.json" "$T/s1.pub" \
+    "$R/att/busybox:v1"
 verdict "registry attachment, sigstoreSigned matchRepoDigestOrExact" \
     "$(sigstore_policy "\"keyPath\":\"$T/s1.pub\"")" "docker://$R/att/busybox:v1" "" --src-tls-verify=false
 verdict "registry attachment, sigstoreSigned, another key" \
