@@ -365,7 +365,9 @@ static void requirements_release(policy_requirements *rs)
     for (size_t i = 0; i < rs->n; i++)
         requirement_release(&rs->items[i]);
     free(rs->items);
+    free(rs->where);
     rs->items = NULL;
+    rs->where = NULL;
     rs->n = 0;
 }
 
@@ -486,6 +488,12 @@ int policy_load(const char *path, policy **out, char *err, size_t errcap)
     json_decref(root);
     if (rc == 0 && (p->path = strdup(path)) == NULL)
         rc = parse_fail(&pp, "out of memory");
+    if (rc == 0 && asprintf(&p->default_reqs.where, "default in %s", path) < 0)
+        rc = parse_fail(&pp, "out of memory");
+    for (size_t i = 0; rc == 0 && i < p->n_scopes; i++)
+        if (asprintf(&p->scopes[i].reqs.where, "transports.%s[\"%s\"] in %s", p->scopes[i].transport,
+                     p->scopes[i].scope, path) < 0)
+            rc = parse_fail(&pp, "out of memory");
     if (rc != 0) {
         snprintf(err, errcap, "Error loading trust policy: invalid policy in \"%s\": %s", path, why);
         policy_free(p);

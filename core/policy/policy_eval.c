@@ -171,8 +171,17 @@ int policy_evaluate(const policy_requirements *r, const policy_image *img, char 
             rc = -1;
             break;
         }
-        if (rc != 0)
+        if (rc != 0) {
+            /* Then which image and which requirement of which scope, which
+             * c/image's message leaves out. */
+            static const char *const names[] = {"insecureAcceptAnything", "reject", "signedBy", "sigstoreSigned",
+                                                "signedBaseLayer"};
+            size_t used = strlen(err);
+            if (used < errcap)
+                snprintf(err + used, errcap - used, " (%s: requirement %zu, %s, of %s)", img->name, i + 1,
+                         names[req->kind], r->where ? r->where : "the policy");
             return -1;
+        }
     }
     return 0;
 }

@@ -47,6 +47,7 @@ typedef struct policy_requirement {
 struct policy_requirements {
     policy_requirement *items;
     size_t n;
+    char *where; /* "default in PATH", "transports.dir[\"/x\"] in PATH": for messages */
 };
 
 typedef struct policy_scope {

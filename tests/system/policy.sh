@@ -186,6 +186,9 @@ SCOPED="{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"dir\":{
 compare "scopes: the image's own path wins" "$SCOPED" "dir:$T/scoped/s-skopeo"
 compare "scopes: then its parent directory (signed)" "$SCOPED" "dir:$T/scoped/s-ferry"
 compare "scopes: then its parent directory (unsigned)" "$SCOPED" "dir:$T/scoped/img"
+grep -qF "(dir:$T/scoped/img: requirement 1, signedBy, of transports.dir[\"$T/scoped\"] in $T/p/c$N.json)" "$T/err" &&
+    ok "... naming the image, the requirement and its scope" ||
+    not_ok "... naming the image, the requirement and its scope" "$(cat "$T/err")"
 compare "scopes: a path outside every scope gets the default" "$SCOPED" "dir:$T/s-ferry"
 compare "scopes: another transport's scopes do not apply" \
     "{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"oci\":{\"\":[{\"type\":\"insecureAcceptAnything\"}]}}}" \
