@@ -66,8 +66,16 @@ typedef struct ferry_source_ops {
     int (*get_blob)(ferry_image_source *src, ferry_ctx *ctx, const ferry_blob_info *info, ferry_reader **out);
 
     /* Optional (may be NULL: no signatures). Calls emit once per signature of
-     * the image (or instance); the bytes are valid during the call only. A
-     * nonzero return of emit stops the iteration and is returned. */
+     * the image (instance_digest NULL: the manifest the reference names) or of
+     * the list instance instance_digest; the bytes are valid during the call
+     * only. A nonzero return of emit stops the iteration and is returned.
+     * Each signature is a containers/image "signature blob", stored and
+     * passed on as is: a GPG simple signature is the bare OpenPGP message
+     * (first byte 0x88-0x8B, 0x90-0x92, 0xA0-0xA3, 0xC2, 0xC4 or 0xC8); any
+     * other format is the byte 0x00, the format name ("sigstore-json"), a
+     * newline, then its data. The core's trust policy reads them (even with
+     * --remove-signatures), so a source should return them whenever it has
+     * them. */
     int (*get_signatures)(ferry_image_source *src, ferry_ctx *ctx, const char *instance_digest,
                           int (*emit)(void *opaque, const void *data, size_t len), void *opaque);
 
@@ -138,7 +146,14 @@ typedef struct ferry_dest_ops {
     int (*put_manifest)(ferry_image_dest *dst, ferry_ctx *ctx, const void *data, size_t len,
                         const char *media_type, const char *digest, const char *instance_digest);
 
-    /* Optional (NULL: signatures unsupported). Stores `count` signatures. */
+    /* Optional (NULL: signatures unsupported). Stores `count` signature
+     * blobs (the format of get_signatures; the array and bytes are the core's,
+     * valid during the call) for the top-level manifest (instance_digest
+     * NULL; called after its put_manifest) or for the list instance stored
+     * under instance_digest (called right after that instance's
+     * put_manifest). They replace the signatures stored there before. A
+     * format the destination cannot keep fails with FERRY_ERR_UNSUPPORTED and
+     * a one-line message. */
     int (*put_signatures)(ferry_image_dest *dst, ferry_ctx *ctx, const char *instance_digest, size_t count,
                           const void *const *signatures, const size_t *lengths);
 
