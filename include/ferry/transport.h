@@ -151,9 +151,11 @@ typedef struct ferry_dest_ops {
      * valid during the call) for the top-level manifest (instance_digest
      * NULL; called after its put_manifest) or for the list instance stored
      * under instance_digest (called right after that instance's
-     * put_manifest). They replace the signatures stored there before. A
-     * format the destination cannot keep fails with FERRY_ERR_UNSUPPORTED and
-     * a one-line message. */
+     * put_manifest). What becomes of signatures stored there before is the
+     * transport's, as containers/image's (dir: and a lookaside store keep
+     * exactly the new set; cosign attachments are appended to). A format the
+     * destination cannot keep fails with FERRY_ERR_UNSUPPORTED and a
+     * one-line message. */
     int (*put_signatures)(ferry_image_dest *dst, ferry_ctx *ctx, const char *instance_digest, size_t count,
                           const void *const *signatures, const size_t *lengths);
 
