@@ -24,7 +24,6 @@ int cmd_sync(ferry_app *app, const command *cmd, int argc, char **argv);
 int cmd_standalone_sign(ferry_app *app, const command *cmd, int argc, char **argv);
 int cmd_standalone_verify(ferry_app *app, const command *cmd, int argc, char **argv);
 int cmd_generate_sigstore_key(ferry_app *app, const command *cmd, int argc, char **argv);
-int cmd_pending(ferry_app *app, const command *cmd, int argc, char **argv);
 
 /* copy_flags.c: the flags copy and sync share into both sides' options and
  * *opts (all but report and the out members). 0, or -1 with a one-line
