@@ -198,6 +198,15 @@ const ferry_transport *registry_find(transport_registry *reg, const char *name, 
             return t;
         }
     }
+    /* A module may declare transports its file is not named after (several
+     * in one file, or a renamed file): list-transports shows them, so they
+     * must be usable too. Only a miss pays for loading every module. */
+    registry_load_all(reg, NULL, NULL);
+    for (size_t i = 0; i < reg->n_modules; i++) {
+        const ferry_transport *t = module_transport(&reg->modules[i], name);
+        if (t != NULL)
+            return t;
+    }
     strbuf where = STRBUF_INIT;
     for (size_t d = 0; d < reg->n_dirs; d++)
         strbuf_printf(&where, "%s%s", d ? ", " : "", reg->dirs[d]);

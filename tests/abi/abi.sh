@@ -217,5 +217,18 @@ if ! grep -qE '(^|[[:space:]])major2([[:space:]]|$)' "$T/out"; then
 else
     not_ok "list-transports does not list the refused major2 module as a transport" "stdout: $(cat "$T/out")"
 fi
+is "list-transports exits 0 when some modules are refused (they are warnings)" "$RC" 0
+
+# A module file named otherwise than the transport it declares: listed, so usable.
+mkdir -p "$T/p-renamed"
+cp "$(so_of frozen10)" "$T/p-renamed/renamed.so"
+FERRY_TRANSPORT_PATH="$T/p-renamed:$SYS_PATH" run ferry list-transports
+grep -F "frozen10" "$T/out" | grep -qF "$T/p-renamed/renamed.so" && ok "list-transports lists a renamed module's transport" ||
+    not_ok "list-transports lists a renamed module's transport" "stdout: $(cat "$T/out")"
+FERRY_TRANSPORT_PATH="$T/p-renamed:$SYS_PATH" run ferry inspect frozen10:x
+is "... and that transport works (inspect frozen10:x from renamed.so)" "$RC" 0
+FERRY_TRANSPORT_PATH="$T/p-renamed:$SYS_PATH" run ferry inspect nosuchtransport:x
+is "a transport no module declares: exit 1" "$RC" 1
+stderr_one_line "... one line: unknown transport" 'unknown transport "nosuchtransport"'
 
 finish
