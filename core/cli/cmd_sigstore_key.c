@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/goerrno.h"
 #include "cli/commands.h"
 #include "shared/fsutil.h"
 #include "signature/sigstore_key.h"
@@ -26,12 +27,14 @@ static const opt_spec generate_sigstore_key_specs[] = {
 static int sigstore_key_path_free(const char *path, char *err, size_t errcap)
 {
     struct stat st;
-    if (lstat(path, &st) == 0)
+    if (lstat(path, &st) == 0) {
         snprintf(err, errcap, "Refusing to overwrite existing \"%s\"", path);
-    else if (errno != ENOENT)
-        snprintf(err, errcap, "Error checking existence of \"%s\": %s", path, strerror(errno));
-    else
+    } else if (errno != ENOENT) {
+        char why[128];
+        snprintf(err, errcap, "Error checking existence of \"%s\": %s", path, go_errno_text(errno, why, sizeof(why)));
+    } else {
         return 0;
+    }
     return -1;
 }
 
@@ -42,7 +45,9 @@ static int sigstore_key_write(const char *what, const char *path, const strbuf *
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd >= 0 && fs_write_all(fd, data->data, data->len) == 0 && close(fd) == 0)
         return 0;
-    snprintf(err, errcap, "Error writing %s key to \"%s\": %s", what, path, strerror(errno));
+    char why[128];
+    snprintf(err, errcap, "Error writing %s key to \"%s\": %s", what, path,
+             go_errno_text(errno, why, sizeof(why)));
     if (fd >= 0) {
         close(fd);
         unlink(path);

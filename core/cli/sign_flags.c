@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/goerrno.h"
 #include "cli/commands.h"
 #include "shared/fsutil.h"
 #include "signature/sigstore.h"
@@ -19,7 +20,8 @@ int sign_passphrase_file(const char *path, char **out, char *err, size_t errcap)
     strbuf data = STRBUF_INIT;
     *out = NULL;
     if (fs_read_file(path, &data) != 0 || data.failed) {
-        snprintf(err, errcap, "open %s: %s", path, strerror(errno));
+        char why[128];
+        snprintf(err, errcap, "open %s: %s", path, go_errno_text(errno, why, sizeof(why)));
         strbuf_release(&data);
         return -1;
     }

@@ -753,6 +753,7 @@ out:
     if (run.source != NULL)
         run.source->ops->close(run.source, &sctx);
     signature_release(&sigs);
+    copy_policy_release(&run, img.list != NULL ? img.list->n_layers : 0);
     copy_signing_release(&signing);
     free(run.top_written);
     fetched_image_release(&img);

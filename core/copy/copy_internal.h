@@ -46,6 +46,12 @@ typedef struct blob_job {
     char computed_diff_id[DIGEST_MAX_LEN];
 } blob_job;
 
+/* A list instance the policy check read before anything was written
+ * (copy_policy.c), handed on to copy_list so that its manifest and
+ * signatures are not fetched twice. Owned by the run; taken (data NULL,
+ * sigs empty) by copy_list. */
+struct checked_instance;
+
 typedef struct copy_run {
     const copy_endpoint *src, *dst;
     ferry_image_source *source;
@@ -79,6 +85,7 @@ typedef struct copy_run {
     int keep_top;           /* keep the top-level manifest written (--sign-by signs it) */
     char *top_written;      /* the manifest last written, malloc'd; NULL until written */
     const struct copy_signing *signing; /* what signing copies prepared (copy_sign.c), else unused */
+    struct checked_instance *checked;   /* one per list entry after a policy check of a list copy, else NULL */
     size_t top_written_len;
     uint64_t bytes_sent; /* layer bytes stored at the destination (not reused); updated atomically */
     struct blob_claims *claims; /* see copy_options; NULL when not shared */
@@ -135,6 +142,16 @@ int copy_list_select(const copy_run *run, const manifest *list, const copy_optio
  * instance's) as read for the copy. */
 int copy_policy_check(copy_run *run, const struct fetched_image *img, const copy_options *opts,
                       const signature_set *sigs, ferry_ctx *sctx);
+
+typedef struct checked_instance {
+    char *data; /* the manifest, NULL when not read or already taken */
+    size_t len;
+    char media_type[MEDIA_TYPE_MAX]; /* as the source reported it ("" unknown) */
+    signature_set sigs;
+} checked_instance;
+
+/* Frees run->checked (n entries) and what copy_list did not take. */
+void copy_policy_release(copy_run *run, size_t n);
 
 /* Fills cfg's bytes, parsed form and digest from cfg->source_bytes, converted
  * to OCI when the plan says so; `what` names it in messages. */

@@ -102,12 +102,21 @@ int copy_list_select(const copy_run *run, const manifest *list, const copy_optio
     return FERRY_OK;
 }
 
-/* Reads and parses instance `d` of the list. */
-static int copy_list_instance(copy_run *run, const manifest_descriptor *d, ferry_ctx *sctx, char **data,
-                              size_t *len, manifest **m)
+/* Reads and parses instance `d` of the list, or takes what the policy check
+ * read of it (pre, NULL when none). */
+static int copy_list_instance(copy_run *run, const manifest_descriptor *d, checked_instance *pre, ferry_ctx *sctx,
+                              char **data, size_t *len, manifest **m)
 {
     char media_type[MEDIA_TYPE_MAX], errbuf[512];
-    int rc = fetch_manifest(run->source, sctx, d->digest, data, len, media_type, sizeof(media_type));
+    int rc = FERRY_OK;
+    if (pre != NULL && pre->data != NULL) {
+        *data = pre->data;
+        *len = pre->len;
+        pre->data = NULL;
+        memcpy(media_type, pre->media_type, sizeof(media_type));
+    } else {
+        rc = fetch_manifest(run->source, sctx, d->digest, data, len, media_type, sizeof(media_type));
+    }
     if (rc == FERRY_OK &&
         manifest_parse(*data, *len, media_type[0] ? media_type : d->media_type, m, errbuf, sizeof(errbuf)) != 0)
         rc = ctx_fail(sctx, FERRY_ERR_INVALID, "instance %s of %s: %s", d->digest, run->src->text, errbuf);
@@ -119,12 +128,15 @@ static int copy_list_instance(copy_run *run, const manifest_descriptor *d, ferry
 /* Copies one instance with its own signatures (and, when signing, new ones
  * of the manifest written), stored under the digest it is written
  * with, as containers/image copies each instance of a list. */
-static int copy_list_instance_copy(copy_run *run, const image_view *img, copy_options *opts, ferry_ctx *sctx,
-                                   ferry_ctx *dctx, ferry_ctx **failed, copy_written *written)
+static int copy_list_instance_copy(copy_run *run, const image_view *img, checked_instance *pre, copy_options *opts,
+                                   ferry_ctx *sctx, ferry_ctx *dctx, ferry_ctx **failed, copy_written *written)
 {
     signature_set sigs = {0};
     int rc = FERRY_OK;
-    if (!opts->remove_signatures && run->source->ops->get_signatures != NULL) {
+    if (pre != NULL && !opts->remove_signatures) {
+        sigs = pre->sigs; /* read by the policy check */
+        pre->sigs = (signature_set){0};
+    } else if (!opts->remove_signatures && run->source->ops->get_signatures != NULL) {
         rc = run->source->ops->get_signatures(run->source, sctx, img->instance_digest, signature_collect, &sigs);
         if (rc != FERRY_OK) {
             ctx_status_message(sctx, rc, "reading signatures");
@@ -244,13 +256,14 @@ int copy_list(copy_run *run, const fetched_image *img, copy_options *opts, const
         char *data = NULL;
         size_t len = 0;
         manifest *m = NULL;
-        rc = copy_list_instance(run, d, sctx, &data, &len, &m);
+        checked_instance *pre = run->checked != NULL ? &run->checked[i] : NULL;
+        rc = copy_list_instance(run, d, pre, sctx, &data, &len, &m);
         if (rc != FERRY_OK) {
             *failed = sctx;
         } else {
             copy_report_line(run->report, "Copying image %s", d->digest);
-            rc = copy_list_instance_copy(run, &(image_view){m, data, len, d->digest}, opts, sctx, dctx, failed,
-                                         &written[i]);
+            rc = copy_list_instance_copy(run, &(image_view){m, data, len, d->digest}, pre, opts, sctx, dctx,
+                                         failed, &written[i]);
         }
         free(data);
         manifest_free(m);

@@ -73,8 +73,11 @@ int copy_policy_check(copy_run *run, const fetched_image *img, const copy_option
         return copy_policy_top(run, "", NULL, img->top_data, img->top_len, opts, sigs, sctx);
     const manifest *list = img->list;
     char *selected = calloc(list->n_layers ? list->n_layers : 1, 1);
-    if (selected == NULL)
+    run->checked = calloc(list->n_layers ? list->n_layers : 1, sizeof(*run->checked));
+    if (selected == NULL || run->checked == NULL) {
+        free(selected);
         return ctx_fail(sctx, FERRY_ERR_NO_MEMORY, "out of memory");
+    }
     int rc = copy_list_select(run, list, opts, selected, sctx);
     size_t total = 0, nth = 0;
     for (size_t i = 0; i < list->n_layers; i++)
@@ -82,20 +85,27 @@ int copy_policy_check(copy_run *run, const fetched_image *img, const copy_option
     for (size_t i = 0; rc == FERRY_OK && i < list->n_layers; i++) {
         if (!selected[i])
             continue;
-        char media_type[MEDIA_TYPE_MAX];
-        char *data = NULL;
-        size_t len = 0;
-        signature_set own = {0};
-        rc = fetch_manifest(run->source, sctx, list->layers[i].digest, &data, &len, media_type, sizeof(media_type));
+        /* Kept for copy_list, which copies these very bytes and signatures. */
+        checked_instance *c = &run->checked[i];
+        rc = fetch_manifest(run->source, sctx, list->layers[i].digest, &c->data, &c->len, c->media_type,
+                            sizeof(c->media_type));
         if (rc == FERRY_OK)
-            rc = read_signatures(run, list->layers[i].digest, &own, sctx);
+            rc = read_signatures(run, list->layers[i].digest, &c->sigs, sctx);
         char what[96];
         snprintf(what, sizeof(what), "copying image %zu/%zu from manifest list", ++nth, total);
         if (rc == FERRY_OK)
-            rc = copy_policy_image(run, what, data, len, &own, sctx);
-        signature_release(&own);
-        free(data);
+            rc = copy_policy_image(run, what, c->data, c->len, &c->sigs, sctx);
     }
     free(selected);
     return rc;
+}
+
+void copy_policy_release(copy_run *run, size_t n)
+{
+    for (size_t i = 0; run->checked != NULL && i < n; i++) {
+        free(run->checked[i].data);
+        signature_release(&run->checked[i].sigs);
+    }
+    free(run->checked);
+    run->checked = NULL;
 }

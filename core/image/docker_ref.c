@@ -29,39 +29,6 @@ static int docker_ref_lower_alnum(char c)
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-/* One domain label: alphanumerics, inner dashes. */
-static int docker_ref_domain_label(const char *s, size_t n)
-{
-    if (n == 0 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1]))
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)s[i]) && s[i] != '-')
-            return 0;
-    return 1;
-}
-
-static int docker_ref_domain(const char *s, size_t n)
-{
-    const char *colon = memchr(s, ':', n);
-    size_t host_len = colon != NULL ? (size_t)(colon - s) : n;
-    if (colon != NULL) {
-        if (colon + 1 == s + n)
-            return 0;
-        for (const char *p = colon + 1; p < s + n; p++)
-            if (!isdigit((unsigned char)*p))
-                return 0;
-    }
-    size_t start = 0;
-    for (size_t i = 0; i <= host_len; i++) {
-        if (i == host_len || s[i] == '.') {
-            if (!docker_ref_domain_label(s + start, i - start))
-                return 0;
-            start = i + 1;
-        }
-    }
-    return 1;
-}
-
 /* The reference grammar's digest (not yet go-digest's validation). */
 static int docker_ref_digest(const char *s, size_t n)
 {
@@ -94,16 +61,9 @@ static int docker_ref_split_name(const char *s, size_t n, size_t *domain_len)
     const char *slash = memchr(s, '/', n);
     size_t first = slash != NULL ? (size_t)(slash - s) : n;
     /* Every segment after the first must be a path component. */
-    for (size_t start = first + 1; slash != NULL;) {
-        const char *next = memchr(s + start, '/', n - start);
-        size_t end = next != NULL ? (size_t)(next - s) : n;
-        if (!docker_grammar_component(s + start, end - start))
-            return -1;
-        if (next == NULL)
-            break;
-        start = end + 1;
-    }
-    if (slash != NULL && docker_ref_domain(s, first)) {
+    if (slash != NULL && !docker_grammar_path(s + first + 1, n - first - 1))
+        return -1;
+    if (slash != NULL && docker_grammar_domain(s, first)) {
         *domain_len = first;
         return 0;
     }

@@ -98,61 +98,15 @@ static const char *type_of(const json_t *obj)
     return json_is_string(t) ? json_string_value(t) : "";
 }
 
-static int domain_component_run(const char *s, size_t n)
-{
-    if (n == 0)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-        if (!alnum && !(c == '-' && i > 0 && i + 1 < n))
-            return 0;
-    }
-    return 1;
-}
-
-/* reference.DomainRegexp, anchored: components joined by dots, an optional port. */
-static int is_domain(const char *s, size_t n)
-{
-    const char *colon = memchr(s, ':', n);
-    size_t host = colon ? (size_t)(colon - s) : n;
-    if (colon != NULL) {
-        if (colon + 1 == s + n)
-            return 0;
-        for (const char *p = colon + 1; p < s + n; p++)
-            if (*p < '0' || *p > '9')
-                return 0;
-    }
-    size_t start = 0;
-    for (size_t i = 0; i <= host; i++)
-        if (i == host || s[i] == '.') {
-            if (!domain_component_run(s + start, i - start))
-                return 0;
-            start = i + 1;
-        }
-    return 1;
-}
-
-static int is_path(const char *s, size_t n)
-{
-    size_t start = 0;
-    for (size_t i = 0; i <= n; i++)
-        if (i == n || s[i] == '/') {
-            if (!docker_grammar_component(s + start, i - start))
-                return 0;
-            start = i + 1;
-        }
-    return 1;
-}
-
 /* validateIdentityRemappingPrefix: a domain, or a name that starts with one. */
 static int remap_prefix_valid(const char *s)
 {
     size_t n = strlen(s);
-    if (is_domain(s, n))
+    if (docker_grammar_domain(s, n))
         return 1;
     const char *slash = strchr(s, '/');
-    return slash != NULL && is_domain(s, (size_t)(slash - s)) && is_path(slash + 1, n - (size_t)(slash - s) - 1);
+    return slash != NULL && docker_grammar_domain(s, (size_t)(slash - s)) &&
+           docker_grammar_path(slash + 1, n - (size_t)(slash - s) - 1);
 }
 
 static void match_release(policy_match *m)

@@ -2,6 +2,7 @@
  * scrypt + secretbox encryption of private keys (go-tuf's `encrypted`
  * format, read as Go's json.Unmarshal reads it into its struct), PEM
  * armour, and signing and verifying with OpenSSL. See sigstore_key.h. */
+#include "util/goerrno.h"
 #include "signature/sigstore_key.h"
 
 #include <errno.h>
@@ -323,7 +324,9 @@ EVP_PKEY *sigstore_private_key_load_file(const char *path, const char *passphras
 {
     strbuf pem = STRBUF_INIT;
     if (fs_read_file(path, &pem) != 0 || pem.failed) {
-        snprintf(err, errcap, "reading private key from %s: open %s: %s", path, path, strerror(errno));
+        char why[128];
+        snprintf(err, errcap, "reading private key from %s: open %s: %s", path, path,
+                 go_errno_text(errno, why, sizeof(why)));
         strbuf_release(&pem);
         return NULL;
     }
@@ -411,7 +414,8 @@ EVP_PKEY *sigstore_public_key_parse(const void *pem, size_t len, char *err, size
 int sigstore_public_key_read_file(const char *path, strbuf *pem, char *err, size_t errcap)
 {
     if (fs_read_file(path, pem) != 0 || pem->failed) {
-        snprintf(err, errcap, "open %s: %s", path, strerror(errno));
+        char why[128];
+        snprintf(err, errcap, "open %s: %s", path, go_errno_text(errno, why, sizeof(why)));
         return -1;
     }
     char why[512];

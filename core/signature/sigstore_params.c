@@ -11,6 +11,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "util/goerrno.h"
 #include "shared/fsutil.h"
 #include "signature/sigstore.h"
 
@@ -139,8 +140,9 @@ int sigstore_params_load(const char *path, sigstore_params *out, char *err, size
     memset(out, 0, sizeof(*out));
     strbuf data = STRBUF_INIT;
     if (fs_read_file(path, &data) != 0 || data.failed) {
+        char why[128];
         snprintf(err, errcap, "setting up signing using parameter file \"%s\": reading \"%s\": open %s: %s", path, path,
-                 path, strerror(errno));
+                 path, go_errno_text(errno, why, sizeof(why)));
         strbuf_release(&data);
         return -1;
     }

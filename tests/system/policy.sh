@@ -171,12 +171,21 @@ is "... byte for byte" "$(cd "$T/l-copied" && cat *signature* | sha256sum)" \
 # Only the list signed: instances have none.
 cp -r "$T/list" "$T/l-top" && cp "$T/l-skopeo/signature-1" "$T/l-top/signature-1"
 LP=$(signed_by "\"keyPath\":\"$T/a.gpg\"" "$EXACT")
+write_policy list "$LP"
 for src in l-skopeo l-ferry l-top; do
     for flags in --all "" "--multi-arch index-only"; do
         # shellcheck disable=SC2086 # flags split on purpose
         compare "list $src, copy ${flags:-(system instance)}" "$LP" "dir:$T/$src" $flags
     done
 done
+
+run_ok "--all under signedBy (the instances read once, for the check and the copy)" \
+    "$FERRY" --policy "$T/p/list.json" copy -q --all "dir:$T/l-skopeo" "dir:$T/w/l-policy"
+is "... every instance's signatures copied" "$(cd "$T/w/l-policy" && cat *signature* | sha256sum)" \
+    "$(cd "$T/l-skopeo" && cat *signature* | sha256sum)"
+run_ok "... with --remove-signatures" "$FERRY" --policy "$T/p/list.json" copy -q --all --remove-signatures \
+    "dir:$T/l-skopeo" "dir:$T/w/l-policy-rs"
+is "... none copied" "$(ls "$T/w/l-policy-rs" | grep -c signature)" 0
 
 # ------------------------------------------------ scopes
 mkdir -p "$T/scoped" && cp -r "$T/s-skopeo" "$T/s-ferry" "$T/img" "$T/scoped/"

@@ -14,6 +14,13 @@
  * [a-z0-9]+ runs joined by ".", "_", "__" or a run of dashes. */
 int docker_grammar_component(const char *s, size_t n);
 
+/* 1 when the n bytes at s are a domain (DomainRegexp, anchored): labels of
+ * alphanumerics with inner dashes joined by dots, then an optional ":port". */
+int docker_grammar_domain(const char *s, size_t n);
+
+/* 1 when the n bytes at s are path components joined by "/". */
+int docker_grammar_path(const char *s, size_t n);
+
 /* 1 when the n bytes at s are a tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}. */
 int docker_grammar_tag(const char *s, size_t n);
 
