@@ -411,8 +411,7 @@ if [ "$MOUNTED" = 1 ]; then
     read -r kib st < <(peak_rss_kib "$FERRY" --policy "$POLICY" --tmpdir "$FULL" copy -q "oci-archive:$W/zeros.tar.gz:z" \
         "oci:$W/from-zeros:z")
     is "a .tar.gz bomb (8 MiB from $(stat -c %s "$W/zeros.tar.gz") bytes) with --tmpdir on the full disk: exit 1" "$st" 1
-    if [ -n "$kib" ] && [ "$kib" -lt "$RSS_MAX" ]; then ok "unpacking the .tar.gz bomb: peak RSS $kib KiB"; else
-        not_ok "unpacking the .tar.gz bomb: peak RSS < $((RSS_MAX / 1024)) MiB" "peak RSS ${kib:-?} KiB"; fi
+    rss_below "unpacking the .tar.gz bomb" "$kib" "$RSS_MAX"
     run ferry --tmpdir "$FULL" copy -q "oci-archive:$W/zeros.tar.gz:z" "oci:$W/from-zeros:z"
     stderr_one_line "--tmpdir full: one line naming the archive and the cause" "zeros.tar.gz" "No space left on device"
     unchanged "--tmpdir full: nothing left in it" "$FULL" "$T/snap.full"
@@ -463,8 +462,7 @@ bomb() {
     st=$?
     kib=$(tail -n 1 "$T/rss")
     is "$desc: exit $want" "$st" "$want"
-    if [ -n "$kib" ] && [ "$kib" -lt "$RSS_MAX" ]; then ok "$desc: peak RSS $kib KiB < $((RSS_MAX / 1024)) MiB"; else
-        not_ok "$desc: peak RSS < $((RSS_MAX / 1024)) MiB" "peak RSS ${kib:-?} KiB"; fi
+    rss_below "$desc" "$kib" "$RSS_MAX"
 }
 MF1=$(checkimage refs "$B1" | cut -d' ' -f2 | cut -d: -f2)
 bomb "1 GiB bomb → docker-archive" 0 "oci:$B1:b" "docker-archive:$W/bomb.tar"

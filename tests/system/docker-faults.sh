@@ -306,7 +306,8 @@ is "... every upload begun was completed or cancelled" "$dangling" ""
 
 # ------------------------------------------------ connection refused, then the registry comes up
 # Nothing listens on FREE at first; a plain TCP relay to the registry starts
-# there 1.5 s later. Refused connections are network errors: --retry-times
+# there 1.5 s later (20 retries: the relay may start slowly on a loaded
+# machine). Refused connections are network errors: --retry-times
 # retries them, and without it the copy fails at once with one line.
 FREE=$("$PYTHON3" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 run ferry copy -q --src-tls-verify=false "docker://127.0.0.1:$FREE/faults/img:v1" "oci:$W/refused0:t"
@@ -315,7 +316,7 @@ stderr_one_line "... one line naming the registry" "127.0.0.1:$FREE"
 (sleep 1.5; exec "$PYTHON3" "$SRCDIR/bench/latency_proxy.py" --target "$P" --listen "$FREE" --delay-ms 0 \
     --lifetime 60 >/dev/null 2>&1) &
 relay=$!
-run ferry copy -q --retry-times 4 --retry-delay 1s --src-tls-verify=false "docker://127.0.0.1:$FREE/faults/img:v1" \
+run ferry copy -q --retry-times 20 --retry-delay 1s --src-tls-verify=false "docker://127.0.0.1:$FREE/faults/img:v1" \
     "oci:$W/refused:t"
 pulled_ok "connection refused, then the registry answers: --retry-times recovers" "$W/refused:t" "$V1"
 kill "$relay" 2>/dev/null

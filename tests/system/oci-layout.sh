@@ -112,12 +112,21 @@ K="$W/interrupted"
 run_ok "layout with one image before the interruptions" ferry copy -q "oci:$T/img/src2:img" "oci:$K:keep"
 snapshot "$K" >"$T/snap.k"
 
-# interrupt SIGNAL DEST: starts a slow copy (compressing 256 MB), signals it
-# after 0.5 s; prints ferry's exit status.
+# interrupt SIGNAL DEST [DIR GLOB]: starts a slow copy (compressing 256 MB),
+# signals it after 0.5 s, or once a DIR/GLOB entry exists (bounded wait: a
+# slow machine or a sanitizer build may take longer to start writing); prints
+# ferry's exit status.
 interrupt() {
     ferry copy -q --dest-compress "oci:$BIG:big" "$2" >/dev/null 2>"$T/int.err" </dev/null &
     local pid=$! i
     sleep 0.5
+    if [ $# -ge 4 ]; then
+        for i in $(seq 1 300); do
+            [ -n "$(find "$3" -maxdepth 1 -name "$4" 2>/dev/null)" ] && break
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+    fi
     kill -s "$1" "$pid" 2>/dev/null
     for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     wait "$pid"
@@ -156,7 +165,7 @@ is "... and index.json has keep and after" "$(tag_digest "$K" keep) $(tag_digest
 # directory between its creation and its lock).
 age() { touch -d '2 minutes ago' "$@"; }
 staged() { find "$1" -maxdepth 1 -name "$2" -type d | LC_ALL=C sort; }
-st=$(interrupt KILL "oci:$K:big2")
+st=$(interrupt KILL "oci:$K:big2" "$K/blobs" '.ferry-staging-*')
 left=$(staged "$K/blobs" '.ferry-staging-*')
 if [ -n "$left" ]; then ok "kill -9 mid-copy leaves a staging directory in blobs/"; else
     not_ok "kill -9 mid-copy leaves a staging directory in blobs/" "none (killed before staging, exit $st)"; fi
@@ -175,14 +184,14 @@ rmdir "$K/blobs/.ferry-staging-held" "$K/blobs/.ferry-staging-young"
 run checkimage verify oci "$K:after2" --diffids
 is "the layout is sound after the sweep" "$RC" 0
 
-st=$(interrupt KILL "dir:$W/killed-dir")
+st=$(interrupt KILL "dir:$W/killed-dir" "$W" '.ferry-dir-*')
 left=$(staged "$W" '.ferry-dir-*')
 if [ -n "$left" ]; then ok "kill -9 mid-copy to dir: leaves a staging directory"; else
     not_ok "kill -9 mid-copy to dir: leaves a staging directory" "none (exit $st)"; fi
 age $left
 run_ok "a copy to dir: in the same directory after the kill" ferry copy -q "oci:$T/img/src3:img" "dir:$W/after-kill"
 is "the dir: leftover was removed" "$(staged "$W" '.ferry-dir-*')" ""
-st=$(interrupt KILL "oci:$W/killed-new")
+st=$(interrupt KILL "oci:$W/killed-new" "$W" '.ferry-oci-*')
 left=$(staged "$W" '.ferry-oci-*')
 if [ -n "$left" ]; then ok "kill -9 mid-copy to a new layout leaves its staging layout"; else
     not_ok "kill -9 mid-copy to a new layout leaves its staging layout" "none (exit $st)"; fi
