@@ -219,13 +219,14 @@ typedef struct cs_apply_result {
  * xattr) with CS_APPLY_OVERLAY_WHITEOUTS in flags, else applied (the entries
  * they hide are removed); with CS_APPLY_IGNORE_CHOWN_ERRORS a chown refused
  * with EPERM or EINVAL is skipped. Writes the layer's tar-split (tarsplit.h's
- * recorder) gzip-compressed to the file descriptor tarsplit_fd. FERRY_OK with
+ * recorder) gzip-compressed to the file descriptor tarsplit_fd. Errors begin
+ * with dest_label (the destination reference). FERRY_OK with
  * *res filled, or a status; a failed apply leaves diff_path for the caller to
  * remove. */
 #define CS_APPLY_OVERLAY_WHITEOUTS 1u
 #define CS_APPLY_IGNORE_CHOWN_ERRORS 2u
-int cs_layer_apply(const ferry_services *svc, ferry_ctx *ctx, ferry_reader *tar, const char *diff_path,
-                   unsigned flags, int tarsplit_fd, cs_apply_result *res);
+int cs_layer_apply(const ferry_services *svc, ferry_ctx *ctx, const char *dest_label, ferry_reader *tar,
+                   const char *diff_path, unsigned flags, int tarsplit_fd, cs_apply_result *res);
 void cs_apply_result_release(cs_apply_result *res);
 
 #endif /* FERRY_PLUGIN_CS_H */

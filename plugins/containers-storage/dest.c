@@ -140,7 +140,7 @@ static int cs_dest_apply_layer(cs_dest *dst, ferry_ctx *ctx, ferry_reader *data,
     if (rc == FERRY_OK && (fd = plugin_util_staged_open(dirfd, ".ferry-tarsplit-", &staged)) < 0)
         rc = plugin_util_errno_error_at(svc, ctx, errno, dst->target.label, "creating a file in", layers_dir, "");
     if (rc == FERRY_OK)
-        rc = cs_layer_apply(svc, ctx, data, diff,
+        rc = cs_layer_apply(svc, ctx, dst->target.label, data, diff,
                             (dst->target.driver_ops->overlay_whiteouts ? CS_APPLY_OVERLAY_WHITEOUTS : 0u) |
                                 (dst->target.driver_options.ignore_chown_errors ? CS_APPLY_IGNORE_CHOWN_ERRORS : 0u),
                             fd, &res);

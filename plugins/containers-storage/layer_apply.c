@@ -66,7 +66,7 @@ static int cs_chown(const cs_apply *ap, int pfd, const char *name, struct archiv
     return ap->ignore_chown_errors && (errno == EPERM || errno == EINVAL) ? 0 : -1;
 }
 
-/* "containers-storage: applying layer to DIFF_PATH: ENTRY: WHAT[: strerror]" */
+/* "DEST: applying layer to DIFF_PATH: ENTRY: WHAT[: strerror]" */
 static int cs_fail(cs_apply *ap, int status, const char *entry, const char *what, int err)
 {
     return tarsplit_recorder_fail(ap->rec, status, entry, what, err);
@@ -533,23 +533,23 @@ static int cs_run(cs_apply *ap)
     }
 }
 
-int cs_layer_apply(const ferry_services *svc, ferry_ctx *ctx, ferry_reader *tar, const char *diff_path,
-                   unsigned flags, int tarsplit_fd, cs_apply_result *res)
+int cs_layer_apply(const ferry_services *svc, ferry_ctx *ctx, const char *dest_label, ferry_reader *tar,
+                   const char *diff_path, unsigned flags, int tarsplit_fd, cs_apply_result *res)
 {
     memset(res, 0, sizeof(*res));
     cs_apply *ap = calloc(1, sizeof(*ap));
-    char *label = plugin_util_printf("containers-storage: applying layer to %s", diff_path);
+    char *label = plugin_util_printf("%s: applying layer to %s", dest_label, diff_path);
     if (ap == NULL || label == NULL) {
         free(ap);
         free(label);
-        return plugin_util_errno_error(svc, ctx, ENOMEM, "containers-storage", "applying layer to", diff_path);
+        return plugin_util_errno_error(svc, ctx, ENOMEM, dest_label, "applying layer to", diff_path);
     }
     ap->overlay = (flags & CS_APPLY_OVERLAY_WHITEOUTS) != 0;
     ap->ignore_chown_errors = (flags & CS_APPLY_IGNORE_CHOWN_ERRORS) != 0;
     ap->root_fd = open(diff_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int rc;
     if (ap->root_fd < 0)
-        rc = plugin_util_errno_error(svc, ctx, errno, "containers-storage", "opening layer directory", diff_path);
+        rc = plugin_util_errno_error(svc, ctx, errno, dest_label, "opening layer directory", diff_path);
     else if ((rc = tarsplit_recorder_new(svc, ctx, tar, tarsplit_fd, label, &ap->rec)) == FERRY_OK &&
              (rc = cs_run(ap)) == FERRY_OK)
         rc = tarsplit_recorder_finish(ap->rec, res->diff_digest, sizeof(res->diff_digest), &res->diff_size);

@@ -81,7 +81,8 @@ int ot_repo_open(const ferry_services *svc, ferry_ctx *ctx, const char *path, co
  * after a failure. */
 int ot_open_reference(const ferry_services *svc, ferry_ctx *ctx, const char *reference, ot_reference *ref,
                       ot_repo *r);
-/* Aborts an unfinished transaction and releases the repository. */
+/* Aborts an unfinished transaction (removing the objects it staged) and
+ * releases the repository. */
 void ot_repo_close(ot_repo *r);
 
 /* Reports a GError (taken and freed) as "LABEL: WHAT: MESSAGE"; status from

@@ -3,12 +3,15 @@
  * holding every object of a copy, the objects themselves (directory
  * metadata; files and links are content.c's), commits in the old transport's form and
  * the refs set together at the end. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ostree_transport.h"
 
@@ -66,10 +69,68 @@ int ot_open_reference(const ferry_services *svc, ferry_ctx *ctx, const char *ref
     return ot_repo_open(svc, ctx, ref->repo, ref->label, r);
 }
 
+/* Name (in tmpfd) of the staging-* directory that one of this process's
+ * file descriptors has open: the transaction's, which libostree keeps open
+ * and does not name. Returns 0 or -1 when there is none. */
+static int ot_find_own_staging(int tmpfd, char *name, size_t cap)
+{
+    int scanfd = openat(tmpfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = scanfd >= 0 ? fdopendir(scanfd) : NULL;
+    DIR *fds = opendir("/proc/self/fd");
+    int found = -1;
+    struct dirent *de;
+    while (d != NULL && fds != NULL && found != 0 && (de = readdir(d)) != NULL) {
+        struct stat st;
+        if (strncmp(de->d_name, "staging-", 8) != 0 ||
+            fstatat(tmpfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode))
+            continue;
+        rewinddir(fds);
+        struct dirent *fe;
+        while ((fe = readdir(fds)) != NULL) {
+            struct stat fst;
+            char *end;
+            long fd = strtol(fe->d_name, &end, 10);
+            if (*end != '\0' || end == fe->d_name || fd == tmpfd || fd == scanfd || fd == dirfd(fds))
+                continue;
+            if (fstat((int)fd, &fst) == 0 && S_ISDIR(fst.st_mode) && fst.st_dev == st.st_dev &&
+                fst.st_ino == st.st_ino && (size_t)snprintf(name, cap, "%s", de->d_name) < cap) {
+                found = 0;
+                break;
+            }
+        }
+    }
+    if (fds != NULL)
+        closedir(fds);
+    if (d != NULL)
+        closedir(d);
+    else if (scanfd >= 0)
+        close(scanfd);
+    return found;
+}
+
+/* Aborts the transaction and removes what it staged. libostree keeps an
+ * aborted transaction's staging directory for a later one to resume (or
+ * for a day): after a full disk that would keep the disk full. It is
+ * removed while the transaction still holds its lock, so no other writer
+ * can be resuming it. A writer killed outright leaves its staging
+ * directory; the next transaction resumes it (its objects are complete:
+ * libostree names each only once written). */
+static void ot_repo_abort(ot_repo *r)
+{
+    char name[256];
+    int tmpfd = openat(ostree_repo_get_dfd(r->repo), "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (tmpfd >= 0 && ot_find_own_staging(tmpfd, name, sizeof name) == 0)
+        (void)plugin_util_remove_tree_at(tmpfd, name);
+    if (tmpfd >= 0)
+        close(tmpfd);
+    (void)ostree_repo_abort_transaction(r->repo, NULL, NULL);
+    r->in_transaction = 0;
+}
+
 void ot_repo_close(ot_repo *r)
 {
     if (r->repo != NULL && r->in_transaction)
-        (void)ostree_repo_abort_transaction(r->repo, NULL, NULL);
+        ot_repo_abort(r);
     g_clear_object(&r->repo);
     r->in_transaction = 0;
 }
@@ -149,7 +210,7 @@ int ot_repo_commit_refs(ot_repo *r, ferry_ctx *ctx, char *const *refs, char *con
     GError *err = NULL;
     if (!ostree_repo_commit_transaction(r->repo, NULL, NULL, &err)) {
         rc = ot_gerror(r, ctx, 0, err, "committing the transaction");
-        (void)ostree_repo_abort_transaction(r->repo, NULL, NULL);
+        ot_repo_abort(r);
     }
     r->in_transaction = 0;
     return rc;

@@ -267,34 +267,6 @@ rm -rf "$W/diffid.tar" "$W/diffid-back"
 no_temp "no temporary file next to the archives" "$W/dest"
 
 # ================================================ 16: interrupted copies
-# killmid SIGNAL MIN_BYTES CMD...: starts CMD and sends SIGNAL once it has
-# written MIN_BYTES (write(2) bytes, /proc/PID/io wchar): in the middle of a
-# copy whatever the machine's speed. Prints "STATUS reached" or "STATUS
-# finished" (the copy ended before the threshold: fixture too small).
-killmid() {
-    "$PYTHON3" - "$@" <<'PY'
-import os, signal, subprocess, sys, time
-sig, threshold, cmd = getattr(signal, "SIG" + sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
-p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-reached = False
-deadline = time.monotonic() + 120
-while p.poll() is None and time.monotonic() < deadline:
-    try:
-        with open("/proc/%d/io" % p.pid) as f:
-            wchar = int(next(l for l in f if l.startswith("wchar:")).split()[1])
-    except (OSError, StopIteration, ValueError):
-        wchar = 0
-    if wchar >= threshold:
-        p.send_signal(sig)
-        reached = True
-        break
-    time.sleep(0.001)
-if not reached and p.poll() is None:
-    p.kill()
-print(p.wait(), "reached" if reached else "finished")
-PY
-}
-
 BIG="$T/img/big"
 mkimage --layout oci --manifest oci --tag big --layers 1 --layer-size 64M --compression none --seed big "$BIG" \
     >/dev/null || not_ok "mkimage: the 64 MiB fixture"

@@ -311,3 +311,51 @@ peak_rss_kib() {
     printf '%s %s\n' "$(tail -n 1 "$out")" "$status"
     rm -f "$out"
 }
+
+# killmid SIGNAL MIN_BYTES CMD...: starts CMD and sends SIGNAL once it has
+# written MIN_BYTES (write(2) bytes, /proc/PID/io wchar): in the middle of a
+# copy whatever the machine's speed. With KILLMID_IO=rchar the bytes read
+# count instead (a writer sending on a socket: send(2) is not in wchar).
+# Prints "STATUS reached" or "STATUS finished" (the copy ended before the
+# threshold: fixture too small).
+killmid() {
+    "$PYTHON3" - "${KILLMID_IO:-wchar}" "$@" <<'PY'
+import signal, subprocess, sys, time
+field, sig, threshold, cmd = sys.argv[1], getattr(signal, "SIG" + sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+reached = False
+deadline = time.monotonic() + 120
+while p.poll() is None and time.monotonic() < deadline:
+    try:
+        with open("/proc/%d/io" % p.pid) as f:
+            done = int(next(l for l in f if l.startswith(field + ":")).split()[1])
+    except (OSError, StopIteration, ValueError):
+        done = 0
+    if done >= threshold:
+        p.send_signal(sig)
+        reached = True
+        break
+    time.sleep(0.001)
+if not reached and p.poll() is None:
+    p.kill()
+print(p.wait(), "reached" if reached else "finished")
+PY
+}
+
+# small_fs DIR MIB: mounts a file system of MIB MiB on DIR (created): a
+# tmpfs, or where that is refused an ext4 image on a loop device. Returns 1
+# with the reason in $SMALL_FS_WHY when neither can be mounted (not root, no
+# mount permission). Unmount with unmount_below_t (an EXIT trap).
+SMALL_FS_WHY=""
+small_fs() {
+    local dir=$1 mib=$2 img
+    mkdir -p "$dir" || { SMALL_FS_WHY="cannot create $dir"; return 1; }
+    if [ "$(id -u)" != 0 ]; then SMALL_FS_WHY="not root: cannot mount a small file system"; return 1; fi
+    mount -t tmpfs -o "size=${mib}m" tmpfs "$dir" 2>"$T/mount.err" && return 0
+    SMALL_FS_WHY="mount -t tmpfs: $(head -n 1 "$T/mount.err")"
+    img="$dir.ext4"
+    truncate -s "${mib}M" "$img" && mkfs.ext4 -q -F -m 0 "$img" >/dev/null 2>&1 &&
+        mount -o loop "$img" "$dir" 2>>"$T/mount.err" && return 0
+    SMALL_FS_WHY="$SMALL_FS_WHY; loop-mounted ext4: $(tail -n 1 "$T/mount.err")"
+    return 1
+}

@@ -40,7 +40,8 @@ static int apply(const char *tar, const char *dir, const char *ts, int overlay, 
         return rc;
     mkdir(dir, 0755);
     int fd = open(ts, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    rc = cs_layer_apply(svc, &ctx, r, dir, overlay ? CS_APPLY_OVERLAY_WHITEOUTS : 0u, fd, res);
+    rc = cs_layer_apply(svc, &ctx, "containers-storage:test", r, dir, overlay ? CS_APPLY_OVERLAY_WHITEOUTS : 0u, fd,
+                        res);
     close(fd);
     ferry_reader_close(r);
     return rc;
