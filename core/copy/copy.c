@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "copy/blob_claims.h"
+#include "copy/blob_retry.h"
 #include "copy/compress.h"
 #include "copy/copy_internal.h"
 #include "copy/plan.h"
@@ -25,8 +26,6 @@
 
 #define SOURCE_OPS_V1_0 (offsetof(ferry_source_ops, close) + sizeof(void *))
 #define DEST_OPS_V1_0 (offsetof(ferry_dest_ops, close) + sizeof(void *))
-
-
 
 static const char *compression_note(const layer_plan *lp)
 {
@@ -344,6 +343,17 @@ static void *copy_worker(void *arg)
         if (run->claims != NULL)
             blob_claims_acquire(run->claims, run->claim_scope, digest);
         int rc = run->jobs[i].is_config ? config_job(run, &sctx, &dctx) : copy_blob(run, &run->jobs[i], &sctx, &dctx);
+        /* A layer failing for a transient reason is sent again on its own,
+         * where the destination takes each blob on its own (an archive or a
+         * daemon stream already holds part of it). */
+        for (int attempt = 1; rc != FERRY_OK && !run->jobs[i].is_config && run->retry_blobs &&
+                              blob_retry_wanted(rc, attempt) &&
+                              blob_retry_pause(&dctx, dctx.message, attempt, &run->aborted);
+             attempt++) {
+            ctx_clear(&sctx);
+            ctx_clear(&dctx);
+            rc = copy_blob(run, &run->jobs[i], &sctx, &dctx);
+        }
         if (run->claims != NULL)
             blob_claims_release(run->claims, run->claim_scope, digest);
         if (rc != FERRY_OK)
@@ -556,6 +566,7 @@ int copy_one_image(copy_run *run, const image_view *img, copy_options *opts, con
     run->deliver_uncompressed = (dst->transport->capabilities & FERRY_CAP_NEEDS_UNCOMPRESSED) != 0;
     run->supply_diff_ids = (dst->transport->capabilities & FERRY_CAP_COMPUTES_DIFFIDS) != 0;
     run->needs_sizes = (dst->transport->capabilities & FERRY_CAP_NEEDS_BLOB_SIZE) != 0;
+    run->retry_blobs = (dst->transport->capabilities & FERRY_CAP_PARALLEL_PUT) != 0;
     /* DiffIDs come from the config: only then must it arrive before the layers.
      * A gunzipped layer is checked against its DiffID too, since nothing else
      * vouches for the bytes a destination stores uncompressed. */

@@ -61,6 +61,7 @@ typedef struct copy_run {
     int deliver_uncompressed; /* destination declared FERRY_CAP_NEEDS_UNCOMPRESSED */
     int supply_diff_ids;      /* destination declared FERRY_CAP_COMPUTES_DIFFIDS */
     int needs_sizes;          /* destination declared FERRY_CAP_NEEDS_BLOB_SIZE */
+    int retry_blobs;          /* FERRY_CAP_PARALLEL_PUT: blobs stand alone, a layer can be sent again */
     volatile sig_atomic_t aborted;
     pthread_mutex_t lock;
     blob_job *jobs;   /* the layers, then the config */

@@ -142,9 +142,11 @@ static char *sync_path_base(const char *p)
         n--;
     if (n == 0)
         return strdup(*p ? "/" : ".");
-    const char *slash = memrchr(p, '/', n);
-    const char *start = slash ? slash + 1 : p;
-    return strndup(start, n - (size_t)(start - p));
+    /* A loop rather than memrchr: GCC's -Wnonnull misreads memrchr here at -O1. */
+    size_t start = n;
+    while (start > 0 && p[start - 1] != '/')
+        start--;
+    return strndup(p + start, n - start);
 }
 
 char *sync_destination(sync_kind dest_kind, const char *dest, const char *suffix, int scoped,

@@ -36,7 +36,10 @@ extern "C" {
 #define FERRY_ERR_NO_MEMORY 9
 #define FERRY_ERR_TOO_LARGE 10 /* input over a safety limit (e.g. 4 MiB manifest) */
 #define FERRY_ERR_ABI 11       /* version negotiation failed */
-#define FERRY_ERR_TRANSIENT 12 /* temporary failure (network error, HTTP 5xx): --retry-times may retry the operation */
+/* Temporary failure (network error, HTTP 408, 429, 5xx): --retry-times may
+ * retry the operation, and a copy first retries the failing layer alone (see
+ * put_blob). */
+#define FERRY_ERR_TRANSIENT 12
 
 /* Capability bits a transport declares so that the core can plan a copy
  * without trial and error. */

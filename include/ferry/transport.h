@@ -134,7 +134,10 @@ typedef struct ferry_dest_ops {
      * (digest mismatch, truncation, cancellation) the module discards what it
      * wrote and returns that status: a blob is never visible under its digest
      * unless all its bytes arrived. `data` stays owned by the core.
-     * Thread-safe if the transport declares FERRY_CAP_PARALLEL_PUT. */
+     * Thread-safe if the transport declares FERRY_CAP_PARALLEL_PUT. A layer
+     * whose copy failed with FERRY_ERR_TRANSIENT is sent again (a new call
+     * with a new reader, at most 3 calls in all) when the transport declares
+     * FERRY_CAP_PARALLEL_PUT. */
     int (*put_blob)(ferry_image_dest *dst, ferry_ctx *ctx, ferry_reader *data, const ferry_blob_info *info);
 
     /* Stores a manifest. `data`/`len` are the exact bytes, `digest` their

@@ -3,14 +3,8 @@
  * Blobs: try_reuse_blob mounts the blob from the repository it is copied
  * from when that is on the same registry (POST …/uploads/?mount=&from=;
  * 201 is done, while 202 is an upload the registry started instead, which
- * is cancelled at once), else asks HEAD whether it is there. put_blob opens
- * an upload session (POST) and, when digest and size are known, sends the
- * whole blob in the closing PUT ?digest= (one round trip); otherwise it
- * streams a PATCH (chunked transfer encoding) and closes with PUT ?digest=
- * of what the core's reader hashed. A registry that wants chunks of its own
- * size (OCI-Chunk-Min-Length) or refuses the streamed PATCH before any byte
- * went out gets Content-Range chunks instead. Any failure cancels the
- * session (DELETE), so nothing is left half-uploaded.
+ * is cancelled at once), else asks HEAD whether it is there. put_blob is
+ * upload.c's: an upload session, resumed after connection failures.
  *
  * Manifests: list instances are PUT by digest as they come; the top-level
  * manifest is kept and PUT by tag (or digest) at commit, so the tag moves
@@ -31,9 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define DOCKER_CHUNK_DEFAULT (8 * 1024 * 1024)
-#define DOCKER_CHUNK_MAX (64 * 1024 * 1024)
 
 typedef struct docker_dest {
     ferry_image_dest base;
@@ -70,32 +61,6 @@ static long docker_dest_simple(docker_dest *d, ferry_ctx *ctx, docker_request *r
     return code;
 }
 
-/* Cancels an upload session; failures only matter to the debug log. */
-static void docker_dest_cancel_upload(docker_dest *d, ferry_ctx *ctx, const char *location)
-{
-    if (location == NULL)
-        return;
-    /* Quiet: the failure being cleaned up after keeps its message. */
-    docker_request req = {.method = "DELETE", .target = location, .quiet = 1, .what = "cancelling a blob upload"};
-    docker_transfer *t = NULL;
-    if (docker_client_send(d->client, ctx, &req, &t) == FERRY_OK) {
-        d->svc->log(ctx, FERRY_LOG_DEBUG, "%s: upload cancelled (HTTP %ld)", d->ref.label, docker_transfer_status(t));
-        docker_transfer_free(t, ctx);
-    }
-}
-
-/* Location of an upload session from a 202 answer, absolute, malloc'd. */
-static char *docker_dest_location(docker_dest *d, docker_transfer *t)
-{
-    const char *loc = docker_transfer_header(t, "Location", 0);
-    if (loc == NULL || loc[0] == '\0')
-        return NULL;
-    char *base = docker_client_url(d->client, "/");
-    char *abs = base != NULL ? docker_url_resolve(base, loc) : NULL;
-    free(base);
-    return abs;
-}
-
 /* Tries a cross-repository mount from `from`; FERRY_OK when mounted. */
 static int docker_dest_mount(docker_dest *d, ferry_ctx *ctx, const char *digest, const char *from)
 {
@@ -121,10 +86,10 @@ static int docker_dest_mount(docker_dest *d, ferry_ctx *ctx, const char *digest,
         status = FERRY_OK;
     } else if (code == 202) {
         /* The registry started an upload instead of mounting: cancel it. */
-        char *location = docker_dest_location(d, t);
+        char *location = docker_upload_location(d->client, t);
         docker_transfer_free(t, ctx);
         t = NULL;
-        docker_dest_cancel_upload(d, ctx, location);
+        docker_upload_cancel(d->client, ctx, &d->ref, location);
         free(location);
     }
     d->svc->log(ctx, FERRY_LOG_DEBUG, "%s: %s: HTTP %ld", d->ref.label, what, code);
@@ -188,198 +153,10 @@ static int docker_dest_try_reuse_blob(ferry_image_dest *dest, ferry_ctx *ctx, co
     return status;
 }
 
-/* POST …/blobs/uploads/: the session location and the minimum chunk size. */
-static int docker_dest_upload_start(docker_dest *d, ferry_ctx *ctx, char **location, int64_t *chunk_min)
-{
-    const ferry_services *svc = d->svc;
-    *location = NULL;
-    *chunk_min = 0;
-    char *path = plugin_util_printf("/v2/%s/blobs/uploads/", d->ref.path);
-    if (path == NULL)
-        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", d->ref.label);
-    docker_request req = {.method = "POST", .target = path, .what = "starting a blob upload"};
-    docker_transfer *t = NULL;
-    int status = docker_client_expect(d->client, ctx, &req, 202, 202, &t);
-    free(path);
-    if (status != FERRY_OK)
-        return status;
-    *location = docker_dest_location(d, t);
-    const char *min = docker_transfer_header(t, "OCI-Chunk-Min-Length", 0);
-    if (min != NULL)
-        *chunk_min = (int64_t)strtoll(min, NULL, 10);
-    docker_transfer_free(t, ctx);
-    if (*location == NULL)
-        return svc->set_error(ctx, FERRY_ERR_FAILED, "%s: starting a blob upload: the registry gave no Location",
-                              d->ref.label);
-    return FERRY_OK;
-}
-
-/* Reads the core's reader for what must be its end (0 bytes, eos). */
-static int docker_dest_expect_eos(docker_dest *d, ferry_ctx *ctx, ferry_reader *data)
-{
-    char probe;
-    size_t n = 0;
-    int eos = 0;
-    int status = ferry_reader_read(data, ctx, &probe, 1, &n, &eos);
-    if (status == FERRY_OK && (n != 0 || !eos))
-        status = d->svc->set_error(ctx, FERRY_ERR_DIGEST_MISMATCH, "%s: blob is longer than its declared size",
-                                   d->ref.label);
-    return status;
-}
-
-/* The closing PUT location?digest=D, with the whole blob as its body or
- * none. On 201 the blob is in the registry. */
-static int docker_dest_upload_finish(docker_dest *d, ferry_ctx *ctx, const char *location, const char *digest,
-                                     ferry_reader *data, int64_t size, const char *what)
-{
-    char *url = docker_url_add_query(location, "digest", digest);
-    if (url == NULL)
-        return d->svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", d->ref.label);
-    const char *headers[] = {"Content-Type: application/octet-stream", NULL};
-    docker_request req = {.method = "PUT",
-                          .target = url,
-                          .headers = headers,
-                          .upload = data,
-                          .upload_size = data != NULL ? size : -1,
-                          .body = data == NULL ? "" : NULL,
-                          .body_len = 0,
-                          .what = what};
-    docker_transfer *t = NULL;
-    int status = docker_client_expect(d->client, ctx, &req, 200, 299, &t);
-    free(url);
-    if (status != FERRY_OK)
-        return status;
-    if (data != NULL && !docker_transfer_upload_eos(t))
-        status = docker_dest_expect_eos(d, ctx, data);
-    docker_transfer_free(t, ctx);
-    return status;
-}
-
-/* Sends data as Content-Range chunks of chunk bytes; updates *location. */
-static int docker_dest_upload_chunks(docker_dest *d, ferry_ctx *ctx, char **location, ferry_reader *data,
-                                     int64_t chunk, const char *what)
-{
-    const ferry_services *svc = d->svc;
-    char *buf = malloc((size_t)chunk);
-    if (buf == NULL)
-        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", d->ref.label);
-    uint64_t offset = 0;
-    int status = FERRY_OK;
-    for (int eos = 0; !eos && status == FERRY_OK;) {
-        size_t have = 0;
-        while (!eos && have < (size_t)chunk && status == FERRY_OK) {
-            size_t n = 0;
-            status = ferry_reader_read(data, ctx, buf + have, (size_t)chunk - have, &n, &eos);
-            have += n;
-        }
-        if (status != FERRY_OK || have == 0)
-            break;
-        char range[96];
-        snprintf(range, sizeof range, "Content-Range: %" PRIu64 "-%" PRIu64, offset, offset + have - 1);
-        const char *headers[] = {"Content-Type: application/octet-stream", range, NULL};
-        docker_request req = {
-            .method = "PATCH", .target = *location, .headers = headers, .body = buf, .body_len = have, .what = what};
-        docker_transfer *t = NULL;
-        status = docker_client_expect(d->client, ctx, &req, 202, 202, &t);
-        if (status != FERRY_OK)
-            break;
-        char *next = docker_dest_location(d, t);
-        if (next != NULL) {
-            free(*location);
-            *location = next;
-        }
-        offset += have;
-        docker_transfer_free(t, ctx);
-    }
-    free(buf);
-    return status;
-}
-
-/* Streams data in one PATCH. *fallback is set when the registry refused it
- * before any byte was read (chunks may then work). */
-static int docker_dest_upload_stream(docker_dest *d, ferry_ctx *ctx, char **location, ferry_reader *data,
-                                     const char *what, int *fallback)
-{
-    *fallback = 0;
-    const char *headers[] = {"Content-Type: application/octet-stream", NULL};
-    docker_request req = {.method = "PATCH",
-                          .target = *location,
-                          .headers = headers,
-                          .upload = data,
-                          .upload_size = -1,
-                          .expect_continue = 1,
-                          .what = what};
-    docker_transfer *t = NULL;
-    int status = docker_client_send(d->client, ctx, &req, &t);
-    if (status != FERRY_OK)
-        return status;
-    long code = docker_transfer_status(t);
-    if (code == 202 && docker_transfer_upload_eos(t)) {
-        char *next = docker_dest_location(d, t);
-        if (next != NULL) {
-            free(*location);
-            *location = next;
-        }
-    } else if (code >= 400 && code < 500 && code != 401 && code != 403 && code != 404 &&
-               !docker_transfer_upload_touched(t)) {
-        d->svc->log(ctx, FERRY_LOG_DEBUG, "%s: streamed upload refused (HTTP %ld), sending chunks", d->ref.label, code);
-        *fallback = 1;
-    } else if (code == 202) {
-        status = d->svc->set_error(ctx, FERRY_ERR_FAILED, "%s: %s: the upload ended before the blob did",
-                                   d->ref.label, what);
-    } else {
-        status = docker_response_error(d->client, ctx, t, what);
-    }
-    docker_transfer_free(t, ctx);
-    return status;
-}
-
 static int docker_dest_put_blob(ferry_image_dest *dest, ferry_ctx *ctx, ferry_reader *data, const ferry_blob_info *info)
 {
     docker_dest *d = (docker_dest *)dest;
-    const ferry_services *svc = d->svc;
-    const char *known = FERRY_HAS_MEMBER(info, ferry_blob_info, digest) ? info->digest : NULL;
-    if (known != NULL && !svc->digest_is_valid(known))
-        return svc->set_error(ctx, FERRY_ERR_INVALID, "%s: invalid blob digest \"%s\"", d->ref.label, known);
-    char what[PLUGIN_UTIL_DIGEST_MAX + 32];
-    snprintf(what, sizeof what, "uploading blob %s", known != NULL ? known : "(digest not known yet)");
-
-    char *location = NULL;
-    int64_t chunk_min = 0;
-    int status = docker_dest_upload_start(d, ctx, &location, &chunk_min);
-    if (status != FERRY_OK)
-        return status;
-    if (chunk_min > DOCKER_CHUNK_MAX) {
-        status = svc->set_error(ctx, FERRY_ERR_UNSUPPORTED, "%s: the registry wants upload chunks of %" PRId64
-                                " bytes, over our %d byte limit", d->ref.label, chunk_min, DOCKER_CHUNK_MAX);
-    } else if (known != NULL && info->size >= 0 && chunk_min <= 0) {
-        /* Monolithic: the body of the closing PUT. An empty blob is
-         * confirmed empty first (curl never reads a 0-byte body). */
-        if (info->size == 0)
-            status = docker_dest_expect_eos(d, ctx, data);
-        if (status == FERRY_OK)
-            status = docker_dest_upload_finish(d, ctx, location, known, info->size > 0 ? data : NULL, info->size,
-                                               what);
-    } else {
-        int fallback = chunk_min > 0;
-        if (!fallback)
-            status = docker_dest_upload_stream(d, ctx, &location, data, what, &fallback);
-        if (status == FERRY_OK && fallback)
-            status = docker_dest_upload_chunks(d, ctx, &location, data,
-                                               chunk_min > DOCKER_CHUNK_DEFAULT ? chunk_min : DOCKER_CHUNK_DEFAULT,
-                                               what);
-        const char *digest = known != NULL ? known : ferry_reader_digest(data);
-        if (status == FERRY_OK && (digest == NULL || !svc->digest_is_valid(digest)))
-            status = svc->set_error(ctx, FERRY_ERR_FAILED, "%s: blob digest unknown after end of stream", d->ref.label);
-        if (status == FERRY_OK) {
-            snprintf(what, sizeof what, "uploading blob %s", digest);
-            status = docker_dest_upload_finish(d, ctx, location, digest, NULL, 0, what);
-        }
-    }
-    if (status != FERRY_OK)
-        docker_dest_cancel_upload(d, ctx, location);
-    free(location);
-    return status;
+    return docker_upload_blob(d->client, ctx, &d->ref, data, info);
 }
 
 /* PUT /v2/NAME/manifests/WHICH; *subject_acked (when not NULL) says

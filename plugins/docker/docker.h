@@ -336,6 +336,18 @@ int docker_attachments_read(docker_client *c, ferry_ctx *ctx, const char *digest
 int docker_attachments_write(ferry_image_dest *dest, docker_client *c, ferry_ctx *ctx, const char *digest,
                              size_t count, const void *const *sigs, const size_t *lens);
 
+/* ---- upload.c: blob upload sessions ---- */
+
+/* put_blob: POST, then the blob (closing PUT, streamed PATCH or chunks),
+ * resumed from where the registry stands after a transient PATCH failure;
+ * a failed session is cancelled. */
+int docker_upload_blob(docker_client *client, ferry_ctx *ctx, const docker_reference *ref, ferry_reader *data,
+                       const ferry_blob_info *info);
+/* Location of an upload session from a 202 answer, absolute, malloc'd; NULL if none. */
+char *docker_upload_location(docker_client *client, docker_transfer *t);
+/* DELETE of an upload session (quiet: a failure only goes to the debug log). */
+void docker_upload_cancel(docker_client *client, ferry_ctx *ctx, const docker_reference *ref, const char *location);
+
 /* ---- source.c, dest.c, repo.c ---- */
 
 int docker_open_source(ferry_ctx *ctx, const char *reference, ferry_image_source **out);

@@ -408,6 +408,7 @@ static int docker_transfer_failure(const docker_transfer *t, char *err, size_t e
     case CURLE_PARTIAL_FILE:
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
+    case CURLE_SEND_FAIL_REWIND: /* a connection that died in the middle of a request body */
         return FERRY_ERR_TRANSIENT;
     case CURLE_OUT_OF_MEMORY:
         return FERRY_ERR_NO_MEMORY;
