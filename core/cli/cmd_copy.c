@@ -71,8 +71,8 @@ int cmd_copy(ferry_app *app, const command *cmd, int argc, char **argv)
     /* Progress goes to stdout like skopeo's, unless the image itself does. */
     call.opts.report = opt_bool(&p, "quiet") ? NULL : strstr(p.args[1], "/dev/stdout") ? stderr : stdout;
 
-    if (app_endpoint(app, p.args[0], &src_opts, &call.src, &ctx) != FERRY_OK ||
-        app_endpoint(app, p.args[1], &dst_opts, &call.dst, &ctx) != FERRY_OK ||
+    if (app_endpoint(app, p.args[0], FERRY_REF_FOR_READ, &src_opts, &call.src, &ctx) != FERRY_OK ||
+        app_endpoint(app, p.args[1], FERRY_REF_FOR_WRITE, &dst_opts, &call.dst, &ctx) != FERRY_OK ||
         app_policy_allows(app, &call.src, &ctx) != FERRY_OK) {
         code = app_fail(&ctx);
         goto out;

@@ -274,7 +274,8 @@ int cmd_inspect(ferry_app *app, const command *cmd, int argc, char **argv)
         code = app_fail_text("inspect: --format with --config is not supported by this ferry yet");
     } else if (app_side_options(app, &p, "", &opts, err, sizeof(err)) != 0) {
         code = app_fail_text(err);
-    } else if ((ctx.options = &opts) == NULL || app_endpoint(app, p.args[0], &opts, &call.src, &ctx) != FERRY_OK ||
+    } else if ((ctx.options = &opts) == NULL ||
+               app_endpoint(app, p.args[0], FERRY_REF_FOR_READ, &opts, &call.src, &ctx) != FERRY_OK ||
                app_with_retries(app, &p, inspect_call_run, &call, &ctx) != FERRY_OK) {
         if (call.partial_output && call.out.len > 0)
             fwrite(call.out.data, 1, call.out.len, stdout);

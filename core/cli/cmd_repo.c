@@ -55,7 +55,8 @@ static int repo_command(ferry_app *app, const command *cmd, int argc, char **arg
     if (app_side_options(app, p, "", &opts, err, sizeof(err)) != 0)
         return app_fail_text(err);
     ctx.options = &opts;
-    if (app_endpoint(app, p->args[0], &opts, &call->ep, &ctx) != FERRY_OK)
+    int purpose = capability == FERRY_CAP_DELETE ? FERRY_REF_FOR_DELETE : FERRY_REF_FOR_LIST_TAGS;
+    if (app_endpoint(app, p->args[0], purpose, &opts, &call->ep, &ctx) != FERRY_OK)
         return app_fail(&ctx);
     const ferry_transport *t = call->ep.transport;
     int supported = (t->capabilities & capability) &&

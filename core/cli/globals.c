@@ -202,7 +202,8 @@ int app_side_options(ferry_app *app, const opt_parsed *p, const char *prefix, ct
     return 0;
 }
 
-int app_endpoint(ferry_app *app, const char *text, const ctx_options *options, copy_endpoint *out, ferry_ctx *ctx)
+int app_endpoint(ferry_app *app, const char *text, int purpose, const ctx_options *options, copy_endpoint *out,
+                 ferry_ctx *ctx)
 {
     image_name name;
     char err[1024];
@@ -212,10 +213,12 @@ int app_endpoint(ferry_app *app, const char *text, const ctx_options *options, c
     if (t == NULL)
         return ctx_fail(ctx, FERRY_ERR_INVALID, "%s", err);
     *out = (copy_endpoint){.transport = t, .text = text, .reference = name.rest, .options = options};
-    if (t->validate_reference != NULL) {
+    int has_for = FERRY_HAS_MEMBER(t, ferry_transport, validate_reference_for) && t->validate_reference_for != NULL;
+    if (has_for || t->validate_reference != NULL) {
         ferry_ctx vctx;
         ctx_init(&vctx, &app->session, options);
-        int rc = t->validate_reference(&vctx, name.rest);
+        int rc = has_for ? t->validate_reference_for(&vctx, name.rest, purpose)
+                         : t->validate_reference(&vctx, name.rest);
         if (rc != FERRY_OK) {
             ctx_status_message(&vctx, rc, "checking the reference");
             return ctx_fail(ctx, rc, "invalid image name \"%s\": %s", text, vctx.message);

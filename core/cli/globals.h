@@ -31,7 +31,11 @@ extern const opt_spec global_option_specs[];
 int app_apply_globals(ferry_app *app, const opt_parsed *p, char *err, size_t errcap);
 
 /* Parses "transport:ref", loads the transport and checks the syntax. */
-int app_endpoint(ferry_app *app, const char *text, const ctx_options *options, copy_endpoint *out, ferry_ctx *ctx);
+/* Resolves "transport:reference" and has the transport check it for
+ * `purpose` (FERRY_REF_FOR_*): validate_reference_for when the module has
+ * it, else validate_reference. */
+int app_endpoint(ferry_app *app, const char *text, int purpose, const ctx_options *options, copy_endpoint *out,
+                 ferry_ctx *ctx);
 
 /* Fills `opts` from flags named PREFIX+name for every flag in the shared
  * registry/transport set (prefix "" for inspect, "src-"/"dest-" for copy). */

@@ -1,6 +1,6 @@
 /* core/plugin/services.c — the services modules call: logging, errors,
  * options, credentials, tmpdir, progress, cancellation, hashing, manifest
- * digests. */
+ * digests, and (1.4) the file services of host_files.c. */
 #include "plugin/services.h"
 
 #include <stdarg.h>
@@ -12,6 +12,7 @@
 #include "config/registries_conf.h"
 #include "image/digest.h"
 #include "image/schema1.h"
+#include "plugin/host_files.h"
 #include "plugin/context.h"
 
 static void svc_log(ferry_ctx *ctx, int level, const char *fmt, ...)
@@ -140,6 +141,10 @@ static const ferry_services services = {
     .hasher_final = svc_hasher_final,
     .hasher_free = svc_hasher_free,
     .manifest_digest = svc_manifest_digest,
+    .file_reader = host_file_reader_open,
+    .memory_reader = host_memory_reader_new,
+    .write_file_atomic = host_write_file_atomic,
+    .mkdir_p = host_mkdir_p,
 };
 
 static const ferry_core core = {

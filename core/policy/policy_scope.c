@@ -5,7 +5,9 @@
  * registry names for docker and docker-daemon (with "*.domain" wildcards),
  * parent directories for dir, oci and oci-archive, "[driver@root]" store
  * specs for containers-storage, "repo:name" prefixes for ostree, none for
- * docker-archive. A transport ferry does not know gets only its identity. */
+ * docker-archive. A transport ferry does not ship (a third-party module)
+ * accepts every scope, and its identity's namespaces are its prefixes
+ * ending before a '/' (as documented in <ferry/transport.h>). */
 #include "policy/policy_internal.h"
 
 #include <stdio.h>
@@ -20,6 +22,30 @@ static int is_path_transport(const char *t)
 static int is_docker_transport(const char *t)
 {
     return strcmp(t, "docker") == 0 || strcmp(t, "docker-daemon") == 0;
+}
+
+static int visit_copy(int (*visit)(void *, const char *), void *arg, const char *s, size_t n);
+
+static int is_shipped_transport(const char *t)
+{
+    return is_path_transport(t) || is_docker_transport(t) || strcmp(t, "docker-archive") == 0 ||
+           strcmp(t, "containers-storage") == 0 || strcmp(t, "ostree") == 0;
+}
+
+/* Every prefix of identity ending before a '/', longest first, not empty
+ * and not "/": parent directories of a path, or the parents of any other
+ * '/'-separated name. */
+static int slash_prefixes(const char *identity, int (*visit)(void *, const char *), void *arg)
+{
+    size_t n = strlen(identity);
+    for (;;) {
+        const char *slash = memrchr(identity, '/', n);
+        if (slash == NULL || slash == identity)
+            return 0;
+        n = (size_t)(slash - identity);
+        if (visit_copy(visit, arg, identity, n))
+            return 1;
+    }
 }
 
 /* filepath.Clean(s) == s for an absolute path. */
@@ -157,17 +183,8 @@ int policy_namespaces(const char *transport, const char *identity, int (*visit)(
 {
     if (is_docker_transport(transport))
         return docker_namespaces("", 0, identity, docker_name_length(identity), visit, arg, 1);
-    if (is_path_transport(transport)) {
-        size_t n = strlen(identity);
-        for (;;) {
-            const char *slash = memrchr(identity, '/', n);
-            if (slash == NULL || slash == identity)
-                return 0;
-            n = (size_t)(slash - identity);
-            if (visit_copy(visit, arg, identity, n))
-                return 1;
-        }
-    }
+    if (is_path_transport(transport) || !is_shipped_transport(transport))
+        return slash_prefixes(identity, visit, arg);
     if (strcmp(transport, "containers-storage") == 0)
         return storage_namespaces(identity, visit, arg);
     if (strcmp(transport, "ostree") == 0) {

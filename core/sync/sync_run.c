@@ -170,8 +170,8 @@ static int sync_resolve(sync_state *s, ferry_ctx *ctx)
 {
     for (size_t i = 0; i < s->list->n; i++) {
         sync_item *it = &s->list->items[i];
-        if (app_endpoint(s->app, it->src, &it->src_opts, &s->src[i], ctx) != FERRY_OK ||
-            app_endpoint(s->app, it->dst, s->opts->dst_opts, &s->dst[i], ctx) != FERRY_OK ||
+        if (app_endpoint(s->app, it->src, FERRY_REF_FOR_READ, &it->src_opts, &s->src[i], ctx) != FERRY_OK ||
+            app_endpoint(s->app, it->dst, FERRY_REF_FOR_WRITE, s->opts->dst_opts, &s->dst[i], ctx) != FERRY_OK ||
             app_policy_allows(s->app, &s->src[i], ctx) != FERRY_OK)
             return ctx->status;
     }

@@ -1,12 +1,24 @@
 /* ferry/abi.h — version numbers, status codes, capability bits and the module
  * entry point of ferry's transport plugin ABI.
  *
- * Stability promise (see doc/plugin-abi.md): within ABI major 1, every struct
- * below that starts with `struct_size` only ever grows at its end, and no
- * existing member changes meaning. A module built against 1.N loads in every
- * core 1.M with M >= N. Readers of a struct check `struct_size` before touching
- * a member added after 1.0 (FERRY_HAS_MEMBER). Unknown status codes are treated
- * as FERRY_ERR_FAILED, unknown capability bits are ignored.
+ * These headers are the contract between the core and its modules: every
+ * rule (threading, lifetime, ownership, errors) is written next to the struct
+ * or callback it governs. doc/plugin-abi.md is a guide that points here.
+ *
+ * Stability promise: within ABI major 1, every struct below that starts with
+ * `struct_size` only ever grows at its end, and no existing member changes
+ * meaning. A module built against 1.N loads in every core 1.M with M >= N.
+ * Readers of a struct check `struct_size` before touching a member added
+ * after 1.0 (FERRY_HAS_MEMBER). Unknown status codes are treated as
+ * FERRY_ERR_FAILED, unknown capability bits are ignored.
+ *
+ * Building for an older core: define FERRY_TARGET_ABI_MINOR to N before
+ * including any ferry header (or with -DFERRY_TARGET_ABI_MINOR=N) and the
+ * headers declare ABI 1.N exactly: members, constants and services added
+ * after 1.N are left out, so using one is a compile error, sizeof() of every
+ * struct is its 1.N size, and FERRY_MODULE_HEADER declares abi_minor N. The
+ * module then loads in every core 1.M with M >= N. Without the macro the
+ * target is FERRY_ABI_MINOR. (As OPENSSL_API_COMPAT does for OpenSSL.)
  */
 #ifndef FERRY_ABI_H
 #define FERRY_ABI_H
@@ -20,8 +32,18 @@ extern "C" {
 
 #define FERRY_ABI_MAJOR 1
 /* 1.1: FERRY_CAP_UNCOMPRESSED_LAYERS; 1.2: services->manifest_digest;
- * 1.3: OCI referrers (source_ops->list_referrers, dest_ops->put_referrer) */
-#define FERRY_ABI_MINOR 3
+ * 1.3: OCI referrers (source_ops->list_referrers, dest_ops->put_referrer);
+ * 1.4: transport->validate_reference_for and FERRY_REF_FOR_*, the file
+ *      services (file_reader, memory_reader, write_file_atomic, mkdir_p),
+ *      FERRY_TARGET_ABI_MINOR */
+#define FERRY_ABI_MINOR 4
+
+/* The ABI 1.N these headers declare (see the top of this file). */
+#ifndef FERRY_TARGET_ABI_MINOR
+#define FERRY_TARGET_ABI_MINOR FERRY_ABI_MINOR
+#elif FERRY_TARGET_ABI_MINOR < 0 || FERRY_TARGET_ABI_MINOR > FERRY_ABI_MINOR
+#error "FERRY_TARGET_ABI_MINOR must be between 0 and FERRY_ABI_MINOR of these headers"
+#endif
 
 /* Status codes returned by every fallible function on both sides. */
 #define FERRY_OK 0
@@ -45,8 +67,11 @@ extern "C" {
  * without trial and error. */
 #define FERRY_CAP_SOURCE (UINT64_C(1) << 0)       /* open_source works */
 #define FERRY_CAP_DESTINATION (UINT64_C(1) << 1)  /* open_destination works */
-#define FERRY_CAP_PARALLEL_GET (UINT64_C(1) << 2) /* get_blob and reads may run on several threads at once */
-#define FERRY_CAP_PARALLEL_PUT (UINT64_C(1) << 3) /* put_blob may run on several threads at once */
+/* PARALLEL_GET: get_blob and reads may run on several threads at once;
+ * PARALLEL_PUT: try_reuse_blob and put_blob may. When the core uses them is
+ * the "Threading" comment at the top of ferry/transport.h. */
+#define FERRY_CAP_PARALLEL_GET (UINT64_C(1) << 2)
+#define FERRY_CAP_PARALLEL_PUT (UINT64_C(1) << 3)
 #define FERRY_CAP_BLOB_REUSE (UINT64_C(1) << 4)   /* try_reuse_blob can find blobs already present */
 #define FERRY_CAP_CROSS_REPO_MOUNT (UINT64_C(1) << 5) /* try_reuse_blob can mount from a sibling repository */
 #define FERRY_CAP_LAYERS_IN_ORDER (UINT64_C(1) << 6)  /* put_blob one at a time: layers in manifest order, then the config */
@@ -71,7 +96,9 @@ extern "C" {
  * signatures are refused. A manifest whose layers were uncompressed already
  * is kept as it is. A 1.0 core ignores the bit, and then fails
  * the copy on the digest mismatch: a module setting it should require 1.1. */
+#if FERRY_TARGET_ABI_MINOR >= 1
 #define FERRY_CAP_UNCOMPRESSED_LAYERS (UINT64_C(1) << 15)
+#endif
 
 /* True when a struct whose first member is `uint32_t struct_size` is large
  * enough to contain `member`. Use before reading any member added after 1.0. */
@@ -98,7 +125,9 @@ struct ferry_module;
  * example a core minor older than it needs); it may say why first with
  * core->services->log(NULL, FERRY_LOG_ERROR, ...) (NULL ctx is allowed here).
  * (The core itself refuses modules of another major or of a newer minor.)
- * Must not do expensive work: the core may load a module only to list it. */
+ * Must not do expensive work: the core may load a module only to list it.
+ * Threading: called once per loaded file, from one thread, before any other
+ * call into the module. */
 #define FERRY_MODULE_ENTRY_SYMBOL "ferry_module_init"
 typedef int (*ferry_module_init_fn)(const struct ferry_core *core, const struct ferry_module **out);
 

@@ -29,12 +29,18 @@ typedef struct ferry_reader_ops {
     /* Copies up to `len` (> 0) bytes into `buf`, sets *nread to the count and *eos to
      * 1 when nothing follows the bytes returned (it may be set together with
      * data, which saves a call). *nread may be 0 only when *eos is 1. On error
-     * returns a status after reporting it with services->set_error on `ctx`.
-     * `ctx` is the calling thread's context and may differ between calls. */
+     * returns a status after reporting it with services->set_error on `ctx`;
+     * the stream is then dead (only close follows). After *eos no further
+     * read is made. `ctx` is the calling thread's context and may differ
+     * between calls. Reads of one reader never overlap in time; reads of
+     * distinct readers of one source may (transport.h, "Threading"). A read
+     * that blocks polls services->cancelled(ctx). */
     int (*read)(ferry_reader *reader, ferry_ctx *ctx, void *buf, size_t len, size_t *nread, int *eos);
 
     /* Releases the reader and everything it owns. Called exactly once, also
-     * when the stream was not read to its end (the copy was aborted). */
+     * when the stream was not read to its end (the copy was aborted), never
+     * during a read, and for a source's reader before the source's close.
+     * There is no ctx here: log with a NULL ctx. */
     void (*close)(ferry_reader *reader);
 
     /* Optional (may be NULL). Digest ("sha256:<hex>") of all bytes read, valid

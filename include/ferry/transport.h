@@ -4,7 +4,32 @@
  * Objects a module creates (sources, destinations, readers) embed a base struct
  * holding a pointer to their ops table as first member; the module allocates
  * them and frees them in their close function. The core never frees module
- * memory and a module never frees core memory.
+ * memory and a module never frees core memory. When an open or get call
+ * fails, *out is not set and the module has released what it allocated.
+ *
+ * Threading (what the core really does; tests/abi/probe.c checks it):
+ *  - Transport functions (validate_reference[_for], policy_identity,
+ *    open_source, open_destination, delete_image, list_tags,
+ *    check_credentials) may run concurrently on several threads, each call
+ *    with its own ctx (sync copies several images at once). Distinct
+ *    sources and destinations may be used concurrently. Module-global
+ *    mutable state must therefore be thread-safe.
+ *  - One source: its calls, and the reads and closes of its readers, never
+ *    overlap in time (they may come from different threads, one after the
+ *    other), except that get_blob and reads and closes of its readers run on
+ *    several threads at once when the copy is parallel: the source declares
+ *    FERRY_CAP_PARALLEL_GET, the destination FERRY_CAP_PARALLEL_PUT and not
+ *    FERRY_CAP_LAYERS_IN_ORDER, and --image-parallel-copies is above 1.
+ *    Reads of one reader never overlap. get_manifest, get_signatures,
+ *    docker_reference, list_referrers and close never overlap with any
+ *    other call on the source or its readers.
+ *  - One destination: the same, with try_reuse_blob and put_blob as the
+ *    calls that may overlap (under the same condition). manifest_types,
+ *    desired_layer_compression, put_manifest, put_signatures, put_referrer,
+ *    commit and close never overlap with any other call on it; put_manifest
+ *    is called after every blob call of that image returned.
+ *  - Every reader is closed before the source it came from; close of a
+ *    source or destination comes last, exactly once.
  */
 #ifndef FERRY_TRANSPORT_H
 #define FERRY_TRANSPORT_H
@@ -55,14 +80,16 @@ typedef struct ferry_source_ops {
      * storage records one, into media_type (NUL-terminated, at most cap bytes;
      * "" when unknown: the core then detects it from the bytes; the core passes
      * at least 256 bytes). The core reads at most 4 MiB and refuses larger
-     * manifests. */
+     * manifests. Never concurrent with another call on the source. */
     int (*get_manifest)(ferry_image_source *src, ferry_ctx *ctx, const char *instance_digest, ferry_reader **out,
                         char *media_type, size_t media_type_cap);
 
     /* Opens the blob described by info (digest and, when known, size and media
      * type are set). Sets *out to a reader the caller closes. The core verifies
      * digest and size while streaming; the module need not. FERRY_ERR_NOT_FOUND
-     * when absent. Thread-safe if the transport declares FERRY_CAP_PARALLEL_GET. */
+     * when absent. Must be thread-safe if the transport declares
+     * FERRY_CAP_PARALLEL_GET: it may then run concurrently with itself and
+     * with reads of other readers of this source (see "Threading"). */
     int (*get_blob)(ferry_image_source *src, ferry_ctx *ctx, const ferry_blob_info *info, ferry_reader **out);
 
     /* Optional (may be NULL: no signatures). Calls emit once per signature of
@@ -84,9 +111,11 @@ typedef struct ferry_source_ops {
      * source, valid until close. */
     const char *(*docker_reference)(ferry_image_source *src);
 
-    /* Releases the source. Called exactly once. */
+    /* Releases the source. Called exactly once, after every reader of the
+     * source was closed, with the ctx open_source received. */
     void (*close)(ferry_image_source *src, ferry_ctx *ctx);
 
+#if FERRY_TARGET_ABI_MINOR >= 3
     /* 1.3 (read only when FERRY_HAS_MEMBER says the table has it) */
     /* Optional (NULL: the transport cannot list referrers; `--referrers`
      * is then refused). Lists the OCI referrers of the manifest `digest`
@@ -101,6 +130,7 @@ typedef struct ferry_source_ops {
      * that opened the source, never during another call on the source. */
     int (*list_referrers)(ferry_image_source *src, ferry_ctx *ctx, const char *digest,
                           int (*emit)(void *opaque, const char *descriptor_json, size_t len), void *opaque);
+#endif
 } ferry_source_ops;
 
 struct ferry_image_source {
@@ -113,8 +143,10 @@ typedef struct ferry_dest_ops {
     /* 1.0 */
     /* Optional (NULL: every type). NULL-terminated list of manifest media types
      * the destination can store, preferred first; owned by the module, valid
-     * until close. The core converts the manifest when the source's type is not
-     * in the list (or when the user forces --format). */
+     * until close. The core converts the manifest when the source's type is
+     * not in the list (or when the user forces --format). Called (like
+     * desired_layer_compression) before any blob call, never concurrent with
+     * another call on the destination. */
     const char *const *(*manifest_types)(ferry_image_dest *dst);
 
     /* Optional (NULL: FERRY_COMPRESSION_PRESERVE). Layer compression wanted. */
@@ -123,7 +155,7 @@ typedef struct ferry_dest_ops {
     /* Optional (NULL: never reusable). Returns FERRY_OK and sets *size when the
      * destination already holds the blob info->digest (or made it available by
      * a cross-repository mount), so that the core skips copying it;
-     * FERRY_ERR_NOT_FOUND when the core must send it. */
+     * FERRY_ERR_NOT_FOUND when the core must send it. Concurrency as put_blob. */
     int (*try_reuse_blob)(ferry_image_dest *dst, ferry_ctx *ctx, const ferry_blob_info *info, int64_t *size);
 
     /* Stores a blob by reading `data` until end of stream. info->digest and
@@ -133,11 +165,13 @@ typedef struct ferry_dest_ops {
      * reads until end of stream (the core checks it did). If a read fails
      * (digest mismatch, truncation, cancellation) the module discards what it
      * wrote and returns that status: a blob is never visible under its digest
-     * unless all its bytes arrived. `data` stays owned by the core.
-     * Thread-safe if the transport declares FERRY_CAP_PARALLEL_PUT. A layer
-     * whose copy failed with FERRY_ERR_TRANSIENT is sent again (a new call
-     * with a new reader, at most 3 calls in all) when the transport declares
-     * FERRY_CAP_PARALLEL_PUT. */
+     * unless all its bytes arrived. `data` stays owned by the core (never
+     * close it) and is valid during the call. Must be thread-safe if the
+     * transport declares FERRY_CAP_PARALLEL_PUT: it (and try_reuse_blob) may
+     * then run on several threads at once (see "Threading"). With
+     * FERRY_CAP_PARALLEL_PUT, a layer whose call failed with
+     * FERRY_ERR_TRANSIENT is sent again: a new call with a new reader, at
+     * most 3 calls in all for that layer. */
     int (*put_blob)(ferry_image_dest *dst, ferry_ctx *ctx, ferry_reader *data, const ferry_blob_info *info);
 
     /* Stores a manifest. `data`/`len` are the exact bytes, `digest` their
@@ -168,9 +202,11 @@ typedef struct ferry_dest_ops {
     int (*commit)(ferry_image_dest *dst, ferry_ctx *ctx);
 
     /* Releases the destination. Without a successful commit it removes what
-     * it wrote that nothing else refers to. Called exactly once. */
+     * it wrote that nothing else refers to. Called exactly once, last, with
+     * the ctx open_destination received. */
     void (*close)(ferry_image_dest *dst, ferry_ctx *ctx);
 
+#if FERRY_TARGET_ABI_MINOR >= 3
     /* 1.3 (read only when FERRY_HAS_MEMBER says the table has it) */
     /* Optional (NULL: referrers cannot be stored; `--referrers` is then
      * refused). Declares that the manifest just stored by put_manifest (as
@@ -186,11 +222,22 @@ typedef struct ferry_dest_ops {
      * commit, at most once per (subject, referrer). */
     int (*put_referrer)(ferry_image_dest *dst, ferry_ctx *ctx, const char *subject_digest,
                         const char *descriptor_json, size_t len);
+#endif
 } ferry_dest_ops;
 
 struct ferry_image_dest {
     const ferry_dest_ops *ops; /* owned by the module, normally static */
 };
+
+#if FERRY_TARGET_ABI_MINOR >= 4
+/* 1.4. What a reference is for, as validate_reference_for learns it. Later
+ * minors may add values: treat an unknown one as FERRY_REF_FOR_READ. */
+#define FERRY_REF_FOR_READ 1      /* opened with open_source: copy/sync source, inspect (whose RepoTags
+                                   * also pass it to list_tags) */
+#define FERRY_REF_FOR_WRITE 2     /* opened with open_destination: copy/sync destination */
+#define FERRY_REF_FOR_DELETE 3    /* passed to delete_image */
+#define FERRY_REF_FOR_LIST_TAGS 4 /* passed to list_tags (list-tags, sync's tag listing) */
+#endif
 
 typedef struct ferry_transport {
     uint32_t struct_size;
@@ -200,13 +247,31 @@ typedef struct ferry_transport {
     const char *description; /* one line for `ferry list-transports` */
     uint64_t capabilities;   /* FERRY_CAP_* bits */
 
-    /* Checks the syntax of `reference` (the text after "name:") without
-     * touching storage. FERRY_OK or FERRY_ERR_INVALID with a message. */
+    /* Optional (NULL: no early check). Checks the syntax of `reference` (the
+     * text after "name:") without touching storage. FERRY_OK or
+     * FERRY_ERR_INVALID with a message. The core calls it once for every
+     * reference given on the command line (or in a sync list) before
+     * anything is opened, unless validate_reference_for (1.4) is set. */
     int (*validate_reference)(ferry_ctx *ctx, const char *reference);
 
-    /* Writes the policy identity of the reference (for containers-policy.json
-     * scopes, e.g. an absolute path) into buf (the core passes 4096 bytes).
-     * FERRY_OK, FERRY_ERR_TOO_LARGE when it does not fit, or an error. */
+    /* Optional (NULL: the core passes no policy identity). Writes the policy
+     * identity of the reference into buf (the core passes 4096 bytes).
+     * FERRY_OK, FERRY_ERR_TOO_LARGE when it does not fit, or an error. Called
+     * for the source of copy and sync before it is opened, unless
+     * --insecure-policy.
+     *
+     * How policy.json scopes match (doc/trust-policy.md): the core looks up
+     * transports.NAME (NAME = this transport's name) for the identity
+     * itself, then its namespaces, most specific first, then the "" scope,
+     * then "default". The transports ferry ships have containers/image's
+     * identities and namespaces. For any other transport every scope is
+     * accepted when policy.json is loaded, and the namespaces of an identity
+     * are its prefixes ending before a '/', longest first, none of them
+     * empty or "/": identity "/srv/images/app" is matched by the scopes
+     * "/srv/images/app", "/srv/images", "/srv"; "bucket/team/app:1" by
+     * "bucket/team/app:1", "bucket/team", "bucket". So write identities from
+     * the most general part to the most specific, separated by '/'. An empty
+     * identity matches only "" and "default". */
     int (*policy_identity)(ferry_ctx *ctx, const char *reference, char *buf, size_t cap);
 
     /* Opens an image for reading; *out is owned by the caller until its close.
@@ -231,13 +296,26 @@ typedef struct ferry_transport {
      * for `registry` (host[:port]) are accepted there, for `ferry login`:
      * FERRY_OK, FERRY_ERR_AUTH when refused, or another error. */
     int (*check_credentials)(ferry_ctx *ctx, const char *registry);
+
+#if FERRY_TARGET_ABI_MINOR >= 4
+    /* 1.4 (read only when FERRY_HAS_MEMBER says the table has it) */
+    /* Optional (NULL: the core calls validate_reference). validate_reference
+     * told what the reference is for: `purpose` is a FERRY_REF_FOR_* value
+     * (unknown values: as FERRY_REF_FOR_READ). When set, the core calls it
+     * instead of validate_reference everywhere it validates a reference, so
+     * a transport can refuse early, in one line, what it cannot do with that
+     * reference (a digest reference as a destination, a tag as list-tags'
+     * argument). Syntax only, no storage touched. FERRY_OK or
+     * FERRY_ERR_INVALID with a message. */
+    int (*validate_reference_for)(ferry_ctx *ctx, const char *reference, int purpose);
+#endif
 } ferry_transport;
 
 /* What a module returns from ferry_module_init. */
 typedef struct ferry_module {
     uint32_t struct_size;       /* frozen position in every ABI major */
     uint16_t abi_major;         /* frozen position: FERRY_ABI_MAJOR the module was built with */
-    uint16_t abi_minor;         /* frozen position: FERRY_ABI_MINOR the module was built with */
+    uint16_t abi_minor;         /* frozen position: the minor the module needs (FERRY_TARGET_ABI_MINOR) */
 
     /* 1.0 */
     uint16_t reserved0;          /* zero */
@@ -247,13 +325,15 @@ typedef struct ferry_module {
     const char *license;         /* SPDX identifier */
     const ferry_transport *const *transports; /* NULL-terminated; owned by the module */
     /* Optional (may be NULL). Called once before the core unloads the module,
-     * to release module-wide resources (connection pools, library state). */
+     * to release module-wide resources (connection pools, library state),
+     * after every object of the module was closed and from one thread. */
     void (*unload)(void);
 } ferry_module;
 
-/* Fills the frozen header of a module descriptor. */
+/* Fills the frozen header of a module descriptor: the ABI the headers
+ * declare, i.e. FERRY_TARGET_ABI_MINOR (abi.h). */
 #define FERRY_MODULE_HEADER                                                                       \
-    .struct_size = sizeof(ferry_module), .abi_major = FERRY_ABI_MAJOR, .abi_minor = FERRY_ABI_MINOR
+    .struct_size = sizeof(ferry_module), .abi_major = FERRY_ABI_MAJOR, .abi_minor = FERRY_TARGET_ABI_MINOR
 
 #ifdef __cplusplus
 }

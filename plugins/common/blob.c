@@ -43,7 +43,7 @@ int plugin_util_receive_blob(const ferry_services *svc, ferry_ctx *ctx, ferry_re
                              plugin_util_received_blob *out)
 {
     memset(out, 0, sizeof *out);
-    int fd = plugin_util_create_temp(dirfd, ".ferry-blob-", out->tmpname, sizeof out->tmpname);
+    int fd = fs_create_temp(dirfd, ".ferry-blob-", out->tmpname, sizeof out->tmpname);
     if (fd < 0)
         return plugin_util_errno_error(svc, ctx, errno, label, "creating a temporary file in", dirpath);
 
@@ -116,7 +116,7 @@ out:
 int plugin_util_publish_blob(const ferry_services *svc, ferry_ctx *ctx, const plugin_util_received_blob *rb,
                              int dirfd, const char *dirpath, const char *name, const char *label)
 {
-    if (plugin_util_publish_noreplace(dirfd, rb->tmpname, dirfd, name) == 0)
+    if (fs_publish_noreplace(dirfd, rb->tmpname, dirfd, name) == 0)
         return FERRY_OK;
     int err = errno;
     unlinkat(dirfd, rb->tmpname, 0);

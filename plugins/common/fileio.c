@@ -1,8 +1,8 @@
 /* plugins/common/fileio.c — crash-safe file primitives: directories created
- * on demand, uniquely named temporary files and directories, locked staging
+ * on demand, uniquely named temporary directories, locked staging
  * directories (whose leftovers from killed writers are swept), files renamed
- * into place at commit, atomic replace-or-keep writes, bounded whole-file
- * reads and symlink-safe recursive removal. All take a directory fd so
+ * into place at commit, bounded whole-file reads and symlink-safe recursive
+ * removal (mkdir -p and atomic writes are the core's file services). All take a directory fd so
  * callers stay anchored to the directory they opened even if paths change
  * underneath. They return 0 or -1 with errno, except plugin_util_make_dir,
  * which reports its failure itself in the words every destination creating
@@ -24,40 +24,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int plugin_util_mkdir_p(const char *path)
-{
-    char *copy = strdup(path);
-    if (copy == NULL) {
-        errno = ENOMEM;
-        return -1;
-    }
-    /* Create each prefix in turn; EEXIST is fine (another writer may race). */
-    for (char *p = copy + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char saved = *p;
-        *p = '\0';
-        if (mkdir(copy, 0755) != 0 && errno != EEXIST) {
-            int err = errno;
-            free(copy);
-            errno = err;
-            return -1;
-        }
-        *p = saved;
-        if (saved == '\0')
-            break;
-    }
-    free(copy);
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return -1;
-    if (!S_ISDIR(st.st_mode)) {
-        errno = ENOTDIR;
-        return -1;
-    }
-    return 0;
-}
-
 int plugin_util_mkdir_at(int dirfd, const char *name)
 {
     return mkdirat(dirfd, name, 0755) == 0 || errno == EEXIST ? 0 : -1;
@@ -70,40 +36,12 @@ int plugin_util_open_dir(int dirfd, const char *path)
 
 int plugin_util_make_dir(const ferry_services *svc, ferry_ctx *ctx, const char *label, const char *path, int *fd)
 {
-    if (plugin_util_mkdir_p(path) != 0)
+    if (svc->mkdir_p(path) != 0)
         return plugin_util_errno_error(svc, ctx, errno, label, "creating", path);
     *fd = plugin_util_open_dir(AT_FDCWD, path);
     if (*fd < 0)
         return plugin_util_errno_error(svc, ctx, errno, label, "opening", path);
     return FERRY_OK;
-}
-
-/* Writes PREFIX followed by 12 random hex digits into name. */
-static int plugin_util_random_name(const char *prefix, char *name, size_t cap)
-{
-    unsigned char rnd[6];
-    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
-        return -1;
-    int n = snprintf(name, cap, "%s%02x%02x%02x%02x%02x%02x", prefix, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4],
-                     rnd[5]);
-    if (n < 0 || (size_t)n >= cap) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    return 0;
-}
-
-int plugin_util_create_temp(int dirfd, const char *prefix, char *name, size_t cap)
-{
-    for (int attempt = 0; attempt < 100; attempt++) {
-        if (plugin_util_random_name(prefix, name, cap) != 0)
-            return -1;
-        int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        if (fd >= 0 || errno != EEXIST)
-            return fd;
-    }
-    errno = EEXIST;
-    return -1;
 }
 
 int plugin_util_staged_open(int dirfd, const char *prefix, plugin_util_staged *st)
@@ -118,7 +56,7 @@ int plugin_util_staged_open(int dirfd, const char *prefix, plugin_util_staged *s
             return fd;
         }
     }
-    return plugin_util_create_temp(dirfd, prefix, st->tmpname, sizeof st->tmpname);
+    return fs_create_temp(dirfd, prefix, st->tmpname, sizeof st->tmpname);
 }
 
 /* Gives the unnamed file a PREFIX<random> name in dirfd (link needs a name
@@ -129,7 +67,7 @@ static int plugin_util_staged_link(int fd, int dirfd, plugin_util_staged *st)
     snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
     snprintf(prefix, sizeof prefix, "%s", st->tmpname);
     for (int attempt = 0; attempt < 100; attempt++) {
-        if (plugin_util_random_name(prefix, st->tmpname, sizeof st->tmpname) != 0)
+        if (fs_random_name(prefix, st->tmpname, sizeof st->tmpname) != 0)
             break;
         if (linkat(AT_FDCWD, proc, dirfd, st->tmpname, AT_SYMLINK_FOLLOW) == 0) {
             st->unnamed = 0;
@@ -169,7 +107,7 @@ int plugin_util_staged_discard(int dirfd, plugin_util_staged *st)
 int plugin_util_mkdtemp_at(int dirfd, const char *prefix, char *name, size_t cap)
 {
     for (int attempt = 0; attempt < 100; attempt++) {
-        if (plugin_util_random_name(prefix, name, cap) != 0)
+        if (fs_random_name(prefix, name, cap) != 0)
             return -1;
         if (mkdirat(dirfd, name, 0755) == 0)
             return 0;
@@ -178,55 +116,6 @@ int plugin_util_mkdtemp_at(int dirfd, const char *prefix, char *name, size_t cap
     }
     errno = EEXIST;
     return -1;
-}
-
-int plugin_util_publish_noreplace(int olddirfd, const char *oldname, int newdirfd, const char *newname)
-{
-    if (renameat2(olddirfd, oldname, newdirfd, newname, RENAME_NOREPLACE) == 0)
-        return 0;
-    int err = errno;
-    if (err == EINVAL || err == ENOSYS) {
-        /* File systems without RENAME_NOREPLACE: link() refuses to replace too. */
-        if (linkat(olddirfd, oldname, newdirfd, newname, 0) == 0 || errno == EEXIST) {
-            unlinkat(olddirfd, oldname, 0);
-            return 0;
-        }
-        return -1;
-    }
-    if (err == EEXIST) {
-        unlinkat(olddirfd, oldname, 0);
-        return 0;
-    }
-    errno = err;
-    return -1;
-}
-
-int plugin_util_write_file_atomic(int dirfd, const char *name, const void *data, size_t len, int replace)
-{
-    char tmp[PLUGIN_UTIL_TMPNAME_MAX];
-    int fd = plugin_util_create_temp(dirfd, ".ferry-tmp-", tmp, sizeof tmp);
-    if (fd < 0)
-        return -1;
-    int rc = fs_write_all(fd, data, len);
-    if (rc == 0)
-        rc = fsync(fd);
-    int err = errno;
-    if (close(fd) != 0 && rc == 0) {
-        rc = -1;
-        err = errno;
-    }
-    if (rc == 0) {
-        if (replace)
-            rc = renameat(dirfd, tmp, dirfd, name);
-        else
-            rc = plugin_util_publish_noreplace(dirfd, tmp, dirfd, name);
-        err = errno;
-    }
-    if (rc != 0) {
-        unlinkat(dirfd, tmp, 0);
-        errno = err;
-    }
-    return rc;
 }
 
 int plugin_util_read_file(int dirfd, const char *name, size_t max, char **data, size_t *len)

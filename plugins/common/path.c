@@ -20,11 +20,12 @@ const ferry_services *plugin_util_core_services(const ferry_core *core, const ch
         return NULL;
     if (!FERRY_HAS_MEMBER(core, ferry_core, services) || core->services == NULL)
         return NULL;
+    /* These helpers use the file services of 1.4 (mkdir_p is the last). */
     const ferry_services *svc = core->services;
-    if (FERRY_HAS_MEMBER(svc, ferry_services, hasher_free))
+    if (FERRY_HAS_MEMBER(svc, ferry_services, mkdir_p))
         return svc;
     if (FERRY_HAS_MEMBER(svc, ferry_services, log) && svc->log != NULL)
-        svc->log(NULL, FERRY_LOG_ERROR, "%s: module needs all ferry plugin ABI %d.0 services, core offers %u.%u",
+        svc->log(NULL, FERRY_LOG_ERROR, "%s: module needs all ferry plugin ABI %d.4 services, core offers %u.%u",
                  module, FERRY_ABI_MAJOR, (unsigned)core->abi_major, (unsigned)core->abi_minor);
     return NULL;
 }

@@ -12,6 +12,7 @@
 #define FERRY_PLUGIN_UTIL_H
 
 #include <ferry/ferry.h>
+#include "shared/fsutil.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,13 +20,13 @@
 #define PLUGIN_UTIL_CHUNK (256 * 1024)
 /* Room for "sha512:" + 128 hex digits + NUL, rounded up. */
 #define PLUGIN_UTIL_DIGEST_MAX 144
-/* Room for a temporary file name made by plugin_util_create_temp. */
-#define PLUGIN_UTIL_TMPNAME_MAX 96
+/* Room for a temporary file name made by fs_create_temp. */
+#define PLUGIN_UTIL_TMPNAME_MAX FS_TMPNAME_MAX
 
 /* ---- module entry (path.c) ---- */
 
-/* The services table of `core` when this core can run a 1.0 module (ABI
- * major 1, a services table holding every 1.0 member), else NULL after
+/* The services table of `core` when it has every service these helpers use
+ * (ABI major 1, a services table holding every 1.4 member), else NULL after
  * logging why when possible. `module` names the module in that message. */
 const ferry_services *plugin_util_core_services(const ferry_core *core, const char *module);
 
@@ -96,10 +97,10 @@ int plugin_util_split_path(const char *path, char **parent, char **name);
 int plugin_util_digest_split(const ferry_services *svc, const char *digest, char *alg, size_t cap,
                              const char **hex);
 
-/* ---- files (fileio.c); all return 0 or -1 with errno ---- */
-
-/* mkdir -p with mode 0755 (umask applies); existing directories are fine. */
-int plugin_util_mkdir_p(const char *path);
+/* ---- files (fileio.c); all return 0 or -1 with errno ----
+ * (mkdir -p and atomic writes are the core's services mkdir_p and
+ * write_file_atomic; temporary files and publish-unless-present are
+ * fs_create_temp and fs_publish_noreplace of shared/fsutil.h) */
 
 /* mkdir of dirfd/name with mode 0755 (umask applies); EEXIST is fine, as
  * when another writer created it first. */
@@ -108,15 +109,10 @@ int plugin_util_mkdir_at(int dirfd, const char *name);
 /* Opens a directory (O_DIRECTORY|O_CLOEXEC); returns the fd or -1. */
 int plugin_util_open_dir(int dirfd, const char *path);
 
-/* plugin_util_mkdir_p, then plugin_util_open_dir into *fd (the caller's to
+/* svc->mkdir_p, then plugin_util_open_dir into *fd (the caller's to
  * close). Unlike its neighbours it returns FERRY_OK or a status after
  * set_error: "LABEL: creating PATH: …" or "LABEL: opening PATH: …". */
 int plugin_util_make_dir(const ferry_services *svc, ferry_ctx *ctx, const char *label, const char *path, int *fd);
-
-/* Creates a new file dirfd/PREFIX<random> (O_EXCL, mode 0644 minus umask,
- * opened for writing) and stores its name in name (PLUGIN_UTIL_TMPNAME_MAX
- * bytes). Returns the fd or -1. */
-int plugin_util_create_temp(int dirfd, const char *prefix, char *name, size_t cap);
 
 /* A file that appears in a directory under its final name only at commit,
  * replacing what was there. While written it is unnamed (O_TMPFILE), so even
@@ -148,17 +144,6 @@ int plugin_util_mkdtemp_at(int dirfd, const char *prefix, char *name, size_t cap
  * and its lock). */
 #define PLUGIN_UTIL_STALE_SECONDS 60
 int plugin_util_staging_dir(int dirfd, const char *prefix, char *name, size_t cap);
-
-/* Writes dirfd/name through a temporary file, fsync and rename, so that
- * readers see the old content or the new one. With replace == 0 an existing
- * file is kept (content-addressed data: it is already right). The directory
- * itself is not fsynced (see plugin_util_fsync_dir). */
-int plugin_util_write_file_atomic(int dirfd, const char *name, const void *data, size_t len, int replace);
-
-/* Renames olddirfd/oldname to newdirfd/newname unless the latter exists, in
- * which case oldname is removed instead (content-addressed files: whoever
- * came first wins, nothing is rewritten). */
-int plugin_util_publish_noreplace(int olddirfd, const char *oldname, int newdirfd, const char *newname);
 
 /* Reads a whole regular file of at most max bytes into a malloc'd buffer
  * (NUL-terminated for convenience). errno EFBIG when larger. */
@@ -201,29 +186,15 @@ int plugin_util_output_commit(plugin_util_output *out);
  * Leaves out as plugin_util_output_init does. */
 int plugin_util_output_close(plugin_util_output *out);
 
-/* ---- streams (reader.c, blob.c); return FERRY_* after set_error ---- */
-
-/* Opens dirfd/name read-only and wraps it in a reader that knows its size.
- * `label` and `what` word errors: a missing file gives FERRY_ERR_NOT_FOUND
- * "LABEL: WHAT not found (PATH)" where PATH is dirpath/name. */
-int plugin_util_open_reader(const ferry_services *svc, ferry_ctx *ctx, int dirfd, const char *dirpath,
-                            const char *name, const char *label, const char *what, ferry_reader **out);
+/* ---- streams (reader.c, blob.c); return FERRY_* after set_error ----
+ * (readers over a file or memory are the core's services file_reader and
+ * memory_reader) */
 
 /* A reader over bytes [offset, offset + size) of fd, which stays the
  * caller's and is only read with pread (so readers of one archive run in
  * parallel). A file that ends early gives FERRY_ERR_IO naming path. */
 int plugin_util_range_reader(const ferry_services *svc, ferry_ctx *ctx, int fd, int64_t offset, int64_t size,
                              const char *label, const char *path, ferry_reader **out);
-
-/* A reader over the len bytes at data, which stay the caller's and must
- * outlive the reader (a manifest its source keeps). */
-int plugin_util_memory_reader(const ferry_services *svc, ferry_ctx *ctx, const char *label, const void *data,
-                              size_t len, ferry_reader **out);
-
-/* The same, taking data over: malloc'd, freed by the reader's close, and
- * here already when this fails (out of memory, naming `label`). */
-int plugin_util_memory_reader_take(const ferry_services *svc, ferry_ctx *ctx, const char *label, void *data,
-                                   size_t len, ferry_reader **out);
 
 /* What plugin_util_receive_blob leaves behind: a complete, fsynced
  * temporary file in the directory it was given, and the blob's identity. */

@@ -78,7 +78,7 @@ static int cs_source_get_manifest(ferry_image_source *source, ferry_ctx *ctx, co
     int rc = cs_source_big_data(src, ctx, key, &data, &len);
     if (rc != FERRY_OK)
         return rc;
-    return plugin_util_memory_reader_take(src->svc, ctx, src->target.label, data, len, out);
+    return src->svc->memory_reader(ctx, src->target.label, data, len, free, out);
 }
 
 /* The layer of the image serving manifest layer `index` with blob `digest`:
@@ -117,7 +117,7 @@ static int cs_source_get_blob(ferry_image_source *source, ferry_ctx *ctx, const 
         int rc = cs_source_big_data(src, ctx, info->digest, &data, &len);
         if (rc != FERRY_OK)
             return rc;
-        return plugin_util_memory_reader_take(src->svc, ctx, src->target.label, data, len, out);
+        return src->svc->memory_reader(ctx, src->target.label, data, len, free, out);
     }
     const cs_layer_ref *layer = cs_source_layer_for(src, info->layer_index, info->digest);
     if (layer == NULL)

@@ -306,7 +306,7 @@ static int cs_save_records(const ferry_services *svc, ferry_ctx *ctx, cs_store *
     char tmp[PLUGIN_UTIL_TMPNAME_MAX];
     char prefix[64];
     snprintf(prefix, sizeof prefix, ".tmp-%s", file);
-    int fd = dfd < 0 ? -1 : plugin_util_create_temp(dfd, prefix, tmp, sizeof tmp);
+    int fd = dfd < 0 ? -1 : fs_create_temp(dfd, prefix, tmp, sizeof tmp);
     if (fd < 0 || fchmod(fd, 0600) != 0 || fs_write_all(fd, text, strlen(text)) != 0 || fsync(fd) != 0 ||
         renameat(dfd, tmp, dfd, file) != 0 || plugin_util_fsync_dir(dfd) != 0) {
         rc = plugin_util_errno_error_at(svc, ctx, errno, CS_TRANSPORT, "writing", st->graphroot, dir);

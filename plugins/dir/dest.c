@@ -133,7 +133,7 @@ static int dir_dest_put_blob(ferry_image_dest *dest, ferry_ctx *ctx, ferry_reade
 /* Writes one small file into the staging directory. */
 static int dir_dest_write(dir_dest *dst, ferry_ctx *ctx, const char *name, const void *data, size_t len)
 {
-    if (plugin_util_write_file_atomic(dst->stagingfd, name, data, len, 1) == 0)
+    if (dst->svc->write_file_atomic(dst->stagingfd, name, data, len, 1) == 0)
         return FERRY_OK;
     return plugin_util_errno_error_at(dst->svc, ctx, errno, dst->label, "writing", dst->staging_path, name);
 }
@@ -178,7 +178,7 @@ static int dir_dest_swap(dir_dest *dst, ferry_ctx *ctx)
          * first. Between the two renames the target is briefly absent, but
          * never half-written. */
         char aside[PLUGIN_UTIL_TMPNAME_MAX];
-        int fd = plugin_util_create_temp(dst->parentfd, ".ferry-old-", aside, sizeof aside);
+        int fd = fs_create_temp(dst->parentfd, ".ferry-old-", aside, sizeof aside);
         if (fd < 0)
             return plugin_util_errno_error(dst->svc, ctx, errno, dst->label, "creating a file in", dst->parent);
         close(fd);

@@ -29,7 +29,7 @@ static int dir_source_get_manifest(ferry_image_source *source, ferry_ctx *ctx, c
     if (dir_manifest_name(src->svc, instance_digest, name, sizeof name) != 0)
         return src->svc->set_error(ctx, FERRY_ERR_INVALID, "%s: invalid instance digest \"%s\"", src->label,
                                    instance_digest);
-    return plugin_util_open_reader(src->svc, ctx, src->dirfd, src->path, name, src->label,
+    return src->svc->file_reader(ctx, src->dirfd, src->path, name, src->label,
                                    instance_digest == NULL ? "manifest" : "instance manifest", out);
 }
 
@@ -43,7 +43,7 @@ static int dir_source_get_blob(ferry_image_source *source, ferry_ctx *ctx, const
                                    info->digest != NULL ? info->digest : "");
     char what[PLUGIN_UTIL_DIGEST_MAX + 8];
     snprintf(what, sizeof what, "blob %s", info->digest);
-    return plugin_util_open_reader(src->svc, ctx, src->dirfd, src->path, name, src->label, what, out);
+    return src->svc->file_reader(ctx, src->dirfd, src->path, name, src->label, what, out);
 }
 
 static int dir_source_get_signatures(ferry_image_source *source, ferry_ctx *ctx, const char *instance_digest,

@@ -47,7 +47,7 @@ static int dockarch_source_get_manifest(ferry_image_source *source, ferry_ctx *c
     if (instance_digest != NULL)
         return svc->set_error(ctx, FERRY_ERR_NOT_FOUND, "%s: no manifest list in a docker archive", src->label);
     /* The source keeps the synthesised manifest; readers close before it. */
-    int status = plugin_util_memory_reader(svc, ctx, src->label, src->manifest, src->manifest_len, out);
+    int status = svc->memory_reader(ctx, src->label, src->manifest, src->manifest_len, NULL, out);
     if (status == FERRY_OK && media_type_cap > strlen(DOCKARCH_MT_MANIFEST))
         memcpy(media_type, DOCKARCH_MT_MANIFEST, strlen(DOCKARCH_MT_MANIFEST) + 1);
     return status;

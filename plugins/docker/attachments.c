@@ -294,7 +294,7 @@ static int att_put_bytes(ferry_image_dest *dest, ferry_ctx *ctx, const docker_re
     svc->hasher_final(h, digest, sizeof digest);
     svc->hasher_free(h);
     ferry_reader *r = NULL;
-    int status = plugin_util_memory_reader(svc, ctx, ref->label, data, len, &r);
+    int status = svc->memory_reader(ctx, ref->label, data, len, NULL, &r);
     if (status != FERRY_OK)
         return status;
     ferry_blob_info info = {.struct_size = sizeof info,

@@ -182,10 +182,10 @@ static int docker_lookaside_put_file(ferry_ctx *ctx, const char *path, const voi
         return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", path);
     int status = FERRY_OK;
     int fd = -1;
-    if (plugin_util_mkdir_p(dir) != 0)
+    if (svc->mkdir_p(dir) != 0)
         status = svc->set_error(ctx, FERRY_ERR_IO, "mkdir %s: %s", dir, plugin_util_strerror(errno, buf, sizeof buf));
     else if ((fd = plugin_util_open_dir(AT_FDCWD, dir)) < 0 ||
-             plugin_util_write_file_atomic(fd, name, data, len, 1) != 0)
+             svc->write_file_atomic(fd, name, data, len, 1) != 0)
         status = svc->set_error(ctx, FERRY_ERR_IO, "open %s: %s", path, plugin_util_strerror(errno, buf, sizeof buf));
     if (fd >= 0)
         close(fd);

@@ -141,7 +141,7 @@ static int docker_source_get_manifest(ferry_image_source *source, ferry_ctx *ctx
         return status;
     }
     /* The verified bytes are handed over whole (data is the reader's now). */
-    status = plugin_util_memory_reader_take(svc, ctx, src->ref.label, data, len, out);
+    status = svc->memory_reader(ctx, src->ref.label, data, len, free, out);
     if (status != FERRY_OK)
         return status;
     /* Generic types say nothing: let the core look at the bytes. */

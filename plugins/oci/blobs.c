@@ -18,7 +18,7 @@ int oci_blob_open_root(const ferry_services *svc, ferry_ctx *ctx, const char *la
                 : plugin_util_printf("%s/%s", layout_path, OCI_BLOBS_DIR);
     if (*path == NULL)
         return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", label);
-    if (create && plugin_util_mkdir_p(*path) != 0)
+    if (create && svc->mkdir_p(*path) != 0)
         return plugin_util_errno_error(svc, ctx, errno, label, "creating", *path);
     *fd = plugin_util_open_dir(AT_FDCWD, *path);
     if (*fd < 0) {

@@ -123,7 +123,7 @@ static int oci_dest_put_manifest(ferry_image_dest *dest, ferry_ctx *ctx, const v
     int status = oci_dest_stage_path(dst, ctx, digest, rel, sizeof rel);
     if (status != FERRY_OK)
         return status;
-    if (plugin_util_write_file_atomic(dst->stagefd, rel, data, len, 0) != 0)
+    if (dst->svc->write_file_atomic(dst->stagefd, rel, data, len, 0) != 0)
         return plugin_util_errno_error_at(dst->svc, ctx, errno, dst->ref.label, "writing", dst->stagepath, rel);
     if (instance_digest != NULL)
         return FERRY_OK; /* instances are reachable through their list only */
@@ -154,7 +154,7 @@ static int oci_dest_publish_alg(oci_dest *dst, ferry_ctx *ctx, int fromfd, int t
         while (status == FERRY_OK && (de = readdir(d)) != NULL) {
             if (de->d_name[0] == '.')
                 continue;
-            if (plugin_util_publish_noreplace(from, de->d_name, to, de->d_name) != 0)
+            if (fs_publish_noreplace(from, de->d_name, to, de->d_name) != 0)
                 status = plugin_util_errno_error(svc, ctx, errno, dst->ref.label, "storing a blob in", dst->rootpath);
         }
         if (status == FERRY_OK && plugin_util_fsync_dir(to) != 0)

@@ -401,7 +401,7 @@ static int oci_write_layout_file(const ferry_services *svc, ferry_ctx *ctx, cons
         if (same)
             return FERRY_OK;
     }
-    if (plugin_util_write_file_atomic(layoutfd, OCI_LAYOUT_FILE, OCI_LAYOUT_CONTENT, strlen(OCI_LAYOUT_CONTENT),
+    if (svc->write_file_atomic(layoutfd, OCI_LAYOUT_FILE, OCI_LAYOUT_CONTENT, strlen(OCI_LAYOUT_CONTENT),
                                       1) != 0)
         return plugin_util_errno_error(svc, ctx, errno, label, "writing", OCI_LAYOUT_FILE);
     return FERRY_OK;
@@ -436,7 +436,7 @@ static int oci_index_update(const ferry_services *svc, ferry_ctx *ctx, const cha
         return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", label);
     size_t len = strlen(text);
     status = oci_write_layout_file(svc, ctx, label, layoutfd);
-    if (status == FERRY_OK && plugin_util_write_file_atomic(layoutfd, OCI_INDEX_FILE, text, len, 1) != 0)
+    if (status == FERRY_OK && svc->write_file_atomic(layoutfd, OCI_INDEX_FILE, text, len, 1) != 0)
         status = plugin_util_errno_error(svc, ctx, errno, label, "writing", OCI_INDEX_FILE);
     free(text);
     if (status == FERRY_OK && plugin_util_fsync_dir(layoutfd) != 0)

@@ -32,7 +32,7 @@ static int oci_source_open_blob(oci_source *src, ferry_ctx *ctx, const char *dig
                                    digest != NULL ? digest : "");
     char what[PLUGIN_UTIL_DIGEST_MAX + 16];
     snprintf(what, sizeof what, "%s %s", kind, digest);
-    return plugin_util_open_reader(src->svc, ctx, src->blobfd, src->blobpath, rel, src->ref.label, what, out);
+    return src->svc->file_reader(ctx, src->blobfd, src->blobpath, rel, src->ref.label, what, out);
 }
 
 static int oci_source_get_manifest(ferry_image_source *source, ferry_ctx *ctx, const char *instance_digest,

@@ -111,7 +111,7 @@ static int ot_source_get_manifest(ferry_image_source *source, ferry_ctx *ctx, co
                                    src->ref.label);
     if (media_type_cap > 0)
         media_type[0] = '\0'; /* the core detects it, as containers/image guessed it */
-    return plugin_util_memory_reader(src->svc, ctx, src->ref.label, src->manifest, strlen(src->manifest), out);
+    return src->svc->memory_reader(ctx, src->ref.label, src->manifest, strlen(src->manifest), NULL, out);
 }
 
 /* A small file of a commit, whole, into a malloc'd buffer. */
@@ -203,7 +203,7 @@ static int ot_source_get_blob(ferry_image_source *source, ferry_ctx *ctx, const 
         size_t len = 0;
         rc = ot_source_read_small(src, ctx, root, "content", branch, &data, &len);
         if (rc == FERRY_OK)
-            rc = plugin_util_memory_reader_take(src->svc, ctx, src->ref.label, data, len, out);
+            rc = src->svc->memory_reader(ctx, src->ref.label, data, len, free, out);
     } else if (rc == FERRY_OK) {
         int64_t usize = -1;
         if (ot_meta_int64(meta, "docker.uncompressed_size", &usize) != 0)

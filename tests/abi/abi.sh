@@ -6,7 +6,10 @@
 # needs-newer-core, refuses-core, not-a-plugin and plain files named like
 # modules must be refused with a clear error naming the file. Also checks that
 # the current headers kept the 1.0 layout and that every module exports
-# exactly one symbol.
+# exactly one symbol. Then FERRY_TARGET_ABI_MINOR (target10, layout-target10,
+# compile checks), and the probe module, which checks while the core drives
+# it the threading, ctx and validation rules the headers state, and uses the
+# 1.4 file services; and how policy scopes match a third-party transport.
 . "${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/system/lib.sh"
 need_python
 
@@ -41,7 +44,8 @@ if [ -s "$T/sum.out" ]; then not_ok "frozen 1.0 headers are unmodified" "$(cat "
 if [ -x "$TP/layout-frozen" ] && [ -x "$TP/layout-current" ]; then
     "$TP/layout-frozen" >"$T/layout.frozen" 2>&1
     "$TP/layout-current" >"$T/layout.current" 2>&1
-    missing=$(LC_ALL=C comm -23 <(LC_ALL=C sort "$T/layout.frozen") <(LC_ALL=C sort "$T/layout.current"))
+    missing=$(LC_ALL=C comm -23 <(grep -v '^declared ' "$T/layout.frozen" | LC_ALL=C sort) \
+        <(LC_ALL=C sort "$T/layout.current"))
     if [ -z "$missing" ] && [ -s "$T/layout.frozen" ]; then
         ok "current headers keep every 1.0 struct member at its offset and size, and every 1.0 constant"
     else
@@ -50,6 +54,50 @@ if [ -x "$TP/layout-frozen" ] && [ -x "$TP/layout-current" ]; then
     fi
 else
     not_ok "layout dump programs are built" "missing $TP/layout-frozen or $TP/layout-current"
+fi
+
+# ------------------------------------------------ FERRY_TARGET_ABI_MINOR
+if [ -x "$TP/layout-target10" ]; then
+    "$TP/layout-target10" >"$T/layout.target10" 2>&1
+    if cmp -s "$T/layout.frozen" "$T/layout.target10"; then
+        ok "current headers with FERRY_TARGET_ABI_MINOR=0 declare exactly the frozen 1.0 layout, sizes and module header"
+    else
+        not_ok "current headers with FERRY_TARGET_ABI_MINOR=0 declare exactly the frozen 1.0 layout, sizes and module header" \
+            "$(diff "$T/layout.frozen" "$T/layout.target10")"
+    fi
+else
+    not_ok "layout-target10 is built" "missing $TP/layout-target10"
+fi
+grep -q '^declared minor 4, module header 1.4 ' "$T/layout.current" && ok "current headers declare ABI 1.4" ||
+    not_ok "current headers declare ABI 1.4" "$(grep '^declared minor' "$T/layout.current")"
+
+# compiles SOURCE CPPFLAGS...: 0 when SOURCE compiles against include/.
+compiles() {
+    local src=$1; shift
+    printf '%s\n' "$src" >"$T/cc.c"
+    ${CC:-cc} -std=c11 -fsyntax-only -I"$SRCDIR/include" "$@" "$T/cc.c" >"$T/cc.err" 2>&1
+}
+USES_1_3='#include <ferry/ferry.h>
+static const ferry_source_ops ops = {.struct_size = sizeof(ferry_source_ops), .list_referrers = 0};'
+USES_1_4='#include <ferry/ferry.h>
+int f(const ferry_services *s, const ferry_transport *t) { return s->mkdir_p("x") + t->validate_reference_for(0, "x", FERRY_REF_FOR_WRITE); }'
+if command -v "${CC:-cc}" >/dev/null 2>&1; then
+    compiles "$USES_1_3" -DFERRY_TARGET_ABI_MINOR=3 && ok "a 1.3 member compiles with FERRY_TARGET_ABI_MINOR=3" ||
+        not_ok "a 1.3 member compiles with FERRY_TARGET_ABI_MINOR=3" "$(cat "$T/cc.err")"
+    compiles "$USES_1_3" -DFERRY_TARGET_ABI_MINOR=2 && not_ok "a 1.3 member is a compile error with FERRY_TARGET_ABI_MINOR=2" ||
+        ok "a 1.3 member is a compile error with FERRY_TARGET_ABI_MINOR=2"
+    compiles "$USES_1_4" && ok "1.4 services and validate_reference_for compile without a target" ||
+        not_ok "1.4 services and validate_reference_for compile without a target" "$(cat "$T/cc.err")"
+    compiles "$USES_1_4" -DFERRY_TARGET_ABI_MINOR=3 && not_ok "1.4 API is a compile error with FERRY_TARGET_ABI_MINOR=3" ||
+        ok "1.4 API is a compile error with FERRY_TARGET_ABI_MINOR=3"
+    compiles "$USES_1_3" -DFERRY_TARGET_ABI_MINOR=5
+    if [ -s "$T/cc.err" ] && grep -q 'FERRY_TARGET_ABI_MINOR' "$T/cc.err"; then
+        ok "a target newer than the headers is refused by name"
+    else
+        not_ok "a target newer than the headers is refused by name" "$(cat "$T/cc.err")"
+    fi
+else
+    for d in 1 2 3 4 5; do skip "FERRY_TARGET_ABI_MINOR compile check $d" "no C compiler"; done
 fi
 
 # ------------------------------------------------ exported symbols
@@ -150,6 +198,21 @@ if [ "$RC" -eq 0 ] && grep -F "frozen10" "$T/out" | grep -F "10.0.1" | grep -qF 
 else
     not_ok "list-transports shows frozen10 with its version and file" "exit $RC; stdout: $(cat "$T/out"); stderr: $(cat "$T/err")"
 fi
+
+# target10: frozen10.c built against include/ with FERRY_TARGET_ABI_MINOR=0.
+TARGET_DIR=$(plugin_dir target10 "$(so_of target10)")
+FERRY_TRANSPORT_PATH="$TARGET_DIR:$SYS_PATH" run ferry list-transports
+line=$(grep -E '^target10 ' "$T/out")
+if [ "$RC" -eq 0 ] && echo "$line" | grep -qE '^target10 +10\.0\.1 +1\.0 '; then
+    ok "target10 (current headers, target 1.0) is listed as an ABI 1.0 module"
+else
+    not_ok "target10 (current headers, target 1.0) is listed as an ABI 1.0 module" "exit $RC; line: $line; stderr: $(cat "$T/err")"
+fi
+FERRY_TRANSPORT_PATH="$TARGET_DIR:$SYS_PATH" run ferry inspect --raw target10:x
+is "target10: serves the same image as frozen10" "$RC:$(sha256 "$T/out")" "0:$FROZEN_MANIFEST"
+FERRY_TRANSPORT_PATH="$TARGET_DIR:$SYS_PATH" run ferry copy -q target10:x "oci:$T/w/target-oci:t"
+run checkimage verify oci "$T/w/target-oci:t" --diffids --print digest
+is "target10: copies to oci: completely" "$RC:$(cat "$T/out")" "0:$FROZEN_MANIFEST"
 
 # ------------------------------------------------ refused modules
 # refused NAME DIR REGEX...: `ferry inspect NAME:x` and `ferry copy NAME:x dir:`

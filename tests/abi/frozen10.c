@@ -12,6 +12,11 @@
  * open time they are re-checked with the core's hasher service, so that the
  * services table is exercised through the 1.0 layout too.
  *
+ * Built a second time (target10.la) against the current headers with
+ * FERRY_TARGET_ABI_MINOR=0 and FROZEN10_NAME "target10": those headers must
+ * then declare exactly ABI 1.0, so that the same source compiles unchanged
+ * and the module declares 1.0.
+ *
  * Image digests (checked by tests/abi/abi.sh):
  *   manifest sha256:fd1ffc82470e5bddfc50a61a6f3e9f61ef42cab71a2c2d5227301870f13bbc05
  */
@@ -20,8 +25,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if FERRY_ABI_MAJOR != 1 || FERRY_ABI_MINOR != 0
+#ifdef FERRY_TARGET_ABI_MINOR
+#if FERRY_ABI_MAJOR != 1 || FERRY_TARGET_ABI_MINOR != 0
+#error "frozen10.c targets ABI 1.0: build it with FERRY_TARGET_ABI_MINOR=0"
+#endif
+#elif FERRY_ABI_MAJOR != 1 || FERRY_ABI_MINOR != 0
 #error "frozen10.c must be compiled against the frozen ferry 1.0 headers"
+#endif
+
+#ifndef FROZEN10_NAME
+#define FROZEN10_NAME "frozen10"
 #endif
 
 #define LAYER_DIFF_ID "sha256:0fe1e0df9fd661ebb6153d5995ff7a49c0f093332c50c23319c3e56bf0a29079"
@@ -210,7 +223,7 @@ static int t_open_source(ferry_ctx *ctx, const char *reference, ferry_image_sour
 
 static const ferry_transport frozen_transport = {
     .struct_size = sizeof(ferry_transport),
-    .name = "frozen10",
+    .name = FROZEN10_NAME,
     .description = "test transport built against the frozen ferry 1.0 headers",
     .capabilities = FERRY_CAP_SOURCE | FERRY_CAP_PARALLEL_GET,
     .validate_reference = t_validate,
@@ -225,7 +238,7 @@ static const ferry_transport *const transports[] = {&frozen_transport, NULL};
 
 static const ferry_module module = {
     FERRY_MODULE_HEADER,
-    .name = "frozen10",
+    .name = FROZEN10_NAME,
     .version = "10.0.1",
     .license = "Apache-2.0",
     .transports = transports,

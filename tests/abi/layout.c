@@ -1,9 +1,14 @@
 /* tests/abi/layout.c — prints the layout of every ABI 1.0 struct member
  * ("struct.member offset size", plus version macros and constants), one per
- * line. Built twice: against the frozen 1.0 headers (abi-layout-1.0) and
- * against include/ (abi-layout-current); tests/abi/abi.sh checks that every
- * line of the first appears unchanged in the second, i.e. that the current
- * headers only ever appended to the 1.0 structs and kept every value.
+ * line, then "declared ..." lines: the size of every struct, the ABI the
+ * module header declares and the constants of later minors that are
+ * visible. Built three times: against the frozen 1.0 headers
+ * (layout-frozen), against include/ (layout-current), and against include/
+ * with FERRY_TARGET_ABI_MINOR=0 (layout-target10). tests/abi/abi.sh checks
+ * that every line of the first but the "declared" ones appears unchanged in
+ * the second, i.e. that the current headers only ever appended to the 1.0
+ * structs and kept every value, and that the third equals the first
+ * entirely: targeting 1.0 hides everything added since.
  */
 #include <ferry/ferry.h>
 
@@ -13,6 +18,13 @@
 #define M(type, member)                                                                            \
     printf("%s.%s %zu %zu\n", #type, #member, offsetof(type, member), sizeof(((type *)0)->member))
 #define C(name) printf("%s %" PRIu64 "\n", #name, (uint64_t)(name))
+#define S(type) printf("declared sizeof %s %zu\n", #type, sizeof(type))
+
+#ifdef FERRY_TARGET_ABI_MINOR
+#define DECLARED_MINOR FERRY_TARGET_ABI_MINOR
+#else
+#define DECLARED_MINOR FERRY_ABI_MINOR
+#endif
 
 int main(void)
 {
@@ -71,5 +83,17 @@ int main(void)
     M(ferry_module, reserved0); M(ferry_module, reserved1); M(ferry_module, name);
     M(ferry_module, version); M(ferry_module, license); M(ferry_module, transports);
     M(ferry_module, unload);
+
+    static const ferry_module header = {FERRY_MODULE_HEADER};
+    printf("declared minor %d, module header %u.%u size %u\n", DECLARED_MINOR, (unsigned)header.abi_major,
+           (unsigned)header.abi_minor, (unsigned)header.struct_size);
+    S(ferry_core); S(ferry_services); S(ferry_credentials); S(ferry_reader_ops); S(ferry_blob_info);
+    S(ferry_source_ops); S(ferry_dest_ops); S(ferry_transport); S(ferry_module);
+#ifdef FERRY_CAP_UNCOMPRESSED_LAYERS
+    printf("declared FERRY_CAP_UNCOMPRESSED_LAYERS (1.1)\n");
+#endif
+#ifdef FERRY_REF_FOR_READ
+    printf("declared FERRY_REF_FOR_READ (1.4)\n");
+#endif
     return 0;
 }

@@ -64,6 +64,10 @@ printf '%s\n' '{"default":[{"type":"insecureAcceptAnything"}]}' >"$POLICY"
 # (exit 1) is not mistaken for that failure.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/san/asan"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$T/san/ubsan:print_stacktrace=1"
+# exitcode=0: a report never changes a command's status (the report file is
+# what fails the test), so LeakSanitizer's own rare crash at exit (below)
+# cannot turn a passing command into a failing one.
+export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}exitcode=0"
 if [ -n "${FERRY_VALGRIND:-}" ]; then
     cat >"$T/bin/ferry-under-valgrind" <<EOF
 #!/bin/bash
@@ -141,10 +145,20 @@ rss_below() {
 }
 
 # _san_reports: one failing line per non-empty sanitizer or valgrind report.
+# One kind of report is not about ferry: LeakSanitizer's tracer, which stops
+# the process's threads at exit to scan them, sometimes crashes ("Tracer
+# caught signal 11") and checks nothing. That process's leaks go unchecked;
+# a diagnostic says so.
 _san_reports() {
     local f
     [ -d "$T/san" ] || return 0
     while IFS= read -r f; do
+        if grep -q 'Tracer caught signal' "$f" &&
+            ! grep -v -e 'Tracer caught signal' -e 'LeakSanitizer has encountered a fatal error' \
+                -e 'HINT: ' -e '^[[:space:]]*$' "$f" | grep -q .; then
+            diag "LeakSanitizer's tracer crashed in ${f##*/}: that process's leaks were not checked"
+            continue
+        fi
         TAP_N=$((TAP_N + 1)); TAP_FAILS=$((TAP_FAILS + 1))
         echo "not ok $TAP_N - memory checker report ${f##*/}"
         diag "$(head -n 40 "$f")"

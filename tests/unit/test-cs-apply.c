@@ -34,7 +34,7 @@ static int apply(const char *tar, const char *dir, const char *ts, int overlay, 
     ferry_reader *r = NULL;
     char *slash = strrchr(tar, '/');
     char *dirpath = strndup(tar, (size_t)(slash - tar));
-    int rc = plugin_util_open_reader(svc, &ctx, AT_FDCWD, dirpath, tar, "test", "tar", &r);
+    int rc = svc->file_reader(&ctx, AT_FDCWD, dirpath, tar, "test", "tar", &r);
     free(dirpath);
     if (rc != FERRY_OK)
         return rc;

@@ -93,6 +93,14 @@ static void test_scopes(void)
     walk("ostree", "/ostree/repo:ns/busybox:latest", ostree, 3);
     static const char *const other[] = {"anything at all", ""};
     walk("third-party", "anything at all", other, 2);
+    /* A third-party identity's namespaces: its prefixes before each '/'. */
+    static const char *const other_path[] = {"/srv/images/app", "/srv/images", "/srv", ""};
+    walk("third-party", "/srv/images/app", other_path, 4);
+    static const char *const other_name[] = {"bucket/team/app:1", "bucket/team", "bucket", ""};
+    walk("third-party", "bucket/team/app:1", other_name, 4);
+    static const char *const other_sibling[] = {"bucket/tea", NULL};
+    tap_is_str(chosen("third-party", other_sibling, "bucket/team/app:1"), "default",
+               "third-party: bucket/tea is not a namespace of bucket/team/app:1");
     /* Not a namespace: another repository sharing a prefix. */
     static const char *const sibling[] = {"127.0.0.1:5000/ns/rep", NULL};
     tap_is_str(chosen("docker", sibling, "127.0.0.1:5000/ns/repo:tag"), "default",
@@ -233,7 +241,7 @@ static void test_parse(void)
 int main(void)
 {
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    tap_plan(47 + 32 + 11);
+    tap_plan(47 + 32 + 11 + 11);
     snprintf(policy_path, sizeof(policy_path), "%s/ferry-test-policy.%ld.json", tmp, (long)getpid());
     test_scopes();
     test_matchers();
