@@ -67,7 +67,8 @@ static int repo_command(ferry_app *app, const command *cmd, int argc, char **arg
         return app_fail_text(err);
     }
     if (app_with_retries(app, p, run, call, &ctx) != FERRY_OK) {
-        ctx_status_message(&ctx, ctx.status, cmd->name);
+        ctx_wrap(&ctx, ctx.status, capability == FERRY_CAP_DELETE ? "deleting image" : "listing tags of",
+                 call->ep.text);
         return app_fail(&ctx);
     }
     return 0;

@@ -221,7 +221,7 @@ int app_endpoint(ferry_app *app, const char *text, int purpose, const ctx_option
                          : t->validate_reference(&vctx, name.rest);
         if (rc != FERRY_OK) {
             ctx_status_message(&vctx, rc, "checking the reference");
-            return ctx_fail(ctx, rc, "invalid image name \"%s\": %s", text, vctx.message);
+            return ctx_fail(ctx, rc, "invalid image name \"%s\": %s", text, ctx_message_after(vctx.message, text));
         }
     }
     return FERRY_OK;

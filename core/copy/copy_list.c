@@ -116,6 +116,8 @@ static int copy_list_instance(copy_run *run, const manifest_descriptor *d, check
         memcpy(media_type, pre->media_type, sizeof(media_type));
     } else {
         rc = fetch_manifest(run->source, sctx, d->digest, data, len, media_type, sizeof(media_type));
+        if (rc != FERRY_OK)
+            return ctx_wrap(sctx, rc, "reading manifest of", run->src->text);
     }
     if (rc == FERRY_OK &&
         manifest_parse(*data, *len, media_type[0] ? media_type : d->media_type, m, errbuf, sizeof(errbuf)) != 0)

@@ -89,6 +89,8 @@ int copy_policy_check(copy_run *run, const fetched_image *img, const copy_option
         checked_instance *c = &run->checked[i];
         rc = fetch_manifest(run->source, sctx, list->layers[i].digest, &c->data, &c->len, c->media_type,
                             sizeof(c->media_type));
+        if (rc != FERRY_OK)
+            rc = ctx_wrap(sctx, rc, "reading manifest of", run->src->text);
         if (rc == FERRY_OK)
             rc = read_signatures(run, list->layers[i].digest, &c->sigs, sctx);
         char what[96];

@@ -29,6 +29,76 @@ void platform_resolve(platform_spec *p)
     }
 }
 
+/* The digest the source's own Docker reference pins ("host/repo@sha256:…"),
+ * or NULL: what c/image's UnparsedImage expects of the top-level manifest. */
+static const char *fetch_reference_digest(ferry_image_source *src)
+{
+    const char *ref = src->ops->docker_reference != NULL ? src->ops->docker_reference(src) : NULL;
+    const char *at = ref != NULL ? strrchr(ref, '@') : NULL;
+    return at != NULL && digest_is_valid(at + 1) ? at + 1 : NULL;
+}
+
+/* Hashes a manifest with the algorithm of `like` (a valid digest): into
+ * `as_manifest` as manifest.Digest does (a signed schema 1 manifest is named
+ * by its payload's digest) and, when raw is not NULL, into `raw` over all
+ * its bytes. 0, or -1 with a message in err. */
+static int fetch_hash_manifest(const char *data, size_t len, const char *like, char *as_manifest, char *raw,
+                               char *err, size_t errcap)
+{
+    char *payload = NULL;
+    size_t payload_len = 0;
+    if (schema1_payload(data, len, &payload, &payload_len, err, errcap) != 0)
+        return -1;
+    digest_hasher *h = digest_hasher_for(like);
+    digest_hasher *hraw = raw != NULL ? digest_hasher_for(like) : NULL;
+    int rc = h == NULL || (raw != NULL && hraw == NULL) ? -1 : 0;
+    if (rc == 0) {
+        digest_hasher_update(h, payload, payload_len);
+        rc = digest_hasher_final(h, as_manifest, DIGEST_MAX_LEN);
+    }
+    if (rc == 0 && hraw != NULL) {
+        digest_hasher_update(hraw, data, len);
+        rc = digest_hasher_final(hraw, raw, DIGEST_MAX_LEN);
+    }
+    digest_hasher_free(h);
+    digest_hasher_free(hraw);
+    free(payload);
+    if (rc != 0)
+        snprintf(err, errcap, "computing manifest digest: out of memory");
+    return rc;
+}
+
+/* The core's own check of manifest bytes, whatever the module did: against
+ * the digest they were asked by (a list instance), else the one the
+ * reference pins, and against the reader's digest() claim, which is never
+ * believed over the bytes. Wording as c/image's UnparsedImage, whose check
+ * skopeo's copy meets first for an instance too. */
+static int fetch_verify_manifest(ferry_image_source *src, ferry_ctx *ctx, const char *instance_digest,
+                                 const char *claim, const char *data, size_t len)
+{
+    char got[DIGEST_MAX_LEN], raw[DIGEST_MAX_LEN], err[256];
+    const char *expected = instance_digest != NULL ? instance_digest : fetch_reference_digest(src);
+    if (expected != NULL) {
+        if (fetch_hash_manifest(data, len, expected, got, NULL, err, sizeof(err)) != 0)
+            return ctx_fail(ctx, FERRY_ERR_INVALID, "manifest %s: %s", expected, err);
+        if (strcmp(got, expected) != 0)
+            return ctx_fail(ctx, FERRY_ERR_DIGEST_MISMATCH,
+                            "Manifest does not match provided manifest digest %s (it hashes to %s)", expected, got);
+    }
+    if (claim == NULL)
+        return FERRY_OK;
+    if (!digest_is_valid(claim))
+        return ctx_fail(ctx, FERRY_ERR_INVALID, "the source claims an invalid manifest digest \"%.*s\"",
+                        DIGEST_MAX_LEN, claim);
+    if (fetch_hash_manifest(data, len, claim, got, raw, err, sizeof(err)) != 0)
+        return ctx_fail(ctx, FERRY_ERR_INVALID, "manifest %s: %s", claim, err);
+    /* The claim is the digest of all bytes read, or the manifest's digest. */
+    if (strcmp(claim, raw) != 0 && strcmp(claim, got) != 0)
+        return ctx_fail(ctx, FERRY_ERR_DIGEST_MISMATCH,
+                        "Manifest does not match provided manifest digest %s (it hashes to %s)", claim, got);
+    return FERRY_OK;
+}
+
 int fetch_manifest(ferry_image_source *src, ferry_ctx *ctx, const char *instance_digest, char **data, size_t *len,
                    char *media_type, size_t media_type_cap)
 {
@@ -40,31 +110,20 @@ int fetch_manifest(ferry_image_source *src, ferry_ctx *ctx, const char *instance
     media_type[media_type_cap - 1] = '\0';
     rc = stream_read_all(r, ctx, MANIFEST_MAX_SIZE, instance_digest ? "manifest of list instance" : "manifest",
                          data, len);
+    /* Copied before close: the claim lives only as long as the reader. */
+    char claim[DIGEST_MAX_LEN + 1] = "";
+    const char *claimed = rc == FERRY_OK ? ferry_reader_digest(r) : NULL;
+    if (claimed != NULL)
+        snprintf(claim, sizeof(claim), "%s", claimed);
     ferry_reader_close(r);
     if (rc != FERRY_OK)
         return rc;
-    if (instance_digest != NULL) {
-        /* A signed schema 1 manifest is named by its payload's digest. */
-        char got[DIGEST_MAX_LEN], err[256];
-        char *payload = NULL;
-        size_t payload_len = 0;
-        if (schema1_payload(*data, *len, &payload, &payload_len, err, sizeof(err)) != 0) {
-            free(*data);
-            *data = NULL;
-            return ctx_fail(ctx, FERRY_ERR_INVALID, "manifest %s: %s", instance_digest, err);
-        }
-        digest_hasher *h = digest_hasher_for(instance_digest);
-        digest_hasher_update(h, payload, payload_len);
-        free(payload);
-        digest_hasher_final(h, got, sizeof(got));
-        digest_hasher_free(h);
-        if (strcmp(got, instance_digest) != 0) {
-            free(*data);
-            *data = NULL;
-            return ctx_fail(ctx, FERRY_ERR_DIGEST_MISMATCH, "manifest %s: content hashes to %s", instance_digest, got);
-        }
+    rc = fetch_verify_manifest(src, ctx, instance_digest, claimed != NULL ? claim : NULL, *data, *len);
+    if (rc != FERRY_OK) {
+        free(*data);
+        *data = NULL;
     }
-    return FERRY_OK;
+    return rc;
 }
 
 int fetch_small_blob(ferry_image_source *src, ferry_ctx *ctx, const manifest_descriptor *d, int kind, char **data,

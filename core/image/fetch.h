@@ -1,7 +1,9 @@
 /* core/image/fetch.h — reading what an image consists of through a source
- * plugin: manifests (bounded, verified against the digest they were asked by),
- * small blobs such as configs (bounded, verified), and resolving a manifest
- * list to the instance for the wanted platform. Shared by copy and inspect. */
+ * plugin: manifests (bounded, hashed by the core and checked against every
+ * digest known for them: the one asked by, the one the reference pins, the
+ * reader's claim), small blobs such as configs (bounded, verified), and
+ * resolving a manifest list to the instance for the wanted platform. Shared
+ * by copy and inspect. */
 #ifndef FERRY_CORE_FETCH_H
 #define FERRY_CORE_FETCH_H
 
@@ -39,8 +41,10 @@ typedef struct fetched_image {
 } fetched_image;
 
 /* Reads the manifest (instance_digest NULL: the top-level one). At most
- * MANIFEST_MAX_SIZE bytes; when instance_digest is given the bytes must hash
- * to it. Caller frees *data. */
+ * MANIFEST_MAX_SIZE bytes. The bytes must hash to instance_digest when given,
+ * else to the digest the source's docker_reference pins when it has one, and
+ * to the reader's digest() claim when it makes one: FERRY_ERR_DIGEST_MISMATCH
+ * otherwise. Caller frees *data. */
 int fetch_manifest(ferry_image_source *src, ferry_ctx *ctx, const char *instance_digest, char **data, size_t *len,
                    char *media_type, size_t media_type_cap);
 

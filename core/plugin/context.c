@@ -48,19 +48,48 @@ int ctx_status_message(ferry_ctx *ctx, int status, const char *what)
     return status;
 }
 
+/* `message` without a leading "PREFIX: " (the first n bytes of prefix), or NULL. */
+static const char *ctx_after_label(const char *message, const char *prefix, size_t n)
+{
+    if (n > 0 && strncmp(message, prefix, n) == 0 && message[n] == ':' && message[n + 1] == ' ')
+        return message + n + 2;
+    return NULL;
+}
+
+const char *ctx_message_after(const char *message, const char *object)
+{
+    const char *rest = ctx_after_label(message, object, strlen(object));
+    /* A module that labels a message with its transport only ("containers-
+     * storage: no store at …") names what the object's prefix names. */
+    const char *colon = strchr(object, ':');
+    if (rest == NULL && colon != NULL)
+        rest = ctx_after_label(message, object, (size_t)(colon - object));
+    return rest != NULL ? rest : message;
+}
+
 int ctx_wrap(ferry_ctx *ctx, int status, const char *doing, const char *object)
 {
     ctx_status_message(ctx, status, doing);
     char inner[CTX_MESSAGE_MAX];
     snprintf(inner, sizeof(inner), "%s", ctx->message);
-    if (strstr(inner, object) != NULL) {
-        /* "reading the manifest of" + a message naming the image already:
-         * drop the dangling preposition. */
-        const char *space = strrchr(doing, ' ');
-        int cut = space != NULL && (strcmp(space, " of") == 0 || strcmp(space, " to") == 0 ||
-                                    strcmp(space, " from") == 0);
-        return ctx_fail(ctx, status, "%.*s: %s", cut ? (int)(space - doing) : (int)strlen(doing), doing, inner);
+    /* `doing` without a trailing preposition: "reading manifest of" names
+     * the action "reading manifest". */
+    const char *space = strrchr(doing, ' ');
+    int cut = space != NULL && (strcmp(space, " of") == 0 || strcmp(space, " to") == 0 ||
+                                strcmp(space, " from") == 0);
+    int action_len = cut ? (int)(space - doing) : (int)strlen(doing);
+    const char *rest = ctx_message_after(inner, object);
+    if (rest != inner) {
+        /* "OBJECT: detail", as modules word errors: the object moves after
+         * the action ("initializing source OBJECT: detail", skopeo's form),
+         * unless the detail already says what was being done. */
+        if (strncmp(rest, doing, (size_t)action_len) == 0 && ctx_after_label(inner, object, strlen(object)) != NULL)
+            return ctx_fail(ctx, status, "%s", inner);
+        return ctx_fail(ctx, status, "%s %s: %s", doing, object, rest);
     }
+    /* A message naming the object elsewhere keeps it where it is. */
+    if (strstr(inner, object) != NULL)
+        return ctx_fail(ctx, status, "%.*s: %s", action_len, doing, inner);
     return ctx_fail(ctx, status, "%s %s: %s", doing, object, inner);
 }
 

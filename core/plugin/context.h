@@ -49,8 +49,14 @@ void ctx_clear(ferry_ctx *ctx);
 /* Ensures a failing `status` has a message; `what` names the operation. */
 int ctx_status_message(ferry_ctx *ctx, int status, const char *what);
 /* Prefixes ctx's error with what was being done ("initializing source") and
- * the object, unless the message already names the object. Returns status. */
+ * the object, naming the object once: a message beginning "OBJECT: " (a
+ * module's label) becomes "DOING OBJECT: rest"; one naming the object
+ * elsewhere gets the action only. See "Error messages" in
+ * doc/architecture.md. Returns status. */
 int ctx_wrap(ferry_ctx *ctx, int status, const char *doing, const char *object);
+/* `message` without a leading "OBJECT: " or "TRANSPORT: " (OBJECT's
+ * transport prefix), or message itself. */
+const char *ctx_message_after(const char *message, const char *object);
 /* Copies ctx's error into another ctx (worker → main). */
 void ctx_copy_error(ferry_ctx *to, const ferry_ctx *from);
 int ctx_cancelled(const ferry_ctx *ctx);

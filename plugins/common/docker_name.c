@@ -7,8 +7,9 @@
  *   component = [a-z0-9]+ (([._]|__|-+) [a-z0-9]+)*
  *   tag    = [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}
  *
- * The first component is a domain only when it contains '.' or ':', is
- * "localhost", or has an upper-case letter; otherwise the image is on
+ * The first component is a domain only when it contains '.' or ':' or is
+ * "localhost" (v5.23.1's rule: "UPPER/x" is docker.io's, and refused for its
+ * upper case, as skopeo 1.9.3 does); otherwise the image is on
  * docker.io, where one-component names live under "library/". A reference
  * without tag or digest means ":latest"; tag and digest together are
  * refused (as containers/image does). The policy identity is the canonical
@@ -120,11 +121,7 @@ int docker_reference_parse_into(const ferry_services *svc, const char *text, doc
     char *domain = NULL;
     if (slash != NULL) {
         size_t n = (size_t)(slash - s);
-        int has_upper = 0;
-        for (size_t i = 0; i < n; i++)
-            has_upper |= s[i] >= 'A' && s[i] <= 'Z';
-        if (memchr(s, '.', n) != NULL || memchr(s, ':', n) != NULL || (n == 9 && strncmp(s, "localhost", 9) == 0) ||
-            has_upper) {
+        if (memchr(s, '.', n) != NULL || memchr(s, ':', n) != NULL || (n == 9 && strncmp(s, "localhost", 9) == 0)) {
             domain = strndup(s, n);
             rest = slash + 1;
         }
@@ -156,8 +153,7 @@ int docker_reference_parse_into(const ferry_services *svc, const char *text, doc
 
     for (size_t i = 0; i < path_len; i++)
         if (rest[i] >= 'A' && rest[i] <= 'Z') {
-            snprintf(err, errcap, "invalid reference format: repository name (%.*s) must be lowercase", (int)path_len,
-                     rest);
+            snprintf(err, errcap, "invalid reference format: repository name must be lowercase");
             return FERRY_ERR_INVALID;
         }
     int official = strcmp(domain, DOCKER_IO) == 0 && memchr(rest, '/', path_len) == NULL;

@@ -196,6 +196,13 @@ int plugin_util_output_close(plugin_util_output *out);
 int plugin_util_range_reader(const ferry_services *svc, ferry_ctx *ctx, int fd, int64_t offset, int64_t size,
                              const char *label, const char *path, ferry_reader **out);
 
+/* Wraps `inner` (taken over, closed here when this fails) in a reader whose
+ * digest() claims `digest` at end of stream: the digest the bytes are stored
+ * under (a content-addressed blob, an index entry). The core hashes the bytes
+ * itself and refuses a manifest that does not match the claim. */
+int plugin_util_claim_reader(const ferry_services *svc, ferry_ctx *ctx, const char *label, ferry_reader *inner,
+                             const char *digest, ferry_reader **out);
+
 /* What plugin_util_receive_blob leaves behind: a complete, fsynced
  * temporary file in the directory it was given, and the blob's identity. */
 typedef struct plugin_util_received_blob {

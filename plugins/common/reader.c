@@ -89,3 +89,67 @@ int plugin_util_range_reader(const ferry_services *svc, ferry_ctx *ctx, int fd, 
     *out = &r->base;
     return FERRY_OK;
 }
+
+/* ---- a reader that claims the digest its bytes should have ---- */
+
+typedef struct plugin_util_claim_reader_t {
+    ferry_reader base;
+    ferry_reader *inner;
+    int at_end;
+    char digest[PLUGIN_UTIL_DIGEST_MAX];
+} plugin_util_claim_reader_t;
+
+static int plugin_util_claim_read(ferry_reader *reader, ferry_ctx *ctx, void *buf, size_t len, size_t *nread,
+                                  int *eos)
+{
+    plugin_util_claim_reader_t *r = (plugin_util_claim_reader_t *)reader;
+    int status = ferry_reader_read(r->inner, ctx, buf, len, nread, eos);
+    r->at_end = status == FERRY_OK && *eos;
+    return status;
+}
+
+static void plugin_util_claim_close(ferry_reader *reader)
+{
+    plugin_util_claim_reader_t *r = (plugin_util_claim_reader_t *)reader;
+    ferry_reader_close(r->inner);
+    free(r);
+}
+
+static const char *plugin_util_claim_digest(ferry_reader *reader)
+{
+    plugin_util_claim_reader_t *r = (plugin_util_claim_reader_t *)reader;
+    return r->at_end ? r->digest : NULL;
+}
+
+static int64_t plugin_util_claim_size(ferry_reader *reader)
+{
+    return ferry_reader_size(((plugin_util_claim_reader_t *)reader)->inner);
+}
+
+static const ferry_reader_ops plugin_util_claim_ops = {
+    .struct_size = sizeof(ferry_reader_ops),
+    .read = plugin_util_claim_read,
+    .close = plugin_util_claim_close,
+    .digest = plugin_util_claim_digest,
+    .size = plugin_util_claim_size,
+};
+
+int plugin_util_claim_reader(const ferry_services *svc, ferry_ctx *ctx, const char *label, ferry_reader *inner,
+                             const char *digest, ferry_reader **out)
+{
+    *out = NULL;
+    plugin_util_claim_reader_t *r = calloc(1, sizeof *r);
+    if (r == NULL || strlen(digest) >= sizeof r->digest) {
+        int too_long = r != NULL;
+        free(r);
+        ferry_reader_close(inner);
+        if (too_long)
+            return svc->set_error(ctx, FERRY_ERR_INVALID, "%s: invalid digest \"%s\"", label, digest);
+        return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", label);
+    }
+    r->base.ops = &plugin_util_claim_ops;
+    r->inner = inner;
+    memcpy(r->digest, digest, strlen(digest) + 1);
+    *out = &r->base;
+    return FERRY_OK;
+}

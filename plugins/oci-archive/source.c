@@ -44,13 +44,17 @@ static int ociarch_source_get_manifest(ferry_image_source *source, ferry_ctx *ct
         snprintf(media_type, media_type_cap, "%s", strlen(mt) < media_type_cap ? mt : "");
     }
     const ociarch_member *m = NULL;
-    int status = ociarch_source_find_blob(src, ctx, instance_digest != NULL ? instance_digest : src->digest,
-                                          "manifest", &m);
+    const char *digest = instance_digest != NULL ? instance_digest : src->digest;
+    int status = ociarch_source_find_blob(src, ctx, digest, "manifest", &m);
     if (status == FERRY_OK && m->size > OCIARCH_MANIFEST_MAX) /* refused before reading */
         status = src->svc->set_error(ctx, FERRY_ERR_TOO_LARGE, "%s: manifest %s is larger than %d MiB",
                                      src->ref.label, m->name, OCIARCH_MANIFEST_MAX >> 20);
+    ferry_reader *member = NULL;
     if (status == FERRY_OK)
-        status = ociarch_tar_reader(src->svc, ctx, src->ref.label, &src->tar, m, out);
+        status = ociarch_tar_reader(src->svc, ctx, src->ref.label, &src->tar, m, &member);
+    /* Claims the digest index.json names it by, for the core to check. */
+    if (status == FERRY_OK)
+        status = plugin_util_claim_reader(src->svc, ctx, src->ref.label, member, digest, out);
     return status;
 }
 

@@ -44,7 +44,14 @@ static int oci_source_get_manifest(ferry_image_source *source, ferry_ctx *ctx, c
         const char *mt = instance_digest == NULL ? src->media_type : "";
         snprintf(media_type, media_type_cap, "%s", strlen(mt) < media_type_cap ? mt : "");
     }
-    return oci_source_open_blob(src, ctx, instance_digest != NULL ? instance_digest : src->digest, "manifest", out);
+    /* The digest index.json (or the list) names it by is claimed, for the
+     * core to check against the bytes. */
+    const char *digest = instance_digest != NULL ? instance_digest : src->digest;
+    ferry_reader *blob = NULL;
+    int status = oci_source_open_blob(src, ctx, digest, "manifest", &blob);
+    if (status == FERRY_OK)
+        status = plugin_util_claim_reader(src->svc, ctx, src->ref.label, blob, digest, out);
+    return status;
 }
 
 static int oci_source_get_blob(ferry_image_source *source, ferry_ctx *ctx, const ferry_blob_info *info,

@@ -186,4 +186,43 @@ unchanged "copy to oci:PATH:@0: existing layout untouched" "$GO" "$T/snap.layout
 reset
 empty_dir "no temporary files left at the end" "$TMP"
 
+# ---------------------------------------------------------------- errors name their reference once
+# "DOING REFERENCE: detail" (doc/architecture.md, "Error messages"); skopeo's
+# line names the same reference, as its own messages do.
+# named_once DESC REFERENCE WORDS SKOPEO_WORDS CMD...: exit non-zero, one line
+# naming REFERENCE exactly once and containing WORDS; skopeo fails too, its
+# message containing SKOPEO_WORDS.
+named_once() {
+    local desc=$1 ref=$2 words=$3 skopeo_words=$4; shift 4
+    run ferry "$@"
+    is "$desc: fails" "$([ "$RC" -ne 0 ] && echo failed)" failed
+    stderr_one_line "$desc: one line" "$words"
+    is "$desc: names $ref once" "$(grep -oF -- "$ref" "$T/err" | wc -l)" 1
+    if [ "$HAVE_SKOPEO" = 1 ]; then
+        run skopeo --insecure-policy "$@"
+        is "$desc: skopeo fails too, with '$skopeo_words'" \
+            "$([ "$RC" -ne 0 ] && grep -qF -- "$skopeo_words" "$T/err" && echo yes)" yes
+    fi
+}
+named_once "missing oci layout" "oci:$T/nosuch:t" "initializing source oci:$T/nosuch:t: " "oci:$T/nosuch:t" \
+    inspect "oci:$T/nosuch:t"
+named_once "missing tag in a layout" "oci:$GO:missing" "initializing source oci:$GO:missing: " \
+    "initializing source oci:$GO:missing: " copy "oci:$GO:missing" "dir:$W/named1"
+named_once "missing archive" "docker-archive:$T/nosuch.tar" "initializing source docker-archive:$T/nosuch.tar: " \
+    "docker-archive:$T/nosuch.tar" inspect "docker-archive:$T/nosuch.tar"
+named_once "unwritable destination" "dir:/proc/nope/x" "initializing destination dir:/proc/nope/x: " \
+    "dir:/proc/nope/x: " copy "dir:$G" dir:/proc/nope/x
+named_once "bad tag" "oci:$T/x:bad@@tag" "invalid image name \"oci:$T/x:bad@@tag\": " "oci:$T/x:bad@@tag: " \
+    copy "dir:$G" "oci:$T/x:bad@@tag"
+named_once "bad docker reference" "docker://x/y:-bad" \
+    "invalid image name \"docker://x/y:-bad\": invalid reference format" "docker://x/y:-bad: invalid reference format" \
+    copy "dir:$G" docker://x/y:-bad
+named_once "upper-case repository (docker.io's, as containers/image v5.23.1 splits it)" docker://UPPER/x \
+    "repository name must be lowercase" "repository name must be lowercase" inspect docker://UPPER/x
+named_once "unreachable registry" "docker://127.0.0.1:1/x:t" "docker://127.0.0.1:1/x:t: " "127.0.0.1:1" \
+    inspect docker://127.0.0.1:1/x:t
+named_once "delete from an unreachable registry" "docker://127.0.0.1:1/x:t" "docker://127.0.0.1:1/x:t: " "127.0.0.1:1" \
+    delete docker://127.0.0.1:1/x:t
+reset
+
 finish

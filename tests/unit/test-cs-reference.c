@@ -43,7 +43,7 @@ static const cs_ref_case cs_ref_cases[] = {
     {.text = "c7", .fields = "-|-|-|-|docker.io/library/c7:latest|-|0|0"},
     {.text = "cafe:v1", .fields = "-|-|-|-|docker.io/library/cafe:v1|-|0|0"},
     {.text = "C756C", .error = "containers-storage:C756C: parsing named reference \"C756C\": "
-                                "invalid reference format: repository name (C756C) must be lowercase"},
+                                "invalid reference format: repository name must be lowercase"},
     {.text = ID64 ":v1", .fields = "-|-|-|-|docker.io/library/" ID64 ":v1|-|0|0"},
     {.text = "", .error = "containers-storage:: \"\" is an empty reference: invalid reference"},
     {.text = STORE, .error = "containers-storage:" STORE ": \"\" is an empty reference: invalid reference"},
@@ -59,7 +59,7 @@ static const cs_ref_case cs_ref_cases[] = {
      .error = "containers-storage:[rel/root]x: graph root \"rel/root\": path name is not absolute"},
     {.text = "[/r+run]x", .error = "containers-storage:[/r+run]x: run root \"run\": path name is not absolute"},
     {.text = "Example.com/X:v1", .error = "containers-storage:Example.com/X:v1: parsing named reference "
-                                          "\"Example.com/X:v1\": invalid reference format: repository name (X) must "
+                                          "\"Example.com/X:v1\": invalid reference format: repository name must "
                                           "be lowercase"},
     {.text = "x@sha256:abc",
      .error = "containers-storage:x@sha256:abc: \"sha256:abc\" does not look like an image ID or digest: "
