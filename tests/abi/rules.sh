@@ -72,10 +72,10 @@ is "list-tags validates for list-tags" "$RC:$(purpose_of tags1)" 0:list-tags
 grep -qF '"probe-tag"' "$T/out" && ok "... and lists the module's tags" || not_ok "... and lists the module's tags" "$(cat "$T/out")"
 run ferry inspect probe:
 is "an empty probe reference is refused by validate_reference_for" "$RC" 1
-stderr_one_line "... in one line" "probe: empty reference"
+stderr_one_line "... in one line" 'invalid image name "probe:": empty reference'
 run ferry inspect frozen10:
 is "a 1.0 module is still validated by validate_reference" "$RC" 1
-stderr_one_line "... in one line" "frozen10: empty reference"
+stderr_one_line "... in one line" 'invalid image name "frozen10:": empty reference'
 
 # ------------------------------------------------ the 1.4 file services
 want=$(ferry inspect --raw probe:a | sha256sum | cut -d' ' -f1)
