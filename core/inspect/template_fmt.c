@@ -475,6 +475,31 @@ void template_fmt_value(template_state *st, strbuf *sb, const template_value *v,
     }
 }
 
+/* fmt's tooLarge (Go 1.19, skopeo 1.9.3's): a width or precision above a
+ * million (either sign) is refused, which also keeps the padding bounded. */
+static int template_fmt_too_large(int64_t x)
+{
+    return x > 1000000 || x < -1000000;
+}
+
+/* fmt's parsenum: the decimal number at format[*i], or -1 when there is
+ * none. A number growing too large ("crazy long", Go says) gives -1 and
+ * takes the rest of the format, as Go's does. */
+static int template_fmt_parsenum(const char *format, size_t flen, size_t *i)
+{
+    int num = 0, isnum = 0;
+    while (*i < flen && format[*i] >= '0' && format[*i] <= '9') {
+        if (template_fmt_too_large(num)) {
+            *i = flen;
+            return -1;
+        }
+        num = num * 10 + (format[*i] - '0');
+        isnum = 1;
+        (*i)++;
+    }
+    return isnum ? num : -1;
+}
+
 /* fmt.Sprintf with the verbs and flags templates use */
 void template_sprintf(template_state *st, strbuf *sb, const char *format, size_t flen,
                              const template_value *args, size_t nargs)
@@ -526,7 +551,7 @@ void template_sprintf(template_state *st, strbuf *sb, const char *format, size_t
         }
         if (i < flen && format[i] == '*') {
             i++;
-            if (argi < nargs && args[argi].kind == VAL_INT) {
+            if (argi < nargs && args[argi].kind == VAL_INT && !template_fmt_too_large(args[argi].i)) {
                 f.wid = (int)args[argi].i;
                 if (f.wid < 0) {
                     f.minus = 1;
@@ -537,17 +562,16 @@ void template_sprintf(template_state *st, strbuf *sb, const char *format, size_t
             }
             argi++;
         } else {
-            while (i < flen && format[i] >= '0' && format[i] <= '9') {
-                f.wid = (f.wid < 0 ? 0 : f.wid) * 10 + (format[i] - '0');
-                i++;
-            }
+            f.wid = template_fmt_parsenum(format, flen, &i);
         }
-        if (i < flen && format[i] == '.') {
+        /* A '.' ending the format is the verb, not a precision. */
+        if (i + 1 < flen && format[i] == '.') {
             i++;
             f.prec = 0;
             if (i < flen && format[i] == '*') {
                 i++;
-                if (argi < nargs && args[argi].kind == VAL_INT && args[argi].i >= 0)
+                if (argi < nargs && args[argi].kind == VAL_INT && args[argi].i >= 0 &&
+                    !template_fmt_too_large(args[argi].i))
                     f.prec = (int)args[argi].i;
                 else {
                     f.prec = -1; /* Go goes on as if none was given */
@@ -555,10 +579,8 @@ void template_sprintf(template_state *st, strbuf *sb, const char *format, size_t
                 }
                 argi++;
             } else {
-                while (i < flen && format[i] >= '0' && format[i] <= '9') {
-                    f.prec = f.prec * 10 + (format[i] - '0');
-                    i++;
-                }
+                int prec = template_fmt_parsenum(format, flen, &i);
+                f.prec = prec < 0 ? 0 : prec;
             }
         }
         if (i >= flen) {

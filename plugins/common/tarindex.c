@@ -195,6 +195,51 @@ static int plugin_tar_entry(const ferry_services *svc, ferry_ctx *ctx, const cha
     return status;
 }
 
+/* The compression of a file that did not read as a tar, by its magic number
+ * (libarchive's names), or NULL. Nothing is decompressed for this: a
+ * decoder's memory comes from the header (an lzma dictionary may ask for
+ * 4 GiB), which a better error message is not worth. */
+static const char *plugin_tar_compression(int fd)
+{
+    static const struct {
+        const char *magic;
+        size_t len;
+        const char *name;
+    } magics[] = {
+        {"\x1f\x8b", 2, "gzip"},          {"BZh", 3, "bzip2"},       {"\xfd" "7zXZ", 6, "xz"},
+        {"\x28\xb5\x2f\xfd", 4, "zstd"},  {"\x1f\x9d", 2, "compress (.Z)"}, {"\x04\x22\x4d\x18", 4, "lz4"},
+        {"LZIP", 4, "lzip"},              {"\x89LZO", 4, "lzop"},    {"LRZI", 4, "lrzip"},
+    };
+    unsigned char head[13];
+    size_t got = 0;
+    if (plugin_tar_pread_full(fd, head, sizeof head, 0, &got) != 0)
+        return NULL;
+    for (size_t i = 0; i < sizeof magics / sizeof magics[0]; i++)
+        if (got >= magics[i].len && memcmp(head, magics[i].magic, magics[i].len) == 0)
+            return magics[i].name;
+    /* lzma (alone) has no magic: libarchive's test is properties up to 224
+     * and a dictionary size of 2^n or 2^n + 2^(n-1). */
+    if (got == sizeof head && head[0] <= 224) {
+        uint32_t dict = (uint32_t)head[1] | (uint32_t)head[2] << 8 | (uint32_t)head[3] << 16 | (uint32_t)head[4] << 24;
+        for (int n = 12; n < 32; n++)
+            if (dict == (uint32_t)1 << n || dict == ((uint32_t)1 << n) + ((uint32_t)1 << (n - 1)))
+                return "lzma";
+    }
+    return NULL;
+}
+
+/* Reports a file that is not a plain tar: compressed (named), else `why`. */
+static int plugin_tar_not_tar(const ferry_services *svc, ferry_ctx *ctx, const char *label, int fd, const char *what,
+                              const char *why)
+{
+    const char *compression = plugin_tar_compression(fd);
+    if (compression != NULL)
+        return svc->set_error(ctx, FERRY_ERR_UNSUPPORTED,
+                              "%s: the archive is compressed with %s; only plain tar or gzip, bzip2, xz and zstd are "
+                              "supported", label, compression);
+    return svc->set_error(ctx, FERRY_ERR_INVALID, "%s: %s: %s", label, what, why != NULL ? why : "read error");
+}
+
 int plugin_tar_index_fd(const ferry_services *svc, ferry_ctx *ctx, const char *label, int fd, size_t max_members,
                         plugin_tar_index *out)
 {
@@ -207,12 +252,13 @@ int plugin_tar_index_fd(const ferry_services *svc, ferry_ctx *ctx, const char *l
     struct archive *a = archive_read_new();
     if (a == NULL)
         return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", label);
-    archive_read_support_filter_all(a); /* only to name a compression we do not unpack */
+    /* No decompression filter: the input is a plain tar (plugin_tar_open has
+     * unpacked the compressions skopeo reads). */
     archive_read_support_format_tar(a);
     plugin_tar_builder b = {0};
     int status = FERRY_OK;
     if (archive_read_open_fd(a, fd, PLUGIN_TAR_BLOCK) != ARCHIVE_OK) {
-        status = svc->set_error(ctx, FERRY_ERR_INVALID, "%s: not a tar archive: %s", label, archive_error_string(a));
+        status = plugin_tar_not_tar(svc, ctx, label, fd, "not a tar archive", archive_error_string(a));
         goto out;
     }
     struct archive_entry *e;
@@ -225,14 +271,10 @@ int plugin_tar_index_fd(const ferry_services *svc, ferry_ctx *ctx, const char *l
             why = why != NULL ? why : "read error";
             if (strcasestr(why, "truncated") != NULL) /* libarchive's "Truncated tar archive" */
                 status = svc->set_error(ctx, FERRY_ERR_INVALID, "%s: archive is truncated", label);
+            else if (b.count == 0)
+                status = plugin_tar_not_tar(svc, ctx, label, fd, "invalid tar archive", why);
             else
                 status = svc->set_error(ctx, FERRY_ERR_INVALID, "%s: invalid tar archive: %s", label, why);
-            goto out;
-        }
-        if (archive_filter_count(a) != 1 || archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE) {
-            status = svc->set_error(ctx, FERRY_ERR_UNSUPPORTED,
-                                    "%s: the archive is compressed with %s; only plain tar or gzip, bzip2, xz and "
-                                    "zstd are supported", label, archive_filter_name(a, 0));
             goto out;
         }
         if (b.count >= max_members) {

@@ -66,9 +66,7 @@ static char *docker_challenge_value(const char **p)
     return out;
 }
 
-/* One WWW-Authenticate value: challenges "Scheme param=value, ...",
- * possibly several, separated by commas. */
-static size_t docker_challenge_parse_value(const char *p, docker_challenge *out, size_t n, size_t cap)
+size_t docker_challenges_parse_value(const char *p, docker_challenge *out, size_t n, size_t cap)
 {
     docker_challenge *cur = NULL;
     int have_scheme = 0;
@@ -130,7 +128,7 @@ size_t docker_challenges_parse(const docker_transfer *t, docker_challenge *out, 
     size_t n = 0;
     const char *v;
     for (int i = 0; (v = docker_transfer_header(t, "WWW-Authenticate", i)) != NULL; i++)
-        n = docker_challenge_parse_value(v, out, n, cap);
+        n = docker_challenges_parse_value(v, out, n, cap);
     return n;
 }
 

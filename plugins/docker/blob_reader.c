@@ -30,8 +30,7 @@ typedef struct docker_blob_reader {
     int resumes;          /* every drop */
 } docker_blob_reader;
 
-/* Parses "bytes START-END/TOTAL" (TOTAL may be "*"). */
-static int docker_content_range_start(const char *v, uint64_t *start)
+int docker_content_range_start(const char *v, uint64_t *start)
 {
     if (v == NULL || strncmp(v, "bytes ", 6) != 0)
         return -1;

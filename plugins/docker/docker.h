@@ -175,6 +175,9 @@ typedef struct docker_challenge {
 /* Parses every WWW-Authenticate header of a response into out (at most
  * DOCKER_MAX_CHALLENGES); returns the count. */
 size_t docker_challenges_parse(const docker_transfer *t, docker_challenge *out, size_t cap);
+/* One WWW-Authenticate value: challenges "Scheme param=value, ...", possibly
+ * several, separated by commas, added to out[n..cap). Returns the new count. */
+size_t docker_challenges_parse_value(const char *value, docker_challenge *out, size_t n, size_t cap);
 void docker_challenges_free(docker_challenge *c, size_t n);
 /* Drops every cached token (module unload). */
 void docker_auth_release(void);
@@ -285,6 +288,9 @@ const char *docker_http_status_text(long code);
 
 /* ---- blob_reader.c: streaming blob download with Range resumption ---- */
 
+/* The START of a Content-Range value "bytes START-END/TOTAL" (TOTAL may be
+ * "*"): 0 and *start, or -1 when v (may be NULL) is not of that form. */
+int docker_content_range_start(const char *v, uint64_t *start);
 int docker_blob_reader_open(docker_client *c, ferry_ctx *ctx, const char *digest, int64_t size, ferry_reader **out);
 
 /* ---- registries_d.c: containers-registries.d(5), where signatures live ---- */

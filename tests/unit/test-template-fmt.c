@@ -203,6 +203,20 @@ static void check_arguments(void)
     sprintf_is("%!(BADPREC)0", "%.*d", ARGS(I(-1), I(0)));
 }
 
+/* Go 1.19's limits on widths and precisions (found by tests/fuzz/fuzz-template:
+ * a long width overflowed an int): arguments above a million are refused; a
+ * written number that grows past ten million ends the format; a '.' ending
+ * the format is the verb. Each checked against skopeo 1.9.3. */
+static void check_limits(void)
+{
+    sprintf_is("%!(BADWIDTH)7|%!(BADWIDTH)7", "%*d|%*d", ARGS(I(1000001), I(7), I(-2000000), I(7)));
+    sprintf_is("%!(BADPREC)7", "%.*d", ARGS(I(1000001), I(7)));
+    sprintf_is("%!(NOVERB)%!(EXTRA int=7, int=8)", "%99999999999d|%d", ARGS(I(7), I(8)));
+    sprintf_is("%!(NOVERB)%!(EXTRA int=7, int=8)", "%.99999999999d|%d", ARGS(I(7), I(8)));
+    sprintf_is("%!d(BADINDEX)|", "%[99999999999]d|", ARGS(I(7)));
+    sprintf_is("%!|(int=7)%!.(int=1)", "%.|%.", ARGS(I(7), I(1)));
+}
+
 static void check_sprint(void)
 {
     /* a space between operands when neither is a string */
@@ -221,12 +235,13 @@ int main(void)
 {
     fixture_strings = json_pack("[s, s]", "a", "b");
     fixture_map = json_pack("{s:s, s:s}", "b", "2", "a", "1");
-    tap_plan(57);
+    tap_plan(63);
     check_integers();
     check_strings();
     check_floats();
     check_other_kinds();
     check_arguments();
+    check_limits();
     check_sprint();
     tap_is_int((long long)template_rune_count("h\xc3\xa9llo\xff", 7), 6, "rune_count: a bad byte is one rune");
     json_decref(fixture_strings);
