@@ -400,10 +400,15 @@ static int docker_transfer_failure(const docker_transfer *t, char *err, size_t e
     const char *msg = t->errbuf[0] != '\0' ? t->errbuf : curl_easy_strerror(t->result);
     snprintf(err, errcap, "%s", msg);
     switch (t->result) {
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_OPERATION_TIMEDOUT:
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
+        /* A TLS alert is the server refusing us (say, our client
+         * certificate), not the network failing: retrying cannot help. */
+        if (strstr(msg, "SSL routines") != NULL && strstr(msg, " alert ") != NULL)
+            return FERRY_ERR_IO;
+        return FERRY_ERR_TRANSIENT;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
     case CURLE_HTTP2:

@@ -5,8 +5,9 @@
 # (default /work/fuzz-work/TARGET, outside the repository; seeded from
 # tests/fuzz/corpus/TARGET, which is read too but never written), keeps
 # crashing inputs in $FUZZ_LONG_DIR/artifacts/TARGET/ and the output in
-# $FUZZ_LONG_DIR/logs/, and appends "TARGET SECONDS EXECS CRASHES" to
-# $FUZZ_LONG_DIR/hours.log. The target binary is taken from $FUZZ_WORK
+# $FUZZ_LONG_DIR/logs/, and appends "TARGET SECONDS EXECS CRASHES CPU_SECONDS"
+# to $FUZZ_LONG_DIR/hours.log (SECONDS is wall time; CPU_SECONDS, user+system,
+# is what counts towards fuzzing hours on a shared machine). The target binary is taken from $FUZZ_WORK
 # (default ./fuzz-work, as `make fuzz-build` leaves it in the build tree).
 #   usage: tests/fuzz/run-long.sh TARGET SECONDS
 set -u
@@ -29,7 +30,8 @@ mkdir -p "$corpus" "$artifacts" "$long/logs" || exit 2
 log=$long/logs/$target-$(date -u +%Y%m%dT%H%M%SZ).log
 start=$(date +%s)
 # One job, lowest priority: the machine is shared.
-nice -n 19 "$binary" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+cpu=$long/logs/.cpu.$$
+/usr/bin/time -o "$cpu" -f '%U %S' nice -n 19 "$binary" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$artifacts/" "$corpus" "$srcdir/tests/fuzz/corpus/$target" >"$log" 2>&1
 rc=$?
 elapsed=$(($(date +%s) - start))
@@ -37,7 +39,9 @@ execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 [ -n "$execs" ] || execs=$(sed -n 's/^#\([0-9][0-9]*\).*/\1/p' "$log" | tail -n 1)
 crashes=0
 [ "$rc" -eq 0 ] || crashes=1
-echo "$target $elapsed ${execs:-0} $crashes" >>"$long/hours.log"
+cpu_seconds=$(awk 'END { printf "%d", $1 + $2 }' "$cpu" 2>/dev/null)
+rm -f "$cpu"
+echo "$target $elapsed ${execs:-0} $crashes ${cpu_seconds:-0}" >>"$long/hours.log"
 echo "$target: $elapsed s, ${execs:-0} runs, $crashes crashes (log: $log)"
 [ "$rc" -eq 0 ] || tail -n 30 "$log"
 exit $rc
