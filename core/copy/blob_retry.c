@@ -19,8 +19,6 @@ int blob_retry_pause(const ferry_ctx *ctx, const char *message, int attempt, vol
     double wait = BLOB_RETRY_FIRST_DELAY;
     for (int i = 1; i < attempt; i++)
         wait *= 2;
-    fprintf(stderr, "ferry: warning: %s; retrying the blob in %gs (attempt %d of %d)\n", message, wait, attempt + 1,
-            BLOB_RETRY_ATTEMPTS);
     double end = ctx_now() + wait;
     for (double left = wait; left > 0; left = end - ctx_now()) {
         if (ctx_cancelled(ctx) || *aborted)
@@ -29,5 +27,11 @@ int blob_retry_pause(const ferry_ctx *ctx, const char *message, int attempt, vol
         struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(step * 1e9)};
         nanosleep(&ts, NULL);
     }
-    return !ctx_cancelled(ctx) && !*aborted;
+    if (ctx_cancelled(ctx) || *aborted)
+        return 0;
+    /* Said after the pause, only when the retry really happens: a copy that
+     * another layer's permanent error ended meanwhile stays one line. */
+    fprintf(stderr, "ferry: warning: %s; retrying the blob after %gs (attempt %d of %d)\n", message, wait,
+            attempt + 1, BLOB_RETRY_ATTEMPTS);
+    return 1;
 }

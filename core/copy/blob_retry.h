@@ -18,10 +18,10 @@
  * are left. */
 int blob_retry_wanted(int status, int attempt);
 
-/* Warns on stderr (`message` is the failure) and waits the backoff before
- * attempt number `attempt` + 1: 0.5 s, then twice as long each time. Returns
- * 0 when the wait was cut short by cancellation or *aborted (another layer
- * failed for good): the failure then stands. */
+/* Waits the backoff before attempt number `attempt` + 1 (0.5 s, then twice
+ * as long each time), then warns on stderr (`message` is the failure) and
+ * returns 1. Returns 0, silently, when the wait was cut short by cancellation
+ * or *aborted (another layer failed for good): the failure then stands. */
 int blob_retry_pause(const ferry_ctx *ctx, const char *message, int attempt, volatile sig_atomic_t *aborted);
 
 #endif
