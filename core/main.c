@@ -120,11 +120,10 @@ int main(int argc, char **argv)
         code = app_fail_text("cannot initialise the transport module loader");
         goto out;
     }
-    char conf_err[1024] = "";
-    app.session.creds = cred_store_new();
-    app.session.registries = registries_conf_load(conf_err, sizeof(conf_err));
-    if (conf_err[0] != '\0')
-        fprintf(stderr, "ferry: warning: %s\n", conf_err);
+    /* A broken registries.conf fails only what uses it (docker://), with
+     * the file's own message: the modules ask for "registries-conf-error". */
+    app.session.registries = registries_conf_load();
+    app.session.creds = cred_store_new(app.session.registries);
     static char help_flag[] = "--help";
     char *help_argv[] = {help_flag, NULL};
     code = help_for_command ? cmd->run(&app, cmd, 1, help_argv)

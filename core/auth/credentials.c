@@ -30,13 +30,16 @@ typedef struct cred_entry {
 struct cred_store {
     pthread_mutex_t lock;
     cred_entry *entries;
+    const registries_conf *registries; /* borrowed: credential-helpers */
 };
 
-cred_store *cred_store_new(void)
+cred_store *cred_store_new(const registries_conf *registries)
 {
     cred_store *s = calloc(1, sizeof(*s));
-    if (s != NULL)
+    if (s != NULL) {
         pthread_mutex_init(&s->lock, NULL);
+        s->registries = registries;
+    }
     return s;
 }
 
@@ -327,20 +330,10 @@ static int same(const char *a, const char *b)
 }
 
 /* Resolves without the cache. */
-static int resolve(const ctx_options *opts, const char *registry, const char *repository, cred_entry *e, char *err,
-                   size_t errcap)
+/* The auth files, in containers-auth.json(5) order. */
+static int resolve_from_files(const ctx_options *opts, const char *registry, const char *repository, cred_entry *e,
+                              char *err, size_t errcap)
 {
-    const char *no_creds = ctx_options_get(opts, "no-creds");
-    if (no_creds != NULL && strcmp(no_creds, "true") == 0)
-        return FERRY_ERR_NOT_FOUND;
-    const char *token = ctx_options_get(opts, "registry-token");
-    const char *username = ctx_options_get(opts, "username");
-    if (token != NULL || username != NULL) {
-        e->registry_token = dup_or_null(token);
-        e->username = dup_or_null(username);
-        e->password = dup_or_null(ctx_options_get(opts, "password"));
-        return FERRY_OK;
-    }
     char norm[1024];
     cred_normalize_key(registry, norm, sizeof(norm));
     char paths[5][4096];
@@ -365,6 +358,57 @@ static int resolve(const ctx_options *opts, const char *registry, const char *re
     return FERRY_ERR_NOT_FOUND;
 }
 
+/* Command-line credentials, else registries.conf's credential-helpers in
+ * order ("containers-auth.json" is the auth files, any other NAME runs
+ * docker-credential-NAME for the registry): the first that has credentials
+ * wins; a failing helper is skipped, and its error reported only when none
+ * had any, as containers/image does. */
+static int resolve(const cred_store *store, const ctx_options *opts, const char *registry, const char *repository,
+                   cred_entry *e, char *err, size_t errcap)
+{
+    const char *no_creds = ctx_options_get(opts, "no-creds");
+    if (no_creds != NULL && strcmp(no_creds, "true") == 0)
+        return FERRY_ERR_NOT_FOUND;
+    const char *token = ctx_options_get(opts, "registry-token");
+    const char *username = ctx_options_get(opts, "username");
+    if (token != NULL || username != NULL) {
+        e->registry_token = dup_or_null(token);
+        e->username = dup_or_null(username);
+        e->password = dup_or_null(ctx_options_get(opts, "password"));
+        return FERRY_OK;
+    }
+    size_t n_helpers = 0;
+    const char *const *helpers = registries_conf_credential_helpers(store->registries, &n_helpers);
+    static const char *const default_helpers[] = {"containers-auth.json"};
+    if (n_helpers == 0) {
+        helpers = default_helpers;
+        n_helpers = 1;
+    }
+    int failure = FERRY_ERR_NOT_FOUND;
+    char *scratch = malloc(errcap); /* messages after the first failure's */
+    for (size_t i = 0; i < n_helpers; i++) {
+        char *one_err = failure == FERRY_ERR_NOT_FOUND || scratch == NULL ? err : scratch;
+        int rc;
+        if (strcmp(helpers[i], "containers-auth.json") == 0) {
+            rc = resolve_from_files(opts, registry, repository, e, one_err, errcap);
+        } else {
+            found_creds f = {0};
+            rc = run_helper(helpers[i], "get", registry, &f, one_err, errcap);
+            e->username = f.username;
+            e->password = f.password;
+            e->identity_token = f.identity_token;
+        }
+        if (rc == FERRY_OK) {
+            free(scratch);
+            return FERRY_OK;
+        }
+        if (rc != FERRY_ERR_NOT_FOUND && failure == FERRY_ERR_NOT_FOUND)
+            failure = rc;
+    }
+    free(scratch);
+    return failure;
+}
+
 int cred_lookup(cred_store *store, const ctx_options *opts, const char *registry, const char *repository,
                 ferry_credentials *out, char *err, size_t errcap)
 {
@@ -384,7 +428,7 @@ int cred_lookup(cred_store *store, const ctx_options *opts, const char *registry
         e->opts = opts;
         e->registry = strdup(registry);
         e->repository = dup_or_null(repository);
-        rc = e->status = resolve(opts, registry, repository, e, err, errcap);
+        rc = e->status = resolve(store, opts, registry, repository, e, err, errcap);
         if (rc == FERRY_OK || rc == FERRY_ERR_NOT_FOUND) {
             e->next = store->entries;
             store->entries = e;

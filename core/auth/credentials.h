@@ -13,13 +13,15 @@
 
 #include <ferry/services.h>
 
+#include "config/registries_conf.h"
 #include "plugin/context.h"
 
 typedef struct cred_store cred_store;
 
 /* A thread-safe cache of resolved credentials; strings it hands out live
- * until cred_store_free. NULL when out of memory. */
-cred_store *cred_store_new(void);
+ * until cred_store_free. registries (borrowed, may be NULL; it must outlive
+ * the store) gives the credential-helpers list. NULL when out of memory. */
+cred_store *cred_store_new(const registries_conf *registries);
 void cred_store_free(cred_store *store);
 
 /* Resolves credentials for registry (host[:port]) and repository

@@ -42,17 +42,45 @@ static int svc_set_error(ferry_ctx *ctx, int status, const char *fmt, ...)
     return ctx_fail(ctx, status, "%s", line);
 }
 
-/* Per-registry registries.conf settings are answered as the options
- * "registry-insecure:HOST[:PORT]" and "registry-blocked:HOST[:PORT]". */
+/* registries.conf is answered through options (doc/plugin-abi.md):
+ * "registry-insecure:NAME", "registry-blocked:NAME",
+ * "registry-blocked-reason:NAME", "registry-pull-sources:REF" and
+ * "registries-conf-error". */
+static const char *svc_registries_option(const registries_conf *conf, const char *key, int *handled)
+{
+    static const struct {
+        const char *prefix;
+        int which;
+    } keys[] = {{"registry-insecure:", 0}, {"registry-blocked:", 1}, {"registry-blocked-reason:", 2},
+                {"registry-pull-sources:", 3}};
+    *handled = 1;
+    if (strcmp(key, "registries-conf-error") == 0)
+        return registries_conf_error(conf);
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        size_t n = strlen(keys[i].prefix);
+        if (strncmp(key, keys[i].prefix, n) != 0)
+            continue;
+        const char *arg = key + n;
+        switch (keys[i].which) {
+        case 0:
+            return registries_conf_setting(conf, arg, "insecure");
+        case 1:
+            return registries_conf_setting(conf, arg, "blocked");
+        case 2:
+            return registries_conf_blocked_reason(conf, arg);
+        default:
+            return registries_conf_pull_sources(conf, arg);
+        }
+    }
+    *handled = 0;
+    return NULL;
+}
+
 static const char *svc_get_option(ferry_ctx *ctx, const char *key)
 {
-    static const char insecure[] = "registry-insecure:", blocked[] = "registry-blocked:";
-    const registries_conf *conf = ctx->session ? ctx->session->registries : NULL;
-    if (strncmp(key, insecure, sizeof(insecure) - 1) == 0)
-        return registries_conf_setting(conf, key + sizeof(insecure) - 1, "insecure");
-    if (strncmp(key, blocked, sizeof(blocked) - 1) == 0)
-        return registries_conf_setting(conf, key + sizeof(blocked) - 1, "blocked");
-    return ctx_options_get(ctx->options, key);
+    int handled = 0;
+    const char *value = svc_registries_option(ctx->session ? ctx->session->registries : NULL, key, &handled);
+    return handled ? value : ctx_options_get(ctx->options, key);
 }
 
 static int svc_get_credentials(ferry_ctx *ctx, const char *registry, const char *repository,
@@ -79,6 +107,11 @@ static const char *svc_tmpdir(ferry_ctx *ctx)
 static void svc_progress(ferry_ctx *ctx, const char *what, uint64_t done, int64_t total)
 {
     ctx_log(ctx, FERRY_LOG_DEBUG, "%s: %llu of %lld bytes", what, (unsigned long long)done, (long long)total);
+}
+
+static const char *svc_error_message(ferry_ctx *ctx)
+{
+    return ctx != NULL && ctx->status != FERRY_OK && ctx->message[0] != '\0' ? ctx->message : NULL;
 }
 
 static int svc_cancelled(ferry_ctx *ctx)
@@ -145,6 +178,7 @@ static const ferry_services services = {
     .memory_reader = host_memory_reader_new,
     .write_file_atomic = host_write_file_atomic,
     .mkdir_p = host_mkdir_p,
+    .error_message = svc_error_message,
 };
 
 static const ferry_core core = {

@@ -35,8 +35,9 @@ extern "C" {
  * 1.3: OCI referrers (source_ops->list_referrers, dest_ops->put_referrer);
  * 1.4: transport->validate_reference_for and FERRY_REF_FOR_*, the file
  *      services (file_reader, memory_reader, write_file_atomic, mkdir_p),
- *      FERRY_TARGET_ABI_MINOR */
-#define FERRY_ABI_MINOR 4
+ *      FERRY_TARGET_ABI_MINOR;
+ * 1.5: services->error_message */
+#define FERRY_ABI_MINOR 5
 
 /* The ABI 1.N these headers declare (see the top of this file). */
 #ifndef FERRY_TARGET_ABI_MINOR

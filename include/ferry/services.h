@@ -182,6 +182,18 @@ typedef struct ferry_services {
      * exists and is not a directory). */
     int (*mkdir_p)(const char *path);
 #endif
+
+#if FERRY_TARGET_ABI_MINOR >= 5
+    /* 1.5: the message set_error recorded on ctx during the current call
+     * (without the context the core adds later), or NULL when none was. For
+     * a module that tries alternatives in one call (registry mirrors, then
+     * the primary location) and reports every failure in one final line:
+     * it reads each attempt's message before the next attempt, and the
+     * final set_error replaces them all. The string is owned by the core
+     * and valid until the next set_error on ctx or the end of the call;
+     * copy it to keep it. Same threading as ctx. */
+    const char *(*error_message)(ferry_ctx *ctx);
+#endif
 } ferry_services;
 
 /* What the core tells a module about itself in ferry_module_init. */

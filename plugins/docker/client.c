@@ -344,6 +344,12 @@ static int docker_client_resolve(docker_client *c, ferry_ctx *ctx, const docker_
 
 int docker_client_open(ferry_ctx *ctx, const docker_reference *ref, const char *actions, docker_client **out)
 {
+    return docker_client_open_endpoint(ctx, ref, actions, -1, out);
+}
+
+int docker_client_open_endpoint(ferry_ctx *ctx, const docker_reference *ref, const char *actions,
+                                int endpoint_insecure, docker_client **out)
+{
     const ferry_services *svc = docker_services();
     *out = NULL;
     docker_client *c = calloc(1, sizeof *c);
@@ -359,7 +365,7 @@ int docker_client_open(ferry_ctx *ctx, const docker_reference *ref, const char *
                                                        : plugin_util_printf("ferry/%s", PACKAGE_VERSION);
     int status = c->user_agent != NULL ? FERRY_OK : svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", ref->label);
     if (status == FERRY_OK)
-        status = docker_tls_setup(ctx, ref, &c->tls);
+        status = docker_tls_setup(ctx, ref, endpoint_insecure, &c->tls);
     if (status == FERRY_OK)
         status = docker_client_credentials(c, ctx);
     if (status == FERRY_OK && docker_ping_cached(c) == 0) {

@@ -157,7 +157,10 @@ const char *docker_http_default_cafile(void);
 
 /* ---- tls.c: tls-verify, registries.conf insecure/blocked, certs.d ---- */
 
-int docker_tls_setup(ferry_ctx *ctx, const docker_reference *ref, docker_tls *out);
+/* endpoint_insecure: a registries.conf pull source's own insecure setting
+ * (0 or 1), or -1 to look the reference's name up. An explicit tls-verify
+ * option wins over both. */
+int docker_tls_setup(ferry_ctx *ctx, const docker_reference *ref, int endpoint_insecure, docker_tls *out);
 void docker_tls_free(docker_tls *tls);
 
 /* ---- auth.c: WWW-Authenticate, bearer tokens, token cache ---- */
@@ -206,6 +209,10 @@ typedef struct docker_client {
 /* Reads options and credentials and sets up TLS; the registry is first
  * contacted by the first request. `actions` is kept as given (a literal). */
 int docker_client_open(ferry_ctx *ctx, const docker_reference *ref, const char *actions, docker_client **out);
+/* The same for one registries.conf pull source: endpoint_insecure as in
+ * docker_tls_setup. */
+int docker_client_open_endpoint(ferry_ctx *ctx, const docker_reference *ref, const char *actions,
+                                int endpoint_insecure, docker_client **out);
 void docker_client_free(docker_client *c);
 /* The known challenges (entries stay valid while the client lives). */
 size_t docker_client_challenges(docker_client *c, const docker_challenge **out);

@@ -6,7 +6,10 @@
  * media type comes from Content-Type. Blobs stream (blob_reader.c).
  * Signatures come from the lookaside store registries.d names and, when it
  * says so, from sigstore attachments; those of the image are those of the
- * digest of the manifest get_manifest handed over (a tag may move). */
+ * digest of the manifest get_manifest handed over (a tag may move).
+ * registries.conf may name mirrors and a rewritten location: they are
+ * tried in order at open, each by reading the top manifest, and the first
+ * that answers is used (containers/image's newImageSource). */
 #include "docker.h"
 
 #include <stddef.h>
@@ -17,10 +20,15 @@
 typedef struct docker_source {
     ferry_image_source base;
     const ferry_services *svc;
-    docker_reference ref;
+    docker_reference logical; /* as given: the image's identity (policy, docker_reference) */
+    docker_reference ref;     /* where it is read from: logical, or a registries.conf pull source */
     docker_client *client;
     docker_sig_config sigs;
     char top_digest[PLUGIN_UTIL_DIGEST_MAX]; /* sha256 of the top-level manifest read, once read */
+    /* The top manifest read at open while choosing among pull sources. */
+    char *prefetched;
+    size_t prefetched_len;
+    char prefetched_type[256];
 } docker_source;
 
 void docker_media_type(const char *content_type, char *out, size_t cap)
@@ -95,15 +103,13 @@ static int docker_source_verify(docker_source *src, ferry_ctx *ctx, const char *
     return FERRY_OK;
 }
 
-static int docker_source_get_manifest(ferry_image_source *source, ferry_ctx *ctx, const char *instance_digest,
-                                      ferry_reader **out, char *media_type, size_t media_type_cap)
+/* Fetches and verifies a manifest (the top one when instance_digest is
+ * NULL); *data is malloc'd. */
+static int docker_source_fetch_manifest(docker_source *src, ferry_ctx *ctx, const char *instance_digest, char **data,
+                                        size_t *len, char *type, size_t type_cap)
 {
-    docker_source *src = (docker_source *)source;
     const ferry_services *svc = src->svc;
-    *out = NULL;
-    if (instance_digest != NULL && !svc->digest_is_valid(instance_digest))
-        return svc->set_error(ctx, FERRY_ERR_INVALID, "%s: invalid manifest digest \"%s\"", src->ref.label,
-                              instance_digest);
+    *data = NULL;
     const char *expected = instance_digest != NULL ? instance_digest : src->ref.digest;
     const char *which = expected != NULL ? expected : src->ref.tag;
     char *path = plugin_util_printf("/v2/%s/manifests/%s", src->ref.path, which);
@@ -118,28 +124,53 @@ static int docker_source_get_manifest(ferry_image_source *source, ferry_ctx *ctx
     free(path);
     if (status != FERRY_OK)
         return status;
-    char *data = NULL;
-    size_t len = 0;
     char err[256];
-    status = docker_transfer_read_all(t, ctx, DOCKER_MANIFEST_MAX, &data, &len, err, sizeof err);
+    status = docker_transfer_read_all(t, ctx, DOCKER_MANIFEST_MAX, data, len, err, sizeof err);
     if (status != FERRY_OK) {
         docker_transfer_free(t, ctx);
         return docker_transport_error(ctx, &src->ref, status, what, err);
     }
-    char type[256];
-    docker_media_type(docker_transfer_header(t, "Content-Type", 0), type, sizeof type);
+    docker_media_type(docker_transfer_header(t, "Content-Type", 0), type, type_cap);
     status = docker_source_verify(src, ctx, expected, docker_transfer_header(t, "Docker-Content-Digest", 0), type,
-                                  data, len);
+                                  *data, *len);
     docker_transfer_free(t, ctx);
     /* containers/image's manifest.Digest (sha256; a schema 1 one's payload's),
      * which signatures are stored under. */
     if (status == FERRY_OK && instance_digest == NULL &&
-        docker_digest_like(svc, DOCKER_SHA256_LIKE, data, len, src->top_digest, sizeof src->top_digest) != 0)
+        docker_digest_like(svc, DOCKER_SHA256_LIKE, *data, *len, src->top_digest, sizeof src->top_digest) != 0)
         status = svc->set_error(ctx, FERRY_ERR_FAILED, "%s: cannot hash manifest", src->ref.label);
     if (status != FERRY_OK) {
-        free(data);
-        return status;
+        free(*data);
+        *data = NULL;
     }
+    return status;
+}
+
+static int docker_source_get_manifest(ferry_image_source *source, ferry_ctx *ctx, const char *instance_digest,
+                                      ferry_reader **out, char *media_type, size_t media_type_cap)
+{
+    docker_source *src = (docker_source *)source;
+    const ferry_services *svc = src->svc;
+    *out = NULL;
+    if (instance_digest != NULL && !svc->digest_is_valid(instance_digest))
+        return svc->set_error(ctx, FERRY_ERR_INVALID, "%s: invalid manifest digest \"%s\"", src->ref.label,
+                              instance_digest);
+    char *data = NULL;
+    size_t len = 0;
+    char type[256];
+    int status = FERRY_OK;
+    if (instance_digest == NULL && src->prefetched != NULL) {
+        data = malloc(src->prefetched_len + 1);
+        if (data == NULL)
+            return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", src->ref.label);
+        memcpy(data, src->prefetched, src->prefetched_len + 1);
+        len = src->prefetched_len;
+        snprintf(type, sizeof type, "%s", src->prefetched_type);
+    } else {
+        status = docker_source_fetch_manifest(src, ctx, instance_digest, &data, &len, type, sizeof type);
+    }
+    if (status != FERRY_OK)
+        return status;
     /* The verified bytes are handed over whole (data is the reader's now). */
     status = svc->memory_reader(ctx, src->ref.label, data, len, free, out);
     if (status != FERRY_OK)
@@ -204,7 +235,7 @@ static int docker_source_get_signatures(ferry_image_source *source, ferry_ctx *c
 
 static const char *docker_source_docker_reference(ferry_image_source *source)
 {
-    return ((docker_source *)source)->ref.canonical;
+    return ((docker_source *)source)->logical.canonical;
 }
 
 static int docker_source_list_referrers(ferry_image_source *source, ferry_ctx *ctx, const char *digest,
@@ -220,6 +251,8 @@ static void docker_source_close(ferry_image_source *source, ferry_ctx *ctx)
     docker_client_free(src->client);
     docker_sig_config_free(&src->sigs);
     docker_reference_free(&src->ref);
+    docker_reference_free(&src->logical);
+    free(src->prefetched);
     free(src);
 }
 
@@ -233,6 +266,72 @@ static const ferry_source_ops docker_source_ops = {
     .list_referrers = docker_source_list_referrers,
 };
 
+/* Sets src up to read from `physical` ("//NAME…"); with prefetch, reads
+ * the top manifest too, so that a pull source that cannot serve the image
+ * fails here. */
+static int docker_source_attempt(docker_source *src, ferry_ctx *ctx, const char *physical, int insecure, int prefetch)
+{
+    docker_client_free(src->client);
+    src->client = NULL;
+    docker_sig_config_free(&src->sigs);
+    memset(&src->sigs, 0, sizeof src->sigs);
+    docker_reference_free(&src->ref);
+    src->top_digest[0] = '\0';
+    int status = docker_reference_parse(ctx, physical, &src->ref);
+    if (status == FERRY_OK)
+        status = docker_sig_config_load(ctx, &src->ref, &src->sigs);
+    if (status == FERRY_OK)
+        status = docker_client_open_endpoint(ctx, &src->ref, "pull", insecure, &src->client);
+    if (status == FERRY_OK && prefetch)
+        status = docker_source_fetch_manifest(src, ctx, NULL, &src->prefetched, &src->prefetched_len,
+                                              src->prefetched_type, sizeof src->prefetched_type);
+    return status;
+}
+
+/* Tries registries.conf's pull sources ("REF\tinsecure|secure" lines) in
+ * order. When all fail, the error names each: "(Mirrors also failed: [M1:
+ * E1] [M2: E2]): PRIMARY: E", one line. */
+static int docker_source_try_sources(docker_source *src, ferry_ctx *ctx, const char *sources)
+{
+    const ferry_services *svc = src->svc;
+    size_t n = 0;
+    for (const char *p = sources; *p != '\0'; p++)
+        n += *p == '\n';
+    char *failures = NULL;
+    int status = FERRY_ERR_FAILED;
+    size_t i = 0;
+    for (const char *line = sources; *line != '\0'; i++) {
+        const char *end = strchr(line, '\n');
+        size_t len = end != NULL ? (size_t)(end - line) : strlen(line);
+        const char *tab = memchr(line, '\t', len);
+        size_t ref_len = tab != NULL ? (size_t)(tab - line) : len;
+        int insecure = tab != NULL && strncmp(tab + 1, "insecure", 8) == 0;
+        char *physical = plugin_util_printf("//%.*s", (int)ref_len, line);
+        line = end != NULL ? end + 1 : line + len;
+        if (physical == NULL) {
+            status = svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", src->logical.label);
+            break;
+        }
+        svc->log(ctx, FERRY_LOG_DEBUG, "%s: trying to access \"%s\"", src->logical.label, physical + 2);
+        status = docker_source_attempt(src, ctx, physical, insecure, n > 1);
+        free(physical);
+        if (status == FERRY_OK || status == FERRY_ERR_CANCELLED || n == 1 || i + 1 == n)
+            break;
+        const char *why = svc->error_message(ctx); /* the module declares ABI 1.5 */
+        char *more = plugin_util_printf("%s%s[%s]", failures != NULL ? failures : "", failures != NULL ? " " : "",
+                                        why != NULL ? why : "failed");
+        free(failures);
+        failures = more;
+    }
+    if (status != FERRY_OK && status != FERRY_ERR_CANCELLED && failures != NULL) {
+        const char *why = svc->error_message(ctx);
+        status = svc->set_error(ctx, status, "%s: (Mirrors also failed: %s): %s", src->logical.label, failures,
+                                why != NULL ? why : "failed");
+    }
+    free(failures);
+    return status;
+}
+
 int docker_open_source(ferry_ctx *ctx, const char *reference, ferry_image_source **out)
 {
     const ferry_services *svc = docker_services();
@@ -242,14 +341,18 @@ int docker_open_source(ferry_ctx *ctx, const char *reference, ferry_image_source
         return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "docker:%s: out of memory", reference);
     src->base.ops = &docker_source_ops;
     src->svc = svc;
-    int status = docker_reference_parse(ctx, reference, &src->ref);
+    int status = docker_reference_parse(ctx, reference, &src->logical);
     if (status != FERRY_OK) {
         free(src);
         return status;
     }
-    status = docker_sig_config_load(ctx, &src->ref, &src->sigs);
-    if (status == FERRY_OK)
-        status = docker_client_open(ctx, &src->ref, "pull", &src->client);
+    char key[1200];
+    snprintf(key, sizeof key, "registry-pull-sources:%s", src->logical.canonical);
+    const char *sources = svc->get_option(ctx, key);
+    if (sources != NULL && sources[0] != '\0')
+        status = docker_source_try_sources(src, ctx, sources);
+    else
+        status = docker_source_attempt(src, ctx, reference, -1, 0);
     if (status != FERRY_OK) {
         docker_source_close(&src->base, ctx);
         return status;

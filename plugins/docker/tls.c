@@ -151,22 +151,31 @@ static int docker_tls_load_dir(ferry_ctx *ctx, const docker_reference *ref, cons
     return status;
 }
 
-int docker_tls_setup(ferry_ctx *ctx, const docker_reference *ref, docker_tls *out)
+int docker_tls_setup(ferry_ctx *ctx, const docker_reference *ref, int endpoint_insecure, docker_tls *out)
 {
     const ferry_services *svc = docker_services();
     memset(out, 0, sizeof *out);
-    char key[512];
-    snprintf(key, sizeof key, "registry-blocked:%s", ref->domain);
+    const char *conf_error = svc->get_option(ctx, "registries-conf-error");
+    if (conf_error != NULL)
+        return svc->set_error(ctx, FERRY_ERR_INVALID, "%s: loading registries configuration: %s", ref->label,
+                              conf_error);
+    /* registries.conf is matched on the repository name, not just the host. */
+    char key[1024];
+    snprintf(key, sizeof key, "registry-blocked-reason:%s%s%s", ref->domain, ref->path[0] != '\0' ? "/" : "",
+             ref->path);
     const char *blocked = svc->get_option(ctx, key);
-    if (blocked != NULL && strcmp(blocked, "true") == 0)
-        return svc->set_error(ctx, FERRY_ERR_FAILED, "%s: registry %s is blocked in registries.conf", ref->label,
-                              ref->domain);
+    if (blocked != NULL)
+        return svc->set_error(ctx, FERRY_ERR_FAILED, "%s: %s", ref->label, blocked);
 
     const char *verify = svc->get_option(ctx, "tls-verify");
     if (verify == NULL) {
-        snprintf(key, sizeof key, "registry-insecure:%s", ref->domain);
+        snprintf(key, sizeof key, "registry-insecure:%s%s%s", ref->domain, ref->path[0] != '\0' ? "/" : "",
+                 ref->path);
         const char *insecure = svc->get_option(ctx, key);
-        out->verify = !(insecure != NULL && strcmp(insecure, "true") == 0);
+        if (endpoint_insecure >= 0)
+            out->verify = !endpoint_insecure;
+        else
+            out->verify = !(insecure != NULL && strcmp(insecure, "true") == 0);
     } else if (strcmp(verify, "true") == 0) {
         out->verify = 1;
     } else if (strcmp(verify, "false") == 0) {

@@ -68,8 +68,8 @@ if [ -x "$TP/layout-target10" ]; then
 else
     not_ok "layout-target10 is built" "missing $TP/layout-target10"
 fi
-grep -q '^declared minor 4, module header 1.4 ' "$T/layout.current" && ok "current headers declare ABI 1.4" ||
-    not_ok "current headers declare ABI 1.4" "$(grep '^declared minor' "$T/layout.current")"
+grep -q '^declared minor 5, module header 1.5 ' "$T/layout.current" && ok "current headers declare ABI 1.5" ||
+    not_ok "current headers declare ABI 1.5" "$(grep '^declared minor' "$T/layout.current")"
 
 # compiles SOURCE CPPFLAGS...: 0 when SOURCE compiles against include/.
 compiles() {
@@ -79,6 +79,8 @@ compiles() {
 }
 USES_1_3='#include <ferry/ferry.h>
 static const ferry_source_ops ops = {.struct_size = sizeof(ferry_source_ops), .list_referrers = 0};'
+USES_1_5='#include <ferry/ferry.h>
+const char *f(const ferry_services *s) { return s->error_message(0); }'
 USES_1_4='#include <ferry/ferry.h>
 int f(const ferry_services *s, const ferry_transport *t) { return s->mkdir_p("x") + t->validate_reference_for(0, "x", FERRY_REF_FOR_WRITE); }'
 if command -v "${CC:-cc}" >/dev/null 2>&1; then
@@ -90,14 +92,18 @@ if command -v "${CC:-cc}" >/dev/null 2>&1; then
         not_ok "1.4 services and validate_reference_for compile without a target" "$(cat "$T/cc.err")"
     compiles "$USES_1_4" -DFERRY_TARGET_ABI_MINOR=3 && not_ok "1.4 API is a compile error with FERRY_TARGET_ABI_MINOR=3" ||
         ok "1.4 API is a compile error with FERRY_TARGET_ABI_MINOR=3"
-    compiles "$USES_1_3" -DFERRY_TARGET_ABI_MINOR=5
+    compiles "$USES_1_5" && ok "the 1.5 service error_message compiles without a target" ||
+        not_ok "the 1.5 service error_message compiles without a target" "$(cat "$T/cc.err")"
+    compiles "$USES_1_5" -DFERRY_TARGET_ABI_MINOR=4 && not_ok "1.5 API is a compile error with FERRY_TARGET_ABI_MINOR=4" ||
+        ok "1.5 API is a compile error with FERRY_TARGET_ABI_MINOR=4"
+    compiles "$USES_1_3" -DFERRY_TARGET_ABI_MINOR=6
     if [ -s "$T/cc.err" ] && grep -q 'FERRY_TARGET_ABI_MINOR' "$T/cc.err"; then
         ok "a target newer than the headers is refused by name"
     else
         not_ok "a target newer than the headers is refused by name" "$(cat "$T/cc.err")"
     fi
 else
-    for d in 1 2 3 4 5; do skip "FERRY_TARGET_ABI_MINOR compile check $d" "no C compiler"; done
+    for d in 1 2 3 4 5 6 7; do skip "FERRY_TARGET_ABI_MINOR compile check $d" "no C compiler"; done
 fi
 
 # ------------------------------------------------ exported symbols

@@ -68,7 +68,7 @@ static void fuzz_lookups(void)
     };
     ctx_options opts = {.n = 0};
     for (size_t i = 0; i < sizeof lookups / sizeof lookups[0]; i++) {
-        cred_store *store = cred_store_new();
+        cred_store *store = cred_store_new(NULL);
         if (store == NULL)
             abort();
         ferry_credentials cr = {.struct_size = sizeof cr};
@@ -112,19 +112,27 @@ static void fuzz_dockercfg(const uint8_t *data, size_t size)
 
 static void fuzz_registries_conf(const uint8_t *data, size_t size)
 {
-    char path[512], err[1024];
+    char path[512];
     fuzz_write("registries.conf", data, size, path, sizeof path);
     setenv("CONTAINERS_REGISTRIES_CONF", path, 1);
-    registries_conf *conf = registries_conf_load(err, sizeof err);
+    registries_conf *conf = registries_conf_load();
+    (void)registries_conf_error(conf);
     unsetenv("CONTAINERS_REGISTRIES_CONF");
     if (conf == NULL)
         return;
-    static const char *const hosts[] = {"docker.io", "registry.example:5000", "a.b.example.com", "localhost"};
-    for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
-        (void)registries_conf_setting(conf, hosts[i], "insecure");
-        (void)registries_conf_setting(conf, hosts[i], "blocked");
-        (void)registries_conf_setting(conf, hosts[i], "location");
+    static const char *const names[] = {"docker.io/library/busybox", "registry.example:5000/a/b", "a.b.example.com/x",
+                                        "localhost/x"};
+    static const char *const refs[] = {"docker.io/library/busybox:latest", "registry.example:5000/a/b:v1",
+                                       "a.b.example.com/x@sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        (void)registries_conf_setting(conf, names[i], "insecure");
+        (void)registries_conf_setting(conf, names[i], "blocked");
+        (void)registries_conf_blocked_reason(conf, names[i]);
     }
+    for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++)
+        (void)registries_conf_pull_sources(conf, refs[i]);
+    size_t n_helpers = 0;
+    (void)registries_conf_credential_helpers(conf, &n_helpers);
     registries_conf_free(conf);
 }
 

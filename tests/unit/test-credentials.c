@@ -32,7 +32,7 @@ static void write_file(const char *rel, const char *text, mode_t mode)
 static const char *user_for(const ctx_options *opts, const char *registry, const char *repo, int *rc)
 {
     static char buf[256];
-    cred_store *s = cred_store_new();
+    cred_store *s = cred_store_new(NULL);
     ferry_credentials c = {.struct_size = sizeof(c)};
     static char err[512];
     err[0] = '\0';
