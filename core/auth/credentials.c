@@ -23,6 +23,7 @@ typedef struct cred_entry {
     struct cred_entry *next;
     const ctx_options *opts;
     char *registry, *repository;
+    int stored_only;
     int status;
     char *username, *password, *identity_token, *registry_token;
 } cred_entry;
@@ -364,14 +365,14 @@ static int resolve_from_files(const ctx_options *opts, const char *registry, con
  * wins; a failing helper is skipped, and its error reported only when none
  * had any, as containers/image does. */
 static int resolve(const cred_store *store, const ctx_options *opts, const char *registry, const char *repository,
-                   cred_entry *e, char *err, size_t errcap)
+                   int stored_only, cred_entry *e, char *err, size_t errcap)
 {
     const char *no_creds = ctx_options_get(opts, "no-creds");
     if (no_creds != NULL && strcmp(no_creds, "true") == 0)
         return FERRY_ERR_NOT_FOUND;
     const char *token = ctx_options_get(opts, "registry-token");
     const char *username = ctx_options_get(opts, "username");
-    if (token != NULL || username != NULL) {
+    if (!stored_only && (token != NULL || username != NULL)) {
         e->registry_token = dup_or_null(token);
         e->username = dup_or_null(username);
         e->password = dup_or_null(ctx_options_get(opts, "password"));
@@ -410,11 +411,12 @@ static int resolve(const cred_store *store, const ctx_options *opts, const char 
 }
 
 int cred_lookup(cred_store *store, const ctx_options *opts, const char *registry, const char *repository,
-                ferry_credentials *out, char *err, size_t errcap)
+                int stored_only, ferry_credentials *out, char *err, size_t errcap)
 {
     pthread_mutex_lock(&store->lock);
     cred_entry *e = store->entries;
-    while (e != NULL && !(e->opts == opts && same(e->registry, registry) && same(e->repository, repository)))
+    while (e != NULL && !(e->opts == opts && e->stored_only == stored_only && same(e->registry, registry) &&
+                          same(e->repository, repository)))
         e = e->next;
     int rc;
     if (e != NULL) {
@@ -426,9 +428,10 @@ int cred_lookup(cred_store *store, const ctx_options *opts, const char *registry
             return FERRY_ERR_NO_MEMORY;
         }
         e->opts = opts;
+        e->stored_only = stored_only;
         e->registry = strdup(registry);
         e->repository = dup_or_null(repository);
-        rc = e->status = resolve(store, opts, registry, repository, e, err, errcap);
+        rc = e->status = resolve(store, opts, registry, repository, stored_only, e, err, errcap);
         if (rc == FERRY_OK || rc == FERRY_ERR_NOT_FOUND) {
             e->next = store->entries;
             store->entries = e;

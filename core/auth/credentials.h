@@ -26,11 +26,13 @@ void cred_store_free(cred_store *store);
 
 /* Resolves credentials for registry (host[:port]) and repository
  * ("ns/name", may be NULL) with the side's options (username, password,
- * registry-token, no-creds, authfile). FERRY_OK with *out filled (strings
- * owned by the store), FERRY_ERR_NOT_FOUND for anonymous access, or an error
- * with a message in err. */
+ * registry-token, no-creds, authfile); stored_only leaves out the
+ * command-line ones (username, password, registry-token), for a registry
+ * other than the one they were given for. FERRY_OK with *out filled
+ * (strings owned by the store), FERRY_ERR_NOT_FOUND for anonymous access, or
+ * an error with a message in err. */
 int cred_lookup(cred_store *store, const ctx_options *opts, const char *registry, const char *repository,
-                ferry_credentials *out, char *err, size_t errcap);
+                int stored_only, ferry_credentials *out, char *err, size_t errcap);
 
 /* The auth file login/logout write: --authfile, $REGISTRY_AUTH_FILE, or
  * ${XDG_RUNTIME_DIR}/containers/auth.json (/run/containers/UID/auth.json

@@ -38,7 +38,7 @@ static int login_get(ferry_app *app, const ctx_options *opts, const char *key)
     if (slash != NULL)
         *slash = '\0';
     ferry_credentials creds = {.struct_size = sizeof(creds)};
-    int rc = cred_lookup(app->session.creds, opts, host, repository, &creds, err, sizeof(err));
+    int rc = cred_lookup(app->session.creds, opts, host, repository, 0, &creds, err, sizeof(err));
     if (rc == FERRY_OK && creds.username != NULL) {
         printf("%s\n", creds.username);
         return 0;

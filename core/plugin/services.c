@@ -83,18 +83,30 @@ static const char *svc_get_option(ferry_ctx *ctx, const char *key)
     return handled ? value : ctx_options_get(ctx->options, key);
 }
 
-static int svc_get_credentials(ferry_ctx *ctx, const char *registry, const char *repository,
-                               ferry_credentials *out)
+static int svc_lookup_credentials(ferry_ctx *ctx, const char *registry, const char *repository, int stored_only,
+                                  ferry_credentials *out)
 {
     if (out == NULL || out->struct_size < sizeof(uint32_t) || registry == NULL)
         return ctx_fail(ctx, FERRY_ERR_INVALID, "get_credentials: bad arguments");
     if (ctx->session == NULL || ctx->session->creds == NULL)
         return FERRY_ERR_NOT_FOUND;
     char err[CTX_MESSAGE_MAX] = "";
-    int rc = cred_lookup(ctx->session->creds, ctx->options, registry, repository, out, err, sizeof(err));
+    int rc = cred_lookup(ctx->session->creds, ctx->options, registry, repository, stored_only, out, err, sizeof(err));
     if (rc != FERRY_OK && rc != FERRY_ERR_NOT_FOUND)
         return ctx_fail(ctx, rc, "%s", err[0] ? err : "credential lookup failed");
     return rc;
+}
+
+static int svc_get_credentials(ferry_ctx *ctx, const char *registry, const char *repository,
+                               ferry_credentials *out)
+{
+    return svc_lookup_credentials(ctx, registry, repository, 0, out);
+}
+
+static int svc_get_stored_credentials(ferry_ctx *ctx, const char *registry, const char *repository,
+                                      ferry_credentials *out)
+{
+    return svc_lookup_credentials(ctx, registry, repository, 1, out);
 }
 
 static const char *svc_tmpdir(ferry_ctx *ctx)
@@ -179,6 +191,7 @@ static const ferry_services services = {
     .write_file_atomic = host_write_file_atomic,
     .mkdir_p = host_mkdir_p,
     .error_message = svc_error_message,
+    .get_stored_credentials = svc_get_stored_credentials,
 };
 
 static const ferry_core core = {

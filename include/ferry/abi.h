@@ -36,7 +36,7 @@ extern "C" {
  * 1.4: transport->validate_reference_for and FERRY_REF_FOR_*, the file
  *      services (file_reader, memory_reader, write_file_atomic, mkdir_p),
  *      FERRY_TARGET_ABI_MINOR;
- * 1.5: services->error_message */
+ * 1.5: services->error_message, services->get_stored_credentials */
 #define FERRY_ABI_MINOR 5
 
 /* The ABI 1.N these headers declare (see the top of this file). */

@@ -193,6 +193,15 @@ typedef struct ferry_services {
      * and valid until the next set_error on ctx or the end of the call;
      * copy it to keep it. Same threading as ctx. */
     const char *(*error_message)(ferry_ctx *ctx);
+
+    /* 1.5: get_credentials without the command-line credentials (--creds,
+     * --username/--password, --registry-token): only what the auth files
+     * and credential helpers hold for `registry`. For a registry other than
+     * the one the user named (a registries.conf mirror on another host),
+     * which must not receive credentials meant for that one. Same contract
+     * as get_credentials otherwise. */
+    int (*get_stored_credentials)(ferry_ctx *ctx, const char *registry, const char *repository,
+                                  ferry_credentials *out);
 #endif
 } ferry_services;
 

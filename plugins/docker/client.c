@@ -77,7 +77,8 @@ static int docker_client_credentials(docker_client *c, ferry_ctx *ctx)
     memset(&cr, 0, sizeof cr);
     cr.struct_size = sizeof cr;
     const char *repo = c->ref->path[0] != '\0' ? c->ref->path : NULL;
-    int status = svc->get_credentials(ctx, c->ref->domain, repo, &cr);
+    int status = c->stored_credentials_only ? svc->get_stored_credentials(ctx, c->ref->domain, repo, &cr)
+                                            : svc->get_credentials(ctx, c->ref->domain, repo, &cr);
     if (status != FERRY_OK && status != FERRY_ERR_NOT_FOUND)
         return status;
     if (status == FERRY_OK) {
@@ -90,7 +91,7 @@ static int docker_client_credentials(docker_client *c, ferry_ctx *ctx)
             (cr.registry_token != NULL && c->registry_token == NULL))
             return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", c->ref->label);
     }
-    if (c->registry_token == NULL) {
+    if (c->registry_token == NULL && !c->stored_credentials_only) {
         const char *opt = svc->get_option(ctx, "registry-token");
         if (opt != NULL && opt[0] != '\0' && (c->registry_token = strdup(opt)) == NULL)
             return svc->set_error(ctx, FERRY_ERR_NO_MEMORY, "%s: out of memory", c->ref->label);
@@ -344,11 +345,11 @@ static int docker_client_resolve(docker_client *c, ferry_ctx *ctx, const docker_
 
 int docker_client_open(ferry_ctx *ctx, const docker_reference *ref, const char *actions, docker_client **out)
 {
-    return docker_client_open_endpoint(ctx, ref, actions, -1, out);
+    return docker_client_open_endpoint(ctx, ref, actions, -1, 0, out);
 }
 
 int docker_client_open_endpoint(ferry_ctx *ctx, const docker_reference *ref, const char *actions,
-                                int endpoint_insecure, docker_client **out)
+                                int endpoint_insecure, int stored_credentials_only, docker_client **out)
 {
     const ferry_services *svc = docker_services();
     *out = NULL;
@@ -358,6 +359,7 @@ int docker_client_open_endpoint(ferry_ctx *ctx, const docker_reference *ref, con
     c->svc = svc;
     c->ref = ref;
     c->actions = actions;
+    c->stored_credentials_only = stored_credentials_only;
     pthread_mutex_init(&c->token_lock, NULL);
     pthread_mutex_init(&c->resolve_lock, NULL);
     const char *prefix = svc->get_option(ctx, "user-agent-prefix");

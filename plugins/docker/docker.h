@@ -195,6 +195,7 @@ typedef struct docker_client {
     char *user_agent;
     const char *actions; /* token scope actions: "pull", "pull,push", "*" */
     int no_scope;        /* login check: ask tokens for no repository */
+    int stored_credentials_only; /* a mirror on another host: not the command line's credentials */
     /* credentials, copied (never logged) */
     char *username, *password, *identity_token, *registry_token;
     char cred_id[PLUGIN_UTIL_DIGEST_MAX]; /* hash of the credentials, keys the token cache */
@@ -210,9 +211,10 @@ typedef struct docker_client {
  * contacted by the first request. `actions` is kept as given (a literal). */
 int docker_client_open(ferry_ctx *ctx, const docker_reference *ref, const char *actions, docker_client **out);
 /* The same for one registries.conf pull source: endpoint_insecure as in
- * docker_tls_setup. */
+ * docker_tls_setup; stored_credentials_only for a source on another host
+ * than the reference named (containers/image drops --creds there too). */
 int docker_client_open_endpoint(ferry_ctx *ctx, const docker_reference *ref, const char *actions,
-                                int endpoint_insecure, docker_client **out);
+                                int endpoint_insecure, int stored_credentials_only, docker_client **out);
 void docker_client_free(docker_client *c);
 /* The known challenges (entries stay valid while the client lives). */
 size_t docker_client_challenges(docker_client *c, const docker_challenge **out);

@@ -281,7 +281,8 @@ static int docker_source_attempt(docker_source *src, ferry_ctx *ctx, const char 
     if (status == FERRY_OK)
         status = docker_sig_config_load(ctx, &src->ref, &src->sigs);
     if (status == FERRY_OK)
-        status = docker_client_open_endpoint(ctx, &src->ref, "pull", insecure, &src->client);
+        status = docker_client_open_endpoint(ctx, &src->ref, "pull", insecure,
+                                             strcmp(src->ref.domain, src->logical.domain) != 0, &src->client);
     if (status == FERRY_OK && prefetch)
         status = docker_source_fetch_manifest(src, ctx, NULL, &src->prefetched, &src->prefetched_len,
                                               src->prefetched_type, sizeof src->prefetched_type);

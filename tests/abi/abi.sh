@@ -80,7 +80,7 @@ compiles() {
 USES_1_3='#include <ferry/ferry.h>
 static const ferry_source_ops ops = {.struct_size = sizeof(ferry_source_ops), .list_referrers = 0};'
 USES_1_5='#include <ferry/ferry.h>
-const char *f(const ferry_services *s) { return s->error_message(0); }'
+const char *f(const ferry_services *s) { return s->get_stored_credentials(0, "r", 0, 0) ? s->error_message(0) : 0; }'
 USES_1_4='#include <ferry/ferry.h>
 int f(const ferry_services *s, const ferry_transport *t) { return s->mkdir_p("x") + t->validate_reference_for(0, "x", FERRY_REF_FOR_WRITE); }'
 if command -v "${CC:-cc}" >/dev/null 2>&1; then
@@ -92,8 +92,8 @@ if command -v "${CC:-cc}" >/dev/null 2>&1; then
         not_ok "1.4 services and validate_reference_for compile without a target" "$(cat "$T/cc.err")"
     compiles "$USES_1_4" -DFERRY_TARGET_ABI_MINOR=3 && not_ok "1.4 API is a compile error with FERRY_TARGET_ABI_MINOR=3" ||
         ok "1.4 API is a compile error with FERRY_TARGET_ABI_MINOR=3"
-    compiles "$USES_1_5" && ok "the 1.5 service error_message compiles without a target" ||
-        not_ok "the 1.5 service error_message compiles without a target" "$(cat "$T/cc.err")"
+    compiles "$USES_1_5" && ok "the 1.5 services error_message and get_stored_credentials compile without a target" ||
+        not_ok "the 1.5 services error_message and get_stored_credentials compile without a target" "$(cat "$T/cc.err")"
     compiles "$USES_1_5" -DFERRY_TARGET_ABI_MINOR=4 && not_ok "1.5 API is a compile error with FERRY_TARGET_ABI_MINOR=4" ||
         ok "1.5 API is a compile error with FERRY_TARGET_ABI_MINOR=4"
     compiles "$USES_1_3" -DFERRY_TARGET_ABI_MINOR=6

@@ -73,7 +73,7 @@ static void fuzz_lookups(void)
             abort();
         ferry_credentials cr = {.struct_size = sizeof cr};
         char err[1024];
-        (void)cred_lookup(store, &opts, lookups[i][0], lookups[i][1], &cr, err, sizeof err);
+        (void)cred_lookup(store, &opts, lookups[i][0], lookups[i][1], (int)(i & 1), &cr, err, sizeof err);
         cred_store_free(store);
     }
 }

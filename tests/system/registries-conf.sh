@@ -162,6 +162,25 @@ is "credential-helpers without it: no credentials, refused" "$RC" 1
 conf "credential-helpers = [\"absent-helper\", \"ferrytest\"]" "[[registry]]" "location = \"$H\"" "insecure = true"
 both_pull "a missing helper is skipped when a later one answers" "docker://$H/private/img:v1" "$V1"
 
+# ------------------------------------------------ credentials and mirrors on other hosts
+# --creds are for the registry named; a mirror on another host gets only
+# what the auth files hold for it (containers/image drops them there too).
+conf "[[registry]]" "location = \"$P/private\"" "insecure = true" \
+    "[[registry.mirror]]" "location = \"$H/private\"" "insecure = true"
+run ferry inspect --no-tags --creds "u-helper:Pw-helper-9" "docker://$P/private/img:v1"
+is "--creds are not sent to a mirror on another host (it refuses, the primary lacks the image)" "$RC" 2
+stderr_one_line "... one line naming both locations" "Mirrors also failed" "$H/private/img:v1" "$P/private/img:v1"
+if [ "$HAVE_SKOPEO" = 1 ]; then
+    rc=0; timeout 60 skopeo inspect --no-tags --creds "u-helper:Pw-helper-9" "docker://$P/private/img:v1" >/dev/null 2>&1 || rc=$?
+    is "... skopeo 1.9.3 fails too" "$rc" 1
+else
+    skip "... skopeo 1.9.3 fails too" "skopeo not installed"
+fi
+printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$H" "$(printf 'u-helper:Pw-helper-9' | base64)" >"$T/mirror-auth.json"
+export REGISTRY_AUTH_FILE="$T/mirror-auth.json"
+both_pull "the mirror's own stored credentials are used" "docker://$P/private/img:v1" "$V1"
+unset REGISTRY_AUTH_FILE
+
 # ------------------------------------------------ malformed files
 bad_file() {
     local desc=$1 needle=$2; shift 2

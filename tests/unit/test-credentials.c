@@ -36,7 +36,7 @@ static const char *user_for(const ctx_options *opts, const char *registry, const
     ferry_credentials c = {.struct_size = sizeof(c)};
     static char err[512];
     err[0] = '\0';
-    *rc = cred_lookup(s, opts, registry, repo, &c, err, sizeof(err));
+    *rc = cred_lookup(s, opts, registry, repo, 0, &c, err, sizeof(err));
     snprintf(buf, sizeof(buf), "%s|%s|%s", c.username ? c.username : "-", c.password ? c.password : "-",
              c.identity_token ? c.identity_token : "-");
     cred_store_free(s);
