@@ -24,6 +24,18 @@ size_t template_rune_count(const char *s, size_t n)
     return runes;
 }
 
+/* Appends n copies of c, in blocks: a width may reach ten million. */
+static void template_fill(strbuf *sb, char c, size_t n)
+{
+    char block[512];
+    memset(block, c, sizeof block);
+    while (n > 0) {
+        size_t k = n < sizeof block ? n : sizeof block;
+        strbuf_append(sb, block, k);
+        n -= k;
+    }
+}
+
 /* fmt.pad: width counted in runes; zero padding goes after a sign */
 static void template_pad(strbuf *sb, const char *s, size_t n, const template_fmt *f, int numeric)
 {
@@ -31,8 +43,7 @@ static void template_pad(strbuf *sb, const char *s, size_t n, const template_fmt
     size_t pad = f->wid > 0 && (size_t)f->wid > runes ? (size_t)f->wid - runes : 0;
     if (f->minus) {
         strbuf_append(sb, s, n);
-        for (size_t i = 0; i < pad; i++)
-            strbuf_append(sb, " ", 1);
+        template_fill(sb, ' ', pad);
         return;
     }
     if (f->zero && pad) {
@@ -41,11 +52,9 @@ static void template_pad(strbuf *sb, const char *s, size_t n, const template_fmt
             s++;
             n--;
         }
-        for (size_t i = 0; i < pad; i++)
-            strbuf_append(sb, "0", 1);
+        template_fill(sb, '0', pad);
     } else {
-        for (size_t i = 0; i < pad; i++)
-            strbuf_append(sb, " ", 1);
+        template_fill(sb, ' ', pad);
     }
     strbuf_append(sb, s, n);
 }
