@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "copy/progress.h"
 #include "shared/fsutil.h"
 #include "shared/strbuf.h"
 #include "sync/sync.h"
@@ -132,8 +133,14 @@ int cmd_sync(ferry_app *app, const command *cmd, int argc, char **argv)
     run.dry_run = opt_bool(&p, "dry-run");
     run.keep_going = opt_bool(&p, "keep-going");
     run.dst_opts = &dst_opts;
-    /* Each image reports one line; the per-blob lines of parallel copies would interleave. */
+    /* Each image reports one line; the per-blob lines of parallel copies would
+     * interleave: they share a progress showing only their blobs' (a live
+     * line each on a terminal, a line now and then for a long one elsewhere). */
     run.copy.report = NULL;
+    if (progress_new_shared(run.report, &run.copy.progress) != 0) {
+        code = app_fail_text("out of memory");
+        goto out;
+    }
     req.source = p.args[0];
     req.destination = p.args[1];
     req.scoped = opt_bool(&p, "scoped");
@@ -161,6 +168,7 @@ int cmd_sync(ferry_app *app, const command *cmd, int argc, char **argv)
 usage_error:
     code = app_fail_text(err);
 out:
+    progress_free(run.copy.progress);
     sync_list_free(&list);
     opt_release(&p);
     return code;

@@ -87,7 +87,7 @@ static int copy_reuse_spooled(copy_run *run, blob_job *job, const ferry_blob_inf
     int64_t size = -1;
     *rc = run->dest->ops->try_reuse_blob(run->dest, dctx, info, &size);
     if (*rc == FERRY_OK) {
-        copy_report_line(run->report, "Copying blob %s skipped: already exists", info->digest);
+        progress_blob_end(job->progress, PROGRESS_REUSED, 0);
         snprintf(job->out_digest, sizeof(job->out_digest), "%s", info->digest);
         job->out_size = size >= 0 ? size : info->size;
         return 1;
@@ -147,7 +147,7 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
         int64_t size = -1;
         int rc = run->dest->ops->try_reuse_blob(run->dest, dctx, &dst_info, &size);
         if (rc == FERRY_OK) {
-            copy_report_line(run->report, "Copying blob %s skipped: already exists", d->digest);
+            progress_blob_reused(run->progress, d->digest);
             snprintf(job->out_digest, sizeof(job->out_digest), "%s", d->digest);
             job->out_size = size >= 0 ? size : d->size;
             return FERRY_OK;
@@ -156,8 +156,8 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
             return ctx_status_message(dctx, rc, "checking for an existing blob");
         ctx_clear(dctx);
     }
-    copy_report_line(run->report, "Copying blob %s", d->digest);
     const manifest_descriptor *asked = job->source_desc;
+    job->progress = progress_blob_begin(run->progress, job->progress, d->digest, d->size);
     ferry_blob_info src_info = {.struct_size = sizeof(src_info),
                                 .digest = asked->digest,
                                 .size = asked->size,
@@ -170,6 +170,7 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
         ctx_copy_error(dctx, sctx);
         return ctx_status_message(dctx, rc, "reading blob");
     }
+    raw = progress_reader(job->progress, raw);
     char what[DIGEST_MAX_LEN + 16];
     snprintf(what, sizeof(what), "blob %s", d->digest);
     if (d->size < 0 && lp.action == LAYER_KEEP)
@@ -285,6 +286,8 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
     } else {
         ctx_status_message(dctx, rc, what);
     }
+    progress_blob_end(job->progress, rc == FERRY_OK ? PROGRESS_STORED : PROGRESS_FAILED,
+                      stream_pipeline_delivered(r));
     ferry_reader_close(r);
     return rc;
 }
@@ -354,6 +357,7 @@ static void *copy_worker(void *arg)
             ctx_clear(&dctx);
             rc = copy_blob(run, &run->jobs[i], &sctx, &dctx);
         }
+        progress_blob_end(run->jobs[i].progress, PROGRESS_FAILED, 0); /* one that ended early */
         if (run->claims != NULL)
             blob_claims_release(run->claims, run->claim_scope, digest);
         if (rc != FERRY_OK)
@@ -642,6 +646,7 @@ int copy_one_image(copy_run *run, const image_view *img, copy_options *opts, con
         (caps_dst & FERRY_CAP_LAYERS_IN_ORDER))
         parallel = 1;
     rc = copy_layers(run, parallel, dctx);
+    progress_flush(run->progress); /* every blob's final state before the next line */
     if (rc != FERRY_OK) {
         ctx_wrap(dctx, rc, "copying image from", src->text);
         goto out;
@@ -673,8 +678,11 @@ out:
 int copy_image(const ferry_session *session, const copy_endpoint *src, const copy_endpoint *dst,
                copy_options *opts, ferry_ctx *err_ctx)
 {
-    copy_run run = {.src = src, .dst = dst, .report = opts->report, .worker_session = *session,
-                    .claims = opts->claims};
+    copy_progress *own = NULL; /* the report's, unless the copy shares one */
+    if (opts->progress == NULL && progress_new(opts->report, &own) != 0)
+        return ctx_fail(err_ctx, FERRY_ERR_NO_MEMORY, "out of memory");
+    copy_run run = {.src = src, .dst = dst, .worker_session = *session, .claims = opts->claims,
+                    .progress = opts->progress != NULL ? opts->progress : own};
     /* Blobs are shared within a destination repository: its name without tag or digest. */
     int n = snprintf(run.claim_scope, sizeof(run.claim_scope), "%s:", dst->transport->name);
     reference_repository(dst->reference, run.claim_scope + n, sizeof(run.claim_scope) - (size_t)n);
@@ -703,7 +711,7 @@ int copy_image(const ferry_session *session, const copy_endpoint *src, const cop
     rc = fetch_image(run.source, &sctx, src->text, &opts->platform, opts->list_mode == COPY_LIST_SYSTEM, &img);
     if (rc != FERRY_OK)
         goto out;
-    copy_report_line(run.report, "%s", "Getting image source signatures");
+    progress_line(run.progress, "%s", "Getting image source signatures");
     if (!opts->remove_signatures && run.source->ops->get_signatures != NULL) {
         /* A single instance taken out of a list carries its own signatures. */
         const char *instance = img.list != NULL && opts->list_mode == COPY_LIST_SYSTEM ? img.digest : NULL;
@@ -740,9 +748,9 @@ int copy_image(const ferry_session *session, const copy_endpoint *src, const cop
         goto out;
     if (copy_sign_wanted(opts) && (rc = copy_sign(&run, opts, &signing, &sigs, &dctx)) != FERRY_OK)
         goto out;
-    copy_report_line(run.report, "%s",
-                     img.list != NULL && opts->list_mode != COPY_LIST_SYSTEM ? "Storing list signatures"
-                                                                            : "Storing signatures");
+    progress_line(run.progress, "%s",
+                  img.list != NULL && opts->list_mode != COPY_LIST_SYSTEM ? "Storing list signatures"
+                                                                         : "Storing signatures");
     if (sigs.n > 0) {
         rc = run.dest->ops->put_signatures(run.dest, &dctx, NULL, sigs.n, (const void *const *)sigs.data, sigs.lens);
         if (rc != FERRY_OK) {
@@ -753,6 +761,8 @@ int copy_image(const ferry_session *session, const copy_endpoint *src, const cop
     rc = run.dest->ops->commit(run.dest, &dctx);
     if (rc != FERRY_OK)
         ctx_status_message(&dctx, rc, "committing the image");
+    else
+        progress_summary(own);
 out:
     if (rc != FERRY_OK) {
         ferry_ctx *why = failed->status != FERRY_OK ? failed : (sctx.status != FERRY_OK ? &sctx : &dctx);
@@ -772,5 +782,6 @@ out:
     pthread_cond_destroy(&run.cpu_free);
     pthread_mutex_destroy(&run.lock);
     opts->bytes_sent = run.bytes_sent;
+    progress_free(own);
     return rc;
 }

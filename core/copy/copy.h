@@ -41,6 +41,9 @@ typedef struct copy_options {
     char manifest_digest[DIGEST_MAX_LEN]; /* out: digest of the manifest written */
     uint64_t bytes_sent;         /* out: layer bytes stored at the destination (reused ones not counted) */
     struct blob_claims *claims;  /* shared by copies running at once (sync), so that a layer is sent once; may be NULL */
+    /* Shared by copies running at once (sync; progress_new_shared): their
+     * blobs' progress goes there, not to `report`; NULL: the copy's own. */
+    struct copy_progress *progress;
     /* --dest-compress-format / --dest-compress-level (plan.h's plan_request). */
     layer_compression compress_to; /* LAYER_COMPRESSION_UNKNOWN: not given (gzip) */
     int chunked;                   /* zstd:chunked */

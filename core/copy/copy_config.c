@@ -1,7 +1,6 @@
 /* core/copy/copy_config.c — the image config in a copy: fetched and verified
  * before any layer moves (it may need converting, and it holds the DiffIDs
- * some destinations verify), then stored as one of the run's jobs; and the
- * report lines the copy prints as skopeo does. */
+ * some destinations verify), then stored as one of the run's jobs. */
 #include "copy/copy_internal.h"
 
 #include <stdlib.h>
@@ -11,19 +10,6 @@
 #include "image/fetch.h"
 #include "image/oci_config.h"
 #include "shared/gojson.h"
-
-void copy_report_line(FILE *report, const char *fmt, const char *arg)
-{
-    if (report == NULL)
-        return;
-    flockfile(report);
-    fprintf(report, fmt, arg);
-    fputc('\n', report);
-    fflush(report);
-    funlockfile(report);
-}
-
-
 
 int copy_config_prepare(config_blob *cfg, const copy_plan *plan, const char *what, ferry_ctx *ctx)
 {
@@ -73,7 +59,7 @@ const char *copy_config_diff_id(const config_blob *cfg, size_t index)
  * for in-order destinations), unless the destination has it. */
 int copy_config_store(copy_run *run, const config_blob *cfg, const copy_plan *plan, ferry_ctx *dctx)
 {
-    copy_report_line(run->report, "Copying config %s", cfg->digest);
+    progress_line(run->progress, "Copying config %s", cfg->digest);
     ferry_blob_info info = {.struct_size = sizeof(info),
                             .digest = cfg->digest,
                             .size = (int64_t)cfg->len,
@@ -89,8 +75,10 @@ int copy_config_store(copy_run *run, const config_blob *cfg, const copy_plan *pl
             return ctx_status_message(dctx, rc, "checking for an existing config");
         ctx_clear(dctx);
     }
-    if (rc == FERRY_OK)
+    if (rc == FERRY_OK) {
+        progress_blob_counted(run->progress, PROGRESS_REUSED, 0);
         return FERRY_OK;
+    }
     stream_pipeline_options po = {.what = "config", .expected_digest = cfg->digest, .expected_size = (int64_t)cfg->len};
     ferry_reader *r = stream_pipeline_new(stream_memory_reader(cfg->bytes, cfg->len, cfg->digest), &po);
     if (r == NULL)
@@ -98,6 +86,8 @@ int copy_config_store(copy_run *run, const config_blob *cfg, const copy_plan *pl
     rc = run->dest->ops->put_blob(run->dest, dctx, r, &info);
     if (rc == FERRY_OK && !stream_pipeline_complete(r))
         rc = ctx_fail(dctx, FERRY_ERR_FAILED, "config %s: the destination did not read all of it", cfg->digest);
+    if (rc == FERRY_OK)
+        progress_blob_counted(run->progress, PROGRESS_STORED, cfg->len);
     ferry_reader_close(r);
     return ctx_status_message(dctx, rc, "writing config");
 }

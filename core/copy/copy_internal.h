@@ -12,6 +12,7 @@
 #include "copy/copy.h"
 #include "copy/gzpar.h"
 #include "copy/plan.h"
+#include "copy/progress.h"
 #include "image/digest.h"
 #include "image/manifest.h"
 #include "plugin/context.h"
@@ -44,6 +45,7 @@ typedef struct blob_job {
     json_t *out_annotations;    /* added to the layer's annotations (zstd:chunked's), or NULL; owned */
     int want_diff_id;           /* compute the layer's DiffID on the way (a schema 1 source) */
     char computed_diff_id[DIGEST_MAX_LEN];
+    progress_blob *progress; /* its report, once begun (owned by the run's progress) */
 } blob_job;
 
 /* A list instance the policy check read before anything was written
@@ -56,7 +58,7 @@ typedef struct copy_run {
     const copy_endpoint *src, *dst;
     ferry_image_source *source;
     ferry_image_dest *dest;
-    FILE *report;
+    copy_progress *progress; /* the report (progress.h); NULL with --quiet */
     ferry_session worker_session;
     int deliver_uncompressed; /* destination declared FERRY_CAP_NEEDS_UNCOMPRESSED */
     int supply_diff_ids;      /* destination declared FERRY_CAP_COMPUTES_DIFFIDS */
@@ -229,10 +231,6 @@ char *copy_schema1_kept(copy_run *run, const image_view *img, size_t *len, ferry
  * when the history needs it. */
 int copy_schema1_write(copy_run *run, const image_view *img, const config_blob *cfg, copy_written *written,
                        ferry_ctx *dctx);
-
-/* One line of skopeo's progress report ("Copying blob %s"), whole even when
- * workers report at once; nothing when report is NULL. */
-void copy_report_line(FILE *report, const char *fmt, const char *arg);
 
 /* Reads the config `d` of the image through the run's source, verified, and
  * converts it when the plan says so. Releases with copy_config_release. */

@@ -263,7 +263,7 @@ int copy_list(copy_run *run, const fetched_image *img, copy_options *opts, const
         if (rc != FERRY_OK) {
             *failed = sctx;
         } else {
-            copy_report_line(run->report, "Copying image %s", d->digest);
+            progress_line(run->progress, "Copying image %s", d->digest);
             rc = copy_list_instance_copy(run, &(image_view){m, data, len, d->digest}, pre, opts, sctx, dctx,
                                          failed, &written[i]);
         }
@@ -286,7 +286,7 @@ int copy_list(copy_run *run, const fetched_image *img, copy_options *opts, const
     if (rc == FERRY_OK && changed && frozen != NULL)
         rc = ctx_fail(dctx, FERRY_ERR_UNSUPPORTED, "%s", frozen);
     if (rc == FERRY_OK) {
-        copy_report_line(run->report, "%s", "Writing manifest list to image destination");
+        progress_line(run->progress, "%s", "Writing manifest list to image destination");
         digest_sha256(out, out_len, opts->manifest_digest, sizeof(opts->manifest_digest));
         rc = run->dest->ops->put_manifest(run->dest, dctx, out, out_len, manifest_kind_media_type(kind),
                                           opts->manifest_digest, NULL);

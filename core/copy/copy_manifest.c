@@ -98,7 +98,7 @@ int copy_write_manifest(const copy_endpoint *dst, copy_run *run, const image_vie
     written->media_type = s1_source && plan->out_kind == MANIFEST_DOCKER_V2S1 ? img->m->media_type
                                                                               : manifest_kind_media_type(plan->out_kind);
     if (img->instance_digest == NULL)
-        copy_report_line(run->report, "%s", "Writing manifest to image destination");
+        progress_line(run->progress, "%s", "Writing manifest to image destination");
     int rc = run->dest->ops->put_manifest(run->dest, dctx, bytes, len, written->media_type, written_digest,
                                           img->instance_digest ? written_digest : NULL);
     if (rc == FERRY_OK)

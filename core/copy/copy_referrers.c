@@ -62,7 +62,7 @@ static int copy_referrer_manifest(copy_run *run, const json_t *desc, const copy_
         exact.sign_by = NULL;
         signature_set none = {0};
         copy_written written = {0};
-        copy_report_line(run->report, "Copying referrer %s", digest);
+        progress_line(run->progress, "Copying referrer %s", digest);
         rc = copy_one_image(run, &(image_view){m, data, len, digest}, &exact, &none, sctx, dctx, failed, &written);
         if (rc == FERRY_OK && strcmp(written.digest, digest) != 0) {
             *failed = dctx;

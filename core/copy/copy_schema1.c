@@ -145,7 +145,7 @@ static int copy_schema1_empty_layer(copy_run *run, ferry_ctx *dctx)
         stream_memory_reader(schema1_empty_layer(), SCHEMA1_EMPTY_LAYER_SIZE, SCHEMA1_EMPTY_LAYER_DIGEST), &po);
     if (r == NULL)
         return ctx_fail(dctx, FERRY_ERR_NO_MEMORY, "out of memory");
-    copy_report_line(run->report, "Copying blob %s", SCHEMA1_EMPTY_LAYER_DIGEST);
+    progress_line(run->progress, "Copying blob %s", SCHEMA1_EMPTY_LAYER_DIGEST);
     int rc = run->dest->ops->put_blob(run->dest, dctx, r, &info);
     ferry_reader_close(r);
     return ctx_status_message(dctx, rc, "writing the empty layer");
@@ -185,7 +185,7 @@ int copy_schema1_write(copy_run *run, const image_view *img, const config_blob *
         written->size = (int64_t)signed_len;
         written->media_type = MEDIA_TYPE_DOCKER_V2S1_SIGNED;
         if (img->instance_digest == NULL)
-            copy_report_line(run->report, "%s", "Writing manifest to image destination");
+            progress_line(run->progress, "%s", "Writing manifest to image destination");
         rc = run->dest->ops->put_manifest(run->dest, dctx, signed_bytes, signed_len, MEDIA_TYPE_DOCKER_V2S1_SIGNED,
                                           written->digest, img->instance_digest ? written->digest : NULL);
         if (rc == FERRY_OK)

@@ -95,7 +95,7 @@ static int copy_sign_sigstore(const copy_run *run, const copy_signing *s, signat
     char err[1024];
     for (size_t i = 0; i < s->n_sigstore_keys; i++) {
         strbuf blob = STRBUF_INIT;
-        copy_report_line(run->report, "%s", "Signing manifest using a sigstore signature");
+        progress_line(run->progress, "%s", "Signing manifest using a sigstore signature");
         int rc = sigstore_sign_manifest(s->sigstore_keys[i], run->top_written, run->top_written_len, s->identity, &blob,
                                         err, sizeof(err));
         if (rc != 0)
@@ -130,7 +130,7 @@ static int copy_sign_gpg(const copy_run *run, const copy_options *opts, const ch
     gpg_mech *mech = gpg_mech_new(NULL, err, sizeof(err));
     strbuf sig = STRBUF_INIT;
     int rc = FERRY_OK;
-    copy_report_line(run->report, "%s", "Signing manifest using simple signing");
+    progress_line(run->progress, "%s", "Signing manifest using simple signing");
     if (mech == NULL ||
         simple_signing_sign_manifest(mech, run->top_written, run->top_written_len, identity, opts->sign_by,
                                      passphrase, &sig, err, sizeof(err)) != 0)

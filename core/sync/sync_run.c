@@ -7,7 +7,8 @@
  * costs two manifest reads per tag, made in parallel. Transports keep their
  * connections, TLS sessions and tokens across the copies of one process.
  * Without --keep-going the first failure stops new copies and lets running
- * ones finish. One line per image and a summary go to the report. */
+ * ones finish. One line per image and a summary go to the report, among
+ * the blobs' progress the copies share (progress.h). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -17,7 +18,9 @@
 #include <unistd.h>
 
 #include "copy/blob_claims.h"
+#include "copy/progress.h"
 #include "image/fetch.h"
+#include "shared/strbuf.h"
 #include "sync/sync.h"
 
 typedef struct sync_state {
@@ -73,31 +76,46 @@ static int sync_copy_run(void *arg, ferry_ctx *ctx)
     return copy_image(&c->s->app->session, &c->s->src[c->i], &c->s->dst[c->i], &c->opts, ctx);
 }
 
+/* One line of the report: among the copies' live blob lines when they
+ * share a progress (progress.h). */
+static void sync_say(const sync_run_options *o, strbuf *line)
+{
+    char *text = strbuf_detach(line, NULL);
+    if (text != NULL && o->copy.progress != NULL) {
+        progress_print(o->copy.progress, text);
+    } else if (text != NULL && o->report != NULL) {
+        fprintf(o->report, "%s\n", text);
+        fflush(o->report);
+    }
+    free(text);
+}
+
 static void sync_report(sync_state *s, size_t i)
 {
     const sync_item *it = &s->list->items[i];
-    FILE *f = s->opts->report;
-    if (f == NULL)
+    if (s->opts->report == NULL)
         return;
     size_t n = s->list->n;
+    strbuf line = STRBUF_INIT;
     s->done++;
     switch (it->outcome) {
     case SYNC_COPIED:
-        fprintf(f, "[%zu/%zu] copied %s to %s (%s)\n", s->done, n, it->src, it->dst, it->digest);
+        strbuf_printf(&line, "[%zu/%zu] copied %s to %s (%s)", s->done, n, it->src, it->dst, it->digest);
         break;
     case SYNC_UNCHANGED:
-        fprintf(f, "[%zu/%zu] unchanged %s at %s (%s)\n", s->done, n, it->src, it->dst, it->digest);
+        strbuf_printf(&line, "[%zu/%zu] unchanged %s at %s (%s)", s->done, n, it->src, it->dst, it->digest);
         break;
     case SYNC_WOULD_COPY:
-        fprintf(f, "[%zu/%zu] would copy %s to %s\n", s->done, n, it->src, it->dst);
+        strbuf_printf(&line, "[%zu/%zu] would copy %s to %s", s->done, n, it->src, it->dst);
         break;
     case SYNC_FAILED:
-        fprintf(f, "[%zu/%zu] failed %s: %s\n", s->done, n, it->src, it->error ? it->error : "");
+        strbuf_printf(&line, "[%zu/%zu] failed %s: %s", s->done, n, it->src, it->error ? it->error : "");
         break;
     default:
-        break;
+        strbuf_release(&line);
+        return;
     }
-    fflush(f);
+    sync_say(s->opts, &line);
 }
 
 static void sync_one(sync_state *s, size_t i)
@@ -221,14 +239,15 @@ int sync_run(ferry_app *app, const opt_parsed *p, sync_list *list, const sync_ru
     }
     if (opts->report != NULL) {
         double secs = sync_now() - start;
+        strbuf line = STRBUF_INIT;
         if (opts->dry_run)
-            fprintf(opts->report, "Would have synced %zu images from %zu sources: %zu to copy, %zu unchanged, %zu "
-                    "failed\n", would + unchanged, list->n_sources, would, unchanged, failed);
+            strbuf_printf(&line, "Would have synced %zu images from %zu sources: %zu to copy, %zu unchanged, %zu "
+                          "failed", would + unchanged, list->n_sources, would, unchanged, failed);
         else
-            fprintf(opts->report, "Synced %zu images from %zu sources: %zu copied, %zu unchanged, %zu failed%s, "
-                    "%.1f MB sent in %.2f s\n", copied + unchanged, list->n_sources, copied, unchanged, failed,
-                    skipped ? " (the rest not started)" : "", (double)s.bytes / 1e6, secs);
-        fflush(opts->report);
+            strbuf_printf(&line, "Synced %zu images from %zu sources: %zu copied, %zu unchanged, %zu failed%s, "
+                          "%.1f MB sent in %.2f s", copied + unchanged, list->n_sources, copied, unchanged, failed,
+                          skipped ? " (the rest not started)" : "", (double)s.bytes / 1e6, secs);
+        sync_say(opts, &line);
     }
     for (size_t i = 0; i < list->n; i++)
         if (list->items[i].outcome == SYNC_FAILED)
