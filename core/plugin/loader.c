@@ -165,6 +165,35 @@ static const ferry_transport *module_transport(const loaded_module *lm, const ch
     return NULL;
 }
 
+/* The in-tree transports packaged apart from the ferry executable (debian/,
+ * ferry.spec: one package per module, the two archive transports in one),
+ * so that a reference to one that is not installed names the package to
+ * install rather than looking like a typo. dir: and oci: ship with the
+ * executable; a missing one is a broken install, for which the directories
+ * searched say more. Third-party transports are not known here. */
+static const char *transport_package(const char *transport)
+{
+    /* configure --with-transport-packages=PREFIX (default ferry-transport-;
+     * empty when configured with =no: no hint). */
+    if (FERRY_TRANSPORT_PACKAGE_PREFIX[0] == '\0')
+        return NULL;
+    static const struct {
+        const char *transport, *package;
+    } packaged[] = {
+        {"docker", "docker"},
+        {"docker-archive", "archives"},
+        {"oci-archive", "archives"},
+        {"docker-daemon", "docker-daemon"},
+        {"containers-storage", "containers-storage"},
+        {"ostree", "ostree"},
+        {"sif", "sif"},
+    };
+    for (size_t i = 0; i < sizeof(packaged) / sizeof(packaged[0]); i++)
+        if (strcmp(packaged[i].transport, transport) == 0)
+            return packaged[i].package;
+    return NULL;
+}
+
 static int file_exists(const char *path)
 {
     struct stat st;
@@ -210,8 +239,13 @@ const ferry_transport *registry_find(transport_registry *reg, const char *name, 
     strbuf where = STRBUF_INIT;
     for (size_t d = 0; d < reg->n_dirs; d++)
         strbuf_printf(&where, "%s%s", d ? ", " : "", reg->dirs[d]);
-    snprintf(err, errcap, "unknown transport \"%s\": no module %s.so found in %s (FERRY_TRANSPORT_PATH, then the "
-             "installed transports)", name, name, where.data ? where.data : "(no directories)");
+    const char *package = transport_package(name);
+    if (package != NULL)
+        snprintf(err, errcap, "transport %s is not installed (package %s%s): no module %s.so found in %s", name,
+                 FERRY_TRANSPORT_PACKAGE_PREFIX, package, name, where.data ? where.data : "(no directories)");
+    else
+        snprintf(err, errcap, "unknown transport \"%s\": no module %s.so found in %s (FERRY_TRANSPORT_PATH, then the "
+                 "installed transports)", name, name, where.data ? where.data : "(no directories)");
     strbuf_release(&where);
     return NULL;
 }

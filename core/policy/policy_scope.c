@@ -16,7 +16,7 @@
 
 static int is_path_transport(const char *t)
 {
-    return strcmp(t, "dir") == 0 || strcmp(t, "oci") == 0 || strcmp(t, "oci-archive") == 0;
+    return strcmp(t, "dir") == 0 || strcmp(t, "oci") == 0 || strcmp(t, "oci-archive") == 0 || strcmp(t, "sif") == 0;
 }
 
 static int is_docker_transport(const char *t)

@@ -225,4 +225,37 @@ named_once "delete from an unreachable registry" "docker://127.0.0.1:1/x:t" "doc
     delete docker://127.0.0.1:1/x:t
 reset
 
+# ---------------------------------------------------------------- transports not installed
+# The in-tree transports packaged apart from ferry (debian/, ferry.spec) name
+# their package when their module is missing; any other name is unknown.
+# The prefix is configure's --with-transport-packages (empty: no package).
+PKG_PREFIX=$(sed -n 's/^#define FERRY_TRANSPORT_PACKAGE_PREFIX "\(.*\)"$/\1/p' "$BUILDDIR/config.h")
+mkdir -p "$T/no-modules"
+while IFS='|' read -r transport ref package; do
+    FERRY_TRANSPORT_PATH="$T/no-modules" run fy inspect "$ref"
+    is "$transport module missing: exit 1" "$RC" 1
+    if [ -n "$PKG_PREFIX" ]; then
+        stderr_one_line "$transport module missing: one line naming its package" \
+            "transport $transport is not installed (package $PKG_PREFIX$package): no module $transport.so found in " \
+            "$T/no-modules"
+    else
+        stderr_one_line "$transport module missing: unknown transport" "unknown transport \"$transport\"" "$T/no-modules"
+    fi
+done <<EOF
+docker|docker://127.0.0.1:5000/x|docker
+oci-archive|oci-archive:$T/x.tar|archives
+docker-archive|docker-archive:$T/x.tar|archives
+docker-daemon|docker-daemon:busybox:latest|docker-daemon
+containers-storage|containers-storage:busybox|containers-storage
+ostree|ostree:busybox@/nonexistent/repo|ostree
+EOF
+FERRY_TRANSPORT_PATH="$T/no-modules" run fy copy -q "frobnicate:x" "dir:$W/frob"
+is "third-party transport missing: exit 1" "$RC" 1
+stderr_one_line "third-party transport missing: still an unknown transport, no package" \
+    'unknown transport "frobnicate": no module frobnicate.so found in ' "$T/no-modules"
+is "third-party transport missing: no package named" "$(grep -c package "$T/err")" 0
+absent "third-party transport missing: nothing written" "$W/frob"
+FERRY_TRANSPORT_PATH="$T/no-modules" run fy copy -q "dir:$G" "oci:$W/o:t"
+is "dir and oci are not packaged apart: unknown transport" "$(grep -c 'unknown transport "dir"' "$T/err")" 1
+
 finish

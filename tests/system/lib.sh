@@ -259,6 +259,21 @@ gzip_layer_count() {
     for f in $layers; do head -c 2 "$1/${f#sha256:}" | od -An -tx1; done | grep -c '1f 8b' || true
 }
 
+# dist_tree DIR: the sources as `make dist` lists them, in DIR/ferry-VERSION,
+# for the packaging tests (a file missing from EXTRA_DIST is missing there);
+# sets VERSION (configure's) and DIST_TREE. Make's jobserver of `make check`
+# is not passed on.
+dist_tree() {
+    VERSION=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' "$BUILDDIR/config.h")
+    DIST_TREE="$1/ferry-$VERSION"
+    mkdir -p "$1"
+    if ! env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$BUILDDIR" distdir distdir="$DIST_TREE" \
+        top_distdir="$DIST_TREE" >"$T/distdir.log" 2>&1; then
+        echo "Bail out! make distdir failed: $(tail -n 5 "$T/distdir.log")"
+        exit 1
+    fi
+}
+
 # sha256 FILE: "sha256:HEX" of a file.
 sha256() { echo "sha256:$(sha256sum <"$1" | cut -d' ' -f1)"; }
 

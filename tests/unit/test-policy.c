@@ -115,6 +115,7 @@ static void test_scopes(void)
         {"dir", "/", "Unknown key \"/\""},
         {"oci", "/a/../b", "Unknown key \"/a/../b\""},
         {"oci-archive", "/a/b/", "Unknown key \"/a/b/\""},
+        {"sif", "images/app.sif", "Unknown key \"images/app.sif\""},
         {"docker-archive", "/a.tar", "Unknown key \"/a.tar\""},
         {"docker-daemon", "sha256:0123456789012345678901234567890123456789012345678901234567890123",
          "Unknown key \"sha256:0123456789012345678901234567890123456789012345678901234567890123\""},
@@ -241,7 +242,7 @@ static void test_parse(void)
 int main(void)
 {
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    tap_plan(47 + 32 + 11 + 11);
+    tap_plan(47 + 33 + 11 + 11);
     snprintf(policy_path, sizeof(policy_path), "%s/ferry-test-policy.%ld.json", tmp, (long)getpid());
     test_scopes();
     test_matchers();
