@@ -7,9 +7,8 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-packages=(build-essential autoconf automake libtool libltdl-dev pkg-config libjansson-dev libssl-dev time skopeo
-          zlib1g-dev libcurl4-openssl-dev libarchive-dev python3 docker-registry apache2-utils python3-cryptography openssl
-          libisal-dev docker.io libgpgme-dev gnupg libyaml-dev libzstd-dev zstd libsodium-dev)
+# The same packages as CI (.ci/run), so that `make check` runs the whole suite.
+mapfile -t packages < <(sed 's/#.*//' tests/debian-packages.list | tr -s ' \t' '\n' | grep -v '^$')
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
