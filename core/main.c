@@ -10,6 +10,10 @@
 #include "config/registries_conf.h"
 #include "policy/policy.h"
 
+/* The skopeo release whose behaviour ferry follows (its flags, output and
+ * wording; exit status as skopeo 1.10+ documents it), for --version. */
+#define FERRY_FOLLOWS_SKOPEO "skopeo 1.9.3 (containers/image 5.23.1)"
+
 /* Set from the signal handler: the one piece of process-wide mutable state
  * besides the plugin registry, because a handler has nowhere else to write. */
 static volatile sig_atomic_t interrupted;
@@ -90,7 +94,9 @@ int main(int argc, char **argv)
     }
     int code = 0;
     if (opt_bool(&app.globals, "version")) {
-        printf("ferry version %s\n", PACKAGE_VERSION);
+        /* The second line tells scripts which skopeo to expect ferry to
+         * behave as (FERRY_FOLLOWS_SKOPEO above). */
+        printf("ferry version %s\nfollows %s\n", PACKAGE_VERSION, FERRY_FOLLOWS_SKOPEO);
         goto out;
     }
     if (cmd_index < 0) {

@@ -170,9 +170,11 @@ static int inspect_image(inspect_call *c, ferry_image_source *src, ferry_ctx *ct
         if (rc == FERRY_OK)
             strbuf_append(&c->out, data, len);
         free(data);
-        return rc == FERRY_OK ? rc : ctx_wrap(ctx, rc, "reading manifest of", c->src.text);
+        return rc == FERRY_OK ? rc
+                              : ctx_note_image_absent(ctx, ctx_wrap(ctx, rc, "reading manifest of", c->src.text),
+                                                      c->src.text);
     }
-    rc = fetch_image(src, ctx, c->src.text, &c->app->platform, 1, &img);
+    rc = fetch_image(src, ctx, c->src.text, &c->app->platform, FETCH_CHOOSE_INSTANCE_FOR_INSPECT, &img);
     char *blob = NULL;
     size_t blob_len = 0;
     int s1 = rc == FERRY_OK && img.image->kind == MANIFEST_DOCKER_V2S1;
@@ -218,7 +220,7 @@ static int inspect_referrers(inspect_call *c, ferry_image_source *src, ferry_ctx
     size_t len = 0;
     int rc = fetch_manifest(src, ctx, NULL, &data, &len, media_type, sizeof(media_type));
     if (rc != FERRY_OK)
-        return ctx_wrap(ctx, rc, "reading manifest of", c->src.text);
+        return ctx_note_image_absent(ctx, ctx_wrap(ctx, rc, "reading manifest of", c->src.text), c->src.text);
     if (schema1_digest(data, len, digest, sizeof(digest), err, sizeof(err)) != 0)
         rc = ctx_fail(ctx, FERRY_ERR_INVALID, "manifest of %s: %s", c->src.text, err);
     free(data);
@@ -244,7 +246,7 @@ static int inspect_call_run(void *arg, ferry_ctx *ctx)
     ferry_image_source *src = NULL;
     int rc = t->open_source(ctx, c->src.reference, &src);
     if (rc != FERRY_OK)
-        return ctx_wrap(ctx, rc, "initializing source", c->src.text);
+        return ctx_note_image_absent(ctx, ctx_wrap(ctx, rc, "initializing source", c->src.text), c->src.text);
     rc = opt_bool(c->p, "referrers") ? inspect_referrers(c, src, ctx) : inspect_image(c, src, ctx);
     src->ops->close(src, ctx);
     return rc;

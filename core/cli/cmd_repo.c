@@ -69,6 +69,7 @@ static int repo_command(ferry_app *app, const command *cmd, int argc, char **arg
     if (app_with_retries(app, p, run, call, &ctx) != FERRY_OK) {
         ctx_wrap(&ctx, ctx.status, capability == FERRY_CAP_DELETE ? "deleting image" : "listing tags of",
                  call->ep.text);
+        ctx_note_image_absent(&ctx, ctx.status, call->ep.text);
         return app_fail(&ctx);
     }
     return 0;

@@ -44,6 +44,9 @@ const opt_spec registry_option_specs[] = {REGISTRY_FLAGS(""), {NULL, 0, 0, NULL,
 const opt_spec copy_side_option_specs[] = {
     REGISTRY_FLAGS("src-"),
     REGISTRY_FLAGS("dest-"),
+    /* skopeo's older spellings, kept by skopeo (hidden there) for scripts. */
+    {"screds", 0, OPT_STRING, "USERNAME[:PASSWORD]", "Use USERNAME[:PASSWORD] for accessing the source registry (same as --src-creds)"},
+    {"dcreds", 0, OPT_STRING, "USERNAME[:PASSWORD]", "Use USERNAME[:PASSWORD] for accessing the destination registry (same as --dest-creds)"},
     {"dest-compress", 0, OPT_BOOL, NULL, "Compress tarball image layers when saving to directory using the 'dir' transport. (default is same compression type as source)"},
     {"dest-decompress", 0, OPT_BOOL, NULL, "Decompress tarball image layers when saving to directory using the 'dir' transport. (default is same compression type as source)"},
     {"dest-oci-accept-uncompressed-layers", 0, OPT_BOOL, NULL, "Allow uncompressed image layers when saving to an OCI image using the 'oci' transport. (default is to compress things that aren't compressed)"},
@@ -156,6 +159,15 @@ int app_side_options(ferry_app *app, const opt_parsed *p, const char *prefix, ct
     }
     snprintf(name, sizeof(name), "%screds", prefix);
     const char *creds = opt_string(p, name);
+    /* --screds/--dcreds: the same option as --src-creds/--dest-creds. */
+    const char *alias = strcmp(prefix, "src-") == 0 ? "screds" : strcmp(prefix, "dest-") == 0 ? "dcreds" : NULL;
+    const char *alias_creds = alias != NULL ? opt_string(p, alias) : NULL;
+    if (creds != NULL && alias_creds != NULL) {
+        snprintf(err, errcap, "--%screds and --%s cannot be used together", prefix, alias);
+        return -1;
+    }
+    if (creds == NULL)
+        creds = alias_creds;
     int has_user = ctx_options_get(opts, "username") != NULL || ctx_options_get(opts, "password") != NULL;
     int no_creds = ctx_options_get(opts, "no-creds") != NULL && strcmp(ctx_options_get(opts, "no-creds"), "true") == 0;
     if (creds != NULL && has_user) {
@@ -255,10 +267,6 @@ int app_policy_allows(ferry_app *app, copy_endpoint *src, ferry_ctx *ctx)
     return FERRY_OK;
 }
 
-int app_exit_code(int status)
-{
-    return status == FERRY_OK ? 0 : status == FERRY_ERR_NOT_FOUND ? 2 : 1;
-}
 
 int app_fail_text(const char *message)
 {
@@ -269,7 +277,10 @@ int app_fail_text(const char *message)
 int app_fail(const ferry_ctx *ctx)
 {
     fprintf(stderr, "ferry: %s\n", ctx->message[0] ? ctx->message : "operation failed");
-    return app_exit_code(ctx->status);
+    /* skopeo 1.10+: 2 only when the image does not exist, 1 otherwise. */
+    if (ctx->status == FERRY_OK)
+        return 0;
+    return ctx->status == FERRY_ERR_NOT_FOUND && ctx->image_absent ? 2 : 1;
 }
 
 int app_with_retries(ferry_app *app, const opt_parsed *p, int (*op)(void *arg, ferry_ctx *ctx), void *arg,

@@ -48,10 +48,10 @@ int app_side_options(ferry_app *app, const opt_parsed *p, const char *prefix, ct
  * once it has read them (copy_policy.c). */
 int app_policy_allows(ferry_app *app, copy_endpoint *src, ferry_ctx *ctx);
 
-/* 0 for FERRY_OK, 2 for FERRY_ERR_NOT_FOUND, 1 otherwise. */
-int app_exit_code(int status);
 
-/* Prints "ferry: <message>" on stderr for a failed ctx and returns the exit code. */
+/* Prints "ferry: <message>" on stderr for a failed ctx and returns the exit
+ * code: 2 when ctx notes the image does not exist (ctx_note_image_absent),
+ * else 1, as skopeo 1.10+. */
 int app_fail(const ferry_ctx *ctx);
 int app_fail_text(const char *message);
 

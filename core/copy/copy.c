@@ -489,7 +489,7 @@ static int copy_open(const copy_endpoint *src, const copy_endpoint *dst, ferry_c
     int rc = src->transport->open_source(sctx, src->reference, &run->source);
     if (rc != FERRY_OK) {
         run->source = NULL;
-        return ctx_wrap(sctx, rc, "initializing source", src->text);
+        return ctx_note_image_absent(sctx, ctx_wrap(sctx, rc, "initializing source", src->text), src->text);
     }
     if (run->source->ops->struct_size < SOURCE_OPS_V1_0)
         return ctx_fail(sctx, FERRY_ERR_ABI, "transport %s: source ops table too small", src->transport->name);

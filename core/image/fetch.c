@@ -169,7 +169,7 @@ int fetch_image(ferry_image_source *src, ferry_ctx *ctx, const char *reference, 
     int rc = fetch_manifest(src, ctx, NULL, &out->top_data, &out->top_len, out->top_media_type,
                             sizeof(out->top_media_type));
     if (rc != FERRY_OK)
-        return ctx_wrap(ctx, rc, "reading manifest of", reference);
+        return ctx_note_image_absent(ctx, ctx_wrap(ctx, rc, "reading manifest of", reference), reference);
     char err[512];
     if (schema1_digest(out->top_data, out->top_len, out->top_digest, sizeof(out->top_digest), err, sizeof(err)) != 0)
         return ctx_fail(ctx, FERRY_ERR_INVALID, "manifest of %s: %s", reference, err);
@@ -190,6 +190,10 @@ int fetch_image(ferry_image_source *src, ferry_ctx *ctx, const char *reference, 
     platform_spec p = *platform;
     platform_resolve(&p);
     int idx = manifest_list_choose(top, p.os, p.arch, p.variant, err, sizeof(err));
+    /* containers/image's words: copy's, or inspect's (image.FromUnparsedImage). */
+    if (idx < 0 && choose_instance == FETCH_CHOOSE_INSTANCE_FOR_INSPECT)
+        return ctx_fail(ctx, FERRY_ERR_INVALID, "%s: parsing manifest for image: choosing image instance: %s", reference,
+                        err);
     if (idx < 0)
         return ctx_fail(ctx, FERRY_ERR_INVALID, "choosing an image from manifest list %s: %s", reference, err);
     const manifest_descriptor *d = &top->layers[idx];

@@ -53,6 +53,13 @@ int fetch_manifest(ferry_image_source *src, ferry_ctx *ctx, const char *instance
 int fetch_small_blob(ferry_image_source *src, ferry_ctx *ctx, const manifest_descriptor *d, int kind, char **data,
                      size_t *len);
 
+/* Values of fetch_image's choose_instance. */
+enum {
+    FETCH_KEEP_LIST = 0,
+    FETCH_CHOOSE_INSTANCE = 1,
+    FETCH_CHOOSE_INSTANCE_FOR_INSPECT = 2, /* failing in inspect's words */
+};
+
 /* Reads and parses the top manifest and, for a list when choose_instance is
  * set, the instance for `platform` (else out->image stays NULL for a list).
  * `reference` names the image in messages. */

@@ -286,6 +286,7 @@ int manifest_parse(const void *data, size_t len, const char *declared, manifest 
     if (json_is_object(subject))
         m->subject = json_incref((json_t *)subject);
     m->artifact_type = dup_or_null(json_string_member(root, "artifactType"));
+    m->media_type_omitted = json_object_get(root, "mediaType") == NULL;
     rc = 0;
 out:
     json_decref(root);
@@ -415,7 +416,7 @@ int manifest_list_choose(const manifest *m, const char *os, const char *arch, co
     for (size_t i = 0; m->kind == MANIFEST_OCI_INDEX && i < m->n_layers; i++)
         if (m->layers[i].platform == NULL)
             return (int)i;
-    int n = snprintf(err, errcap, "no image found in %s for architecture %s, variant \"%s\", OS %s; it has",
+    int n = snprintf(err, errcap, "no image found in %s for architecture \"%s\", variant \"%s\", OS \"%s\"; it has",
                      m->kind == MANIFEST_OCI_INDEX ? "image index" : "manifest list", arch, wanted[0], os);
     for (size_t i = 0; i < m->n_layers && n > 0 && (size_t)n < errcap; i++) {
         const manifest_descriptor *d = &m->layers[i];

@@ -70,6 +70,7 @@ typedef struct manifest {
     json_t *annotations;      /* OCI top-level annotations or NULL */
     json_t *subject;          /* OCI subject descriptor or NULL (kept verbatim) */
     char *artifact_type;      /* OCI artifactType or NULL */
+    int media_type_omitted;   /* the body has no "mediaType" (kept so when rewritten, as Go's omitempty) */
     struct schema1_manifest *schema1; /* MANIFEST_DOCKER_V2S1: the parsed manifest (schema1.h); owned */
 } manifest;
 

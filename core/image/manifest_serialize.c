@@ -50,7 +50,10 @@ char *manifest_serialize(const manifest *m, manifest_kind kind, size_t *len)
         return NULL;
     }
     set_new(root, "schemaVersion", json_integer(2));
-    set_new(root, "mediaType", json_string(manifest_kind_media_type(kind)));
+    /* containers/image updates an OCI manifest in place: one stored
+     * without "mediaType" (a tarball: image's) stays without it. */
+    if (!(kind == MANIFEST_OCI && m->kind == MANIFEST_OCI && m->media_type_omitted))
+        set_new(root, "mediaType", json_string(manifest_kind_media_type(kind)));
     if (kind == MANIFEST_OCI && m->artifact_type != NULL)
         set_new(root, "artifactType", json_string(m->artifact_type));
     set_new(root, "config", descriptor_json(&m->config, kind, 0));

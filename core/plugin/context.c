@@ -10,12 +10,14 @@ void ctx_init(ferry_ctx *ctx, const ferry_session *session, const ctx_options *o
     ctx->session = session;
     ctx->options = options;
     ctx->status = FERRY_OK;
+    ctx->image_absent = 0;
     ctx->message[0] = '\0';
 }
 
 static void ctx_vset(ferry_ctx *ctx, int status, const char *fmt, va_list ap)
 {
     ctx->status = status;
+    ctx->image_absent = 0; /* a new error; ctx_note_image_absent marks it */
     vsnprintf(ctx->message, sizeof(ctx->message), fmt, ap);
     /* Errors are one line: whatever a plugin formats, cut at the first newline. */
     char *nl = strpbrk(ctx->message, "\r\n");
@@ -35,6 +37,7 @@ int ctx_fail(ferry_ctx *ctx, int status, const char *fmt, ...)
 void ctx_clear(ferry_ctx *ctx)
 {
     ctx->status = FERRY_OK;
+    ctx->image_absent = 0;
     ctx->message[0] = '\0';
 }
 
@@ -96,7 +99,29 @@ int ctx_wrap(ferry_ctx *ctx, int status, const char *doing, const char *object)
 void ctx_copy_error(ferry_ctx *to, const ferry_ctx *from)
 {
     to->status = from->status;
+    to->image_absent = from->image_absent;
     memcpy(to->message, from->message, sizeof(to->message));
+}
+
+int ctx_note_image_absent(ferry_ctx *ctx, int status, const char *reference)
+{
+    /* skopeo's isNotFoundImageError covers a registry's MANIFEST_UNKNOWN
+     * (not NAME_UNKNOWN), containers-storage's ErrNoSuchImage and the OCI
+     * layout's and archive's ImageNotFoundError; a missing dir:, archive
+     * file, daemon image, ostree branch or tarball: file is 1. Other
+     * modules' FERRY_ERR_NOT_FOUND here stays "no such image", as ABI 1.0
+     * documents it. */
+    static const char *const never_absent[] = {"dir:", "docker-archive:", "docker-daemon:", "ostree:", "tarball:"};
+    if (status != FERRY_ERR_NOT_FOUND || reference == NULL)
+        return status;
+    int absent = 1;
+    if (strncmp(reference, "docker:", 7) == 0)
+        absent = strstr(ctx->message, "manifest unknown") != NULL;
+    for (size_t i = 0; i < sizeof(never_absent) / sizeof(never_absent[0]); i++)
+        if (strncmp(reference, never_absent[i], strlen(never_absent[i])) == 0)
+            absent = 0;
+    ctx->image_absent = absent;
+    return status;
 }
 
 double ctx_now(void)

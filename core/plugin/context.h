@@ -39,6 +39,9 @@ struct ferry_ctx {
     const ferry_session *session;
     const ctx_options *options; /* may be NULL */
     int status;
+    /* Set with a FERRY_ERR_NOT_FOUND that means the image itself does not
+     * exist, in skopeo 1.10+'s sense (ctx_note_image_absent): exit status 2. */
+    int image_absent;
     char message[CTX_MESSAGE_MAX];
 };
 
@@ -57,6 +60,14 @@ int ctx_wrap(ferry_ctx *ctx, int status, const char *doing, const char *object);
 /* `message` without a leading "OBJECT: " or "TRANSPORT: " (OBJECT's
  * transport prefix), or message itself. */
 const char *ctx_message_after(const char *message, const char *object);
+/* After opening a source image or reading its top manifest failed with
+ * `status`: marks ctx when that means exit status 2, the image does not
+ * exist, as skopeo 1.10+ decides it (manifest unknown in a registry, no such
+ * image in a containers-storage store, an OCI layout or archive without that
+ * reference; not a missing dir:, archive file, daemon image, ostree branch
+ * or tarball: file), and for other modules' FERRY_ERR_NOT_FOUND, as ABI 1.0
+ * documents. `reference` is the "transport:…" text. Returns status. */
+int ctx_note_image_absent(ferry_ctx *ctx, int status, const char *reference);
 /* Copies ctx's error into another ctx (worker → main). */
 void ctx_copy_error(ferry_ctx *to, const ferry_ctx *from);
 int ctx_cancelled(const ferry_ctx *ctx);

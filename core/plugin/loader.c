@@ -183,6 +183,7 @@ static const char *transport_package(const char *transport)
         {"docker", "docker"},
         {"docker-archive", "archives"},
         {"oci-archive", "archives"},
+        {"tarball", "archives"},
         {"docker-daemon", "docker-daemon"},
         {"containers-storage", "containers-storage"},
         {"ostree", "ostree"},

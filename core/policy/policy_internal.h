@@ -76,7 +76,7 @@ int policy_match_accepts(const policy_match *m, const char *image_reference, con
                          size_t len);
 
 /* The signedIdentity rule as a simple_signing_reference_check callback
- * (arg: a policy_identity_rule): "Signature for identity R is not accepted". */
+ * (arg: a policy_identity_rule): "Signature for identity \"R\" is not accepted" (Go %q). */
 typedef struct policy_identity_rule {
     const policy_match *match;
     const char *image_reference;

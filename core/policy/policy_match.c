@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "image/docker_ref.h"
+#include "inspect/template_internal.h"
 #include "signature/simple_signing.h"
 
 static int parse(const char *s, size_t n, docker_ref *out)
@@ -122,8 +123,10 @@ int policy_identity_check(void *arg, const char *signed_reference, size_t len, c
     const policy_identity_rule *rule = arg;
     if (policy_match_accepts(rule->match, rule->image_reference, signed_reference, len))
         return 0;
-    char *shown = simple_signing_printable(signed_reference, len);
-    snprintf(err, errcap, "Signature for identity %s is not accepted", shown ? shown : "(out of memory)");
-    free(shown);
+    /* Go's %q, as containers/image words it. */
+    strbuf quoted = STRBUF_INIT;
+    template_quote(&quoted, signed_reference, len, '"');
+    snprintf(err, errcap, "Signature for identity %s is not accepted", quoted.data ? quoted.data : "\"\"");
+    strbuf_release(&quoted);
     return -1;
 }

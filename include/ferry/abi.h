@@ -49,7 +49,7 @@ extern "C" {
 /* Status codes returned by every fallible function on both sides. */
 #define FERRY_OK 0
 #define FERRY_ERR_FAILED 1          /* anything not listed below */
-#define FERRY_ERR_NOT_FOUND 2       /* image, manifest, tag or blob absent (exit code 2) */
+#define FERRY_ERR_NOT_FOUND 2       /* image, manifest, tag or blob absent (exit 2 for a missing image, see doc) */
 #define FERRY_ERR_INVALID 3         /* malformed reference, manifest, digest, option */
 #define FERRY_ERR_IO 4              /* file system or network I/O failed */
 #define FERRY_ERR_DIGEST_MISMATCH 5 /* bytes do not match their digest or size */

@@ -117,8 +117,8 @@ static int ociarch_source_resolve(ociarch_source *src, ferry_ctx *ctx)
     }
     json_decref(index);
     /* A manifest that is not there fails now, like a missing image. */
-    if (status == FERRY_OK)
-        status = ociarch_source_find_blob(src, ctx, src->digest, "manifest", &m);
+    if (status == FERRY_OK && ociarch_source_find_blob(src, ctx, src->digest, "manifest", &m) != FERRY_OK)
+        status = FERRY_ERR_INVALID; /* a broken archive, not a missing image */
     return status;
 }
 
@@ -135,6 +135,10 @@ int ociarch_open_source(ferry_ctx *ctx, const char *reference, ferry_image_sourc
     int status = oci_reference_parse_as(ctx, OCIARCH_TRANSPORT, reference, &src->ref);
     if (status == FERRY_OK)
         status = ociarch_tar_open(svc, ctx, src->ref.label, src->ref.path, &src->tar);
+    /* Only a reference absent from index.json is "no such image" (exit 2,
+     * as skopeo); a missing archive file is an I/O error. */
+    if (status == FERRY_ERR_NOT_FOUND)
+        status = FERRY_ERR_IO;
     if (status == FERRY_OK)
         status = ociarch_source_resolve(src, ctx);
     if (status != FERRY_OK) {

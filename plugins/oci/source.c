@@ -96,14 +96,18 @@ static int oci_source_resolve(oci_source *src, ferry_ctx *ctx)
     const ferry_services *svc = src->svc;
     int layoutfd = plugin_util_open_dir(AT_FDCWD, src->ref.path);
     if (layoutfd < 0) {
+        /* FERRY_ERR_IO, not NOT_FOUND: a missing layout is not "no such
+         * image" to skopeo (exit 1); a reference absent from index.json is. */
         if (errno == ENOENT)
-            return svc->set_error(ctx, FERRY_ERR_NOT_FOUND, "%s: no such layout directory %s", src->ref.label,
+            return svc->set_error(ctx, FERRY_ERR_IO, "%s: no such layout directory %s", src->ref.label,
                                   src->ref.path);
         return plugin_util_errno_error(svc, ctx, errno, src->ref.label, "opening", src->ref.path);
     }
     json_t *index = NULL;
     int status = oci_index_read(svc, ctx, src->ref.label, layoutfd, &index);
     close(layoutfd);
+    if (status == FERRY_ERR_NOT_FOUND) /* no index.json: not a layout, exit 1 as above */
+        status = svc->set_error(ctx, FERRY_ERR_IO, "%s: not an OCI layout (no %s)", src->ref.label, OCI_INDEX_FILE);
     const json_t *desc = NULL;
     if (status == FERRY_OK)
         status = oci_index_select(svc, ctx, &src->ref, index, &desc);

@@ -13,10 +13,11 @@ mkimage --layout oci --manifest oci --tag v1 "$OCI" >/dev/null || { echo "Bail o
 
 # ------------------------------------------------ --version
 run "$FERRY" --version
-if [ "$RC" -eq 0 ] && [ "$(wc -l <"$T/out")" -eq 1 ] && grep -qE '^ferry version [0-9]+\.[0-9]+\.[0-9]+' "$T/out"; then
-    ok "--version prints 'ferry version X.Y.Z'"
+if [ "$RC" -eq 0 ] && [ "$(wc -l <"$T/out")" -eq 2 ] && head -n 1 "$T/out" | grep -qE '^ferry version [0-9]+\.[0-9]+\.[0-9]+$' &&
+    sed -n 2p "$T/out" | grep -qE '^follows skopeo [0-9]+\.[0-9]+\.[0-9]+ \(containers/image [0-9]+\.[0-9]+\.[0-9]+\)$'; then
+    ok "--version prints 'ferry version X.Y.Z' and 'follows skopeo X.Y.Z (containers/image X.Y.Z)'"
 else
-    not_ok "--version prints 'ferry version X.Y.Z'" "exit $RC; stdout: $(cat "$T/out"); stderr: $(cat "$T/err")"
+    not_ok "--version prints 'ferry version X.Y.Z' and the skopeo it follows" "exit $RC; stdout: $(cat "$T/out"); stderr: $(cat "$T/err")"
 fi
 cp "$T/out" "$T/version.long"
 run "$FERRY" -v
@@ -126,17 +127,19 @@ same_file "short and long flag forms give the same image" "$T/w/shortflags/manif
 # ------------------------------------------------ exit codes
 run ferry inspect "dir:$IMG"
 is "inspect of an existing image: exit 0" "$RC" 0
+# skopeo 1.10+: 2 only when the image does not exist (a reference absent
+# from a layout, a store or a registry); a missing directory or file is 1.
 run ferry inspect "dir:$T/nonexistent"
-is "inspect of a missing dir: image: exit 2" "$RC" 2
+is "inspect of a missing dir: image: exit 1 (not 'no such image' to skopeo)" "$RC" 1
 stderr_one_line "missing dir: image: one line naming the path" "$T/nonexistent"
 run ferry inspect "oci:$T/nonexistent-layout"
-is "inspect of a missing oci layout: exit 2" "$RC" 2
+is "inspect of a missing oci layout: exit 1" "$RC" 1
 stderr_one_line "missing oci layout: one line naming the path" "$T/nonexistent-layout"
 run ferry inspect "oci:$OCI:nosuchtag"
 is "inspect of a missing tag in a layout: exit 2" "$RC" 2
 stderr_one_line "missing tag: one line naming it" "nosuchtag"
 run ferry copy "dir:$T/nonexistent" "dir:$T/w/from-missing"
-is "copy from a missing image: exit 2" "$RC" 2
+is "copy from a missing dir: image: exit 1" "$RC" 1
 absent "copy from a missing image: nothing written" "$T/w/from-missing"
 run ferry inspect "no-colon-here"
 is "malformed reference: exit 1" "$RC" 1

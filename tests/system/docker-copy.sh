@@ -149,6 +149,9 @@ run ferry copy -q --src-tls-verify=false "docker://$R/ferry/img:nosuchtag" "oci:
 is "pulling a missing tag fails" "$([ "$RC" -ne 0 ] && echo failed)" failed
 stderr_one_line "... with one line naming the tag" nosuchtag
 stderr_mentions "... and the registry's error (manifest unknown)" "manifest unknown|not found"
+is "... with exit 2 (the image does not exist: skopeo 1.10+'s rule)" "$RC" 2
+run ferry inspect --tls-verify=false "docker://$R/ferry/img:nosuchtag"
+is "inspect of a missing tag: exit 2 (manifest unknown)" "$RC" 2
 absent "... and writes nothing" "$W/missing"
 
 # Plain HTTP is used only when verification is off.

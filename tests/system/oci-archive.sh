@@ -330,14 +330,15 @@ bad_read "garbage" "$B/garbage.tar" ":t" 1
 tar -C "$L" -cf "$B/no-index.tar" oci-layout blobs
 bad_read "no-index" "$B/no-index.tar" ":t" 1
 bad_read "ref-traversal" "$B/good.tar" ":../../x" 1
-bad_read "missing-archive" "$B/does-not-exist.tar" ":t" 2
+# skopeo 1.10+: 2 only for a reference the archive lacks; a missing archive
+# file or blob is 1.
+bad_read "missing-archive" "$B/does-not-exist.tar" ":t" 1
 bad_read "missing-ref" "$B/good.tar" ":other" 2
 
 for kind in layer-digest-mismatch truncated-layer missing-layer missing-config index-digest-traversal index-not-json; do
     mkimage --layout oci --manifest oci --tag t --bad "$kind" "$B/$kind" >/dev/null || { not_ok "mkimage --bad $kind"; continue; }
     tar -C "$B/$kind" -cf "$B/$kind.tar" .
-    case $kind in missing-*) want=2 ;; *) want=1 ;; esac
-    bad_read "$kind" "$B/$kind.tar" ":t" "$want"
+    bad_read "$kind" "$B/$kind.tar" ":t" 1
 done
 
 # A failed write leaves any previous archive untouched.

@@ -54,8 +54,8 @@ is "ferry: the executable, the dir and oci modules and the completions" "$(files
     "/usr/bin/ferry $MODDIR/dir.so $MODDIR/oci.so /usr/share/bash-completion/completions/ferry /usr/share/zsh/site-functions/_ferry "
 is "ferry: a man page for ferry and for each of its 12 commands" "$(files ferry | tr ' ' '\n' | grep -c '^/usr/share/man/man1/ferry.*\.1\.gz$')" 13
 is "ferry-transport-docker: docker.so" "$(files ferry-transport-docker)" "$MODDIR/docker.so "
-is "ferry-transport-archives: docker-archive.so and oci-archive.so" "$(files ferry-transport-archives)" \
-    "$MODDIR/docker-archive.so $MODDIR/oci-archive.so "
+is "ferry-transport-archives: docker-archive.so, oci-archive.so and tarball.so" "$(files ferry-transport-archives)" \
+    "$MODDIR/docker-archive.so $MODDIR/oci-archive.so $MODDIR/tarball.so "
 for t in docker-daemon containers-storage ostree sif; do
     is "ferry-transport-$t: $t.so" "$(files "ferry-transport-$t")" "$MODDIR/$t.so "
 done
