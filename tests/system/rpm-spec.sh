@@ -52,7 +52,7 @@ files() { rpm -qp --qf '[%{FILEMODES:perms} %{FILENAMES}\n]' "$(rpmfile "$1")" |
     awk '$1 ~ /^-/ {print $2}' | grep -v '^/usr/share/\(doc\|licenses\)/' | sort | tr '\n' ' '; }
 is "ferry: the executable, the dir and oci modules and the completions" "$(files ferry | tr ' ' '\n' | grep -v '^/usr/share/man/' | tr '\n' ' ')" \
     "/usr/bin/ferry $MODDIR/dir.so $MODDIR/oci.so /usr/share/bash-completion/completions/ferry /usr/share/zsh/site-functions/_ferry "
-is "ferry: a man page for ferry and for each of its 12 commands" "$(files ferry | tr ' ' '\n' | grep -c '^/usr/share/man/man1/ferry.*\.1\.gz$')" 13
+is "ferry: a man page for ferry and for each of its 12 commands" "$(files ferry | tr ' ' '\n' | grep -cE '^/usr/share/man/man1/ferry.*\.1(\.(gz|bz2|xz|zst))?$')" 13
 is "ferry-transport-docker: docker.so" "$(files ferry-transport-docker)" "$MODDIR/docker.so "
 is "ferry-transport-archives: docker-archive.so, oci-archive.so and tarball.so" "$(files ferry-transport-archives)" \
     "$MODDIR/docker-archive.so $MODDIR/oci-archive.so $MODDIR/tarball.so "
