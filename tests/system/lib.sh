@@ -177,9 +177,21 @@ skip_all() { echo "1..0 # SKIP $*"; TAP_DONE=1; trap - EXIT; rm -rf "$T"; exit 0
 # $T/err, the exit status to $RC. Never fails itself.
 RC=0
 run() {
+    local crashes
+    [ -n "$FERRY_SANITIZED" ] && crashes=$(_lsan_tracer_crashes)
     timeout -k 10 "$FERRY_TEST_TIMEOUT" "$@" >"$T/out" 2>"$T/err" </dev/null
     RC=$?
+    # LeakSanitizer's tracer (LLVM 14 with glibc 2.36) can crash at exit on a
+    # stale dynamic-TLS entry left by an unloaded module; it then exits with
+    # its own status, whatever ferry's was. Run the command again without
+    # scanning TLS, which avoids that crash, so that RC is ferry's.
+    if [ -n "$FERRY_SANITIZED" ] && [ "$(_lsan_tracer_crashes)" != "$crashes" ]; then
+        LSAN_OPTIONS="$LSAN_OPTIONS:use_tls=0:print_suppressions=0" timeout -k 10 "$FERRY_TEST_TIMEOUT" "$@" >"$T/out" 2>"$T/err" </dev/null
+        RC=$?
+    fi
 }
+# _lsan_tracer_crashes: how many processes' sanitizer logs report that crash.
+_lsan_tracer_crashes() { grep -ls 'Tracer caught signal' "$T/san"/* 2>/dev/null | wc -l; }
 
 # run_ok DESC CMD...: one TAP line, passes when CMD exits 0.
 run_ok() {
