@@ -15,6 +15,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -56,12 +57,13 @@ static la_ssize_t tarball_input_read(struct archive *a, void *opaque, const void
 
 /* A libarchive reader of the decompressed bytes of `in`, positioned at the
  * data; NULL when the archive cannot be made or the data cannot be found
- * (an empty file), with the reason in *why. */
-static struct archive *tarball_decompressor(tarball_input *in, const char **why)
+ * (an empty file), with the reason copied into why (libarchive's own
+ * string dies with the archive). */
+static struct archive *tarball_decompressor(tarball_input *in, char *why, size_t whycap)
 {
     struct archive *a = archive_read_new();
     if (a == NULL) {
-        *why = "out of memory";
+        snprintf(why, whycap, "out of memory");
         return NULL;
     }
     struct archive_entry *entry = NULL;
@@ -73,9 +75,10 @@ static struct archive *tarball_decompressor(tarball_input *in, const char **why)
     archive_read_support_format_raw(a);
     if (archive_read_open(a, in, NULL, tarball_input_read, NULL) != ARCHIVE_OK ||
         archive_read_next_header(a, &entry) != ARCHIVE_OK) {
-        *why = in->read_errno != 0 ? strerror(in->read_errno)
-               : archive_error_string(a) != NULL ? archive_error_string(a)
-                                                 : "it is empty";
+        snprintf(why, whycap, "%s",
+                 in->read_errno != 0                 ? strerror(in->read_errno)
+                 : archive_error_string(a) != NULL ? archive_error_string(a)
+                                                   : "it is empty");
         archive_read_free(a);
         return NULL;
     }
@@ -181,8 +184,8 @@ int tarball_layer_scan(ferry_ctx *ctx, const char *label, tarball_layer *layer)
     int64_t total = 0;
     if (status == FERRY_OK) {
         *in = (tarball_input){.svc = svc, .fd = layer->fd, .hasher = file_hasher};
-        const char *why = NULL;
-        a = tarball_decompressor(in, &why);
+        char why[256];
+        a = tarball_decompressor(in, why, sizeof why);
         if (a == NULL)
             status = in->read_errno != 0
                          ? plugin_util_errno_error(svc, ctx, in->read_errno, label, "reading", layer->path)
@@ -297,8 +300,8 @@ int tarball_layer_reader(ferry_ctx *ctx, const char *label, const tarball_layer 
     r->svc = svc;
     r->size = layer->blob_size;
     *r->in = (tarball_input){.svc = svc, .fd = layer->fd};
-    const char *why = NULL;
-    r->a = tarball_decompressor(r->in, &why);
+    char why[256];
+    r->a = tarball_decompressor(r->in, why, sizeof why);
     if (r->a == NULL) {
         int status = svc->set_error(ctx, FERRY_ERR_IO, "%s: %s: %s", label, layer->path, why);
         tarball_xz_close(&r->base);
