@@ -169,13 +169,14 @@ int docker_tls_setup(ferry_ctx *ctx, const docker_reference *ref, int endpoint_i
 
     const char *verify = svc->get_option(ctx, "tls-verify");
     if (verify == NULL) {
-        snprintf(key, sizeof key, "registry-insecure:%s%s%s", ref->domain, ref->path[0] != '\0' ? "/" : "",
-                 ref->path);
-        const char *insecure = svc->get_option(ctx, key);
-        if (endpoint_insecure >= 0)
+        if (endpoint_insecure >= 0) {
             out->verify = !endpoint_insecure;
-        else
+        } else {
+            snprintf(key, sizeof key, "registry-insecure:%s%s%s", ref->domain, ref->path[0] != '\0' ? "/" : "",
+                     ref->path);
+            const char *insecure = svc->get_option(ctx, key);
             out->verify = !(insecure != NULL && strcmp(insecure, "true") == 0);
+        }
     } else if (strcmp(verify, "true") == 0) {
         out->verify = 1;
     } else if (strcmp(verify, "false") == 0) {
