@@ -41,6 +41,12 @@ _tap_exit() {
         echo "not ok $TAP_N - script ended early (status $status)"
     fi
     _san_reports
+    # Where CI time goes: wall seconds, and CPU seconds of every command run.
+    # (times runs in this shell: in a pipe or $(...) it would count nothing.)
+    local shell_cpu children_cpu
+    times >"$T/.times" 2>/dev/null
+    { read -r shell_cpu; read -r children_cpu; } <"$T/.times" 2>/dev/null
+    echo "# took ${SECONDS} s; CPU of the commands run: ${children_cpu:-?} (user sys)"
     echo "1..$TAP_N"
     chmod -R u+rwX "$T" 2>/dev/null
     rm -rf "$T"
