@@ -21,11 +21,11 @@ fuzz_cflags = -std=c11 -Wall -Wextra -Wno-unused-parameter $(FUZZ_CFLAGS) $(FUZZ
 fuzz_cppflags = -include $(top_builddir)/config.h -D_GNU_SOURCE -DFERRY_TRANSPORTS_DIR='"/nonexistent"' \
 	-I$(srcdir)/include -I$(srcdir)/core -I$(srcdir)/core/shared/include -I$(srcdir)/plugins/common \
 	$(JANSSON_CFLAGS) $(CRYPTO_CFLAGS) $(ZLIB_CFLAGS) $(ZSTD_CFLAGS) $(YAML_CFLAGS) $(GPGME_CFLAGS) \
-	$(SODIUM_CFLAGS) $(CURL_CFLAGS) $(LIBARCHIVE_CFLAGS) $(OSTREE_CFLAGS) $(ISAL_CFLAGS)
+	$(SODIUM_CFLAGS) $(CURL_CFLAGS) $(LIBARCHIVE_CFLAGS) $(OSTREE_CFLAGS) $(ISAL_CFLAGS) $(SQUASHFS_CFLAGS)
 fuzz_libs = $(JANSSON_LIBS) $(CRYPTO_LIBS) $(ZLIB_LIBS) $(ZSTD_LIBS) $(YAML_LIBS) $(GPGME_LIBS) $(SODIUM_LIBS) \
-	$(CURL_LIBS) $(LIBARCHIVE_LIBS) $(OSTREE_LIBS) $(ISAL_LIBS) $(LTDL_LIBS) -lltdl -lpthread -lm
+	$(CURL_LIBS) $(LIBARCHIVE_LIBS) $(OSTREE_LIBS) $(ISAL_LIBS) $(SQUASHFS_LIBS) $(LTDL_LIBS) -lltdl -lpthread -lm
 
-FUZZ_TARGETS = fuzz-reference fuzz-manifest fuzz-http-headers fuzz-tar fuzz-config fuzz-template fuzz-sync-yaml
+FUZZ_TARGETS = fuzz-reference fuzz-manifest fuzz-http-headers fuzz-tar fuzz-config fuzz-template fuzz-sync-yaml fuzz-sif
 
 # Everything of core/ but the executable's main, and libferryshared.
 core_sources = $(filter-out core/main.c,$(patsubst $(srcdir)/%,%,$(wildcard $(srcdir)/core/*/*.c)))
@@ -43,6 +43,8 @@ fuzz_tar_modules = plugins/common/tarindex.c plugins/docker-archive/tar.c plugin
 	plugins/docker-archive/names.c
 fuzz_config_modules = plugins/containers-storage/config.c plugins/containers-storage/driver_options.c
 fuzz_template_modules =
+# fuzz-sif is built only where the sif module is (libsquashfs; tests/fuzz/Makefile.inc).
+fuzz_sif_modules = plugins/sif/container.c plugins/sif/deffile.c plugins/sif/squash.c plugins/sif/layer.c
 fuzz_sync_yaml_modules =
 
 # Include paths of each target's own source: the directories of its modules.
