@@ -38,7 +38,9 @@ is "debian/changelog's version is configure.ac's" "$(cd "$SRC" && dpkg-parsechan
     skip_all "build dependencies missing: $(sed -n 's/.*Unmet build dependencies: //p' "$T/builddeps")"
 
 # ------------------------------------------------ the build
-if (cd "$SRC" && DEB_BUILD_OPTIONS="nocheck parallel=2" timeout 3600 dpkg-buildpackage -us -uc -b) \
+# noopt (Debian policy's -O0): what is checked here is what the packages
+# hold and that it runs, not the optimiser; it halves the compile time.
+if (cd "$SRC" && DEB_BUILD_OPTIONS="nocheck noopt parallel=2" timeout 3600 dpkg-buildpackage -us -uc -b) \
     >"$T/build.log" 2>&1; then
     ok "dpkg-buildpackage -us -uc -b"
 else
