@@ -226,8 +226,9 @@ int sif_container_check_rootfs(const ferry_services *svc, ferry_ctx *ctx, const 
         return svc->set_error(ctx, FERRY_ERR_INVALID, "%s: %s: readat %s: negative offset", label, what, path);
     if (c->rootfs.offset > c->file_size || c->rootfs.size > c->file_size - c->rootfs.offset)
         return svc->set_error(ctx, FERRY_ERR_INVALID,
-                              "%s: %s: EOF (truncated file: the primary system partition ends at byte %llu, the file at byte %llu)",
-                              label, what, (unsigned long long)(c->rootfs.offset + c->rootfs.size),
+                              "%s: %s: EOF (truncated file: the primary system partition, %llu bytes at byte %llu, "
+                              "passes the end of the file, %llu bytes)",
+                              label, what, (unsigned long long)c->rootfs.size, (unsigned long long)c->rootfs.offset,
                               (unsigned long long)c->file_size);
     return FERRY_OK;
 }
