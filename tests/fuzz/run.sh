@@ -25,11 +25,8 @@ for target in "$@"; do
     mkdir -p "$corpus" "$artifacts"
     cp "$srcdir/tests/fuzz/corpus/$target/"* "$corpus/" 2>/dev/null
     printf '%s: fuzzing for %s s\n' "$target" "$seconds"
-    # -timeout: an input taking 30 s is a finding (a hang) as much as a crash.
-    # It is wall time, and in CI the fuzzer shares the CPU with the test
-    # suites (.ci/suites.mk): it runs at normal priority, with a limit that
-    # a few CPU milliseconds waiting for a core cannot reach.
-    "$work/$target" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 \
+    # -timeout: an input taking 10 s is a finding (a hang) as much as a crash.
+    nice -n 10 "$work/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" >"$log" 2>&1
     rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)

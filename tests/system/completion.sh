@@ -9,6 +9,9 @@
 # helper lists the same transports, and a real completion in an interactive
 # zsh under zpty offers commands, flags, transports and paths.
 . "${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/system/lib.sh"
+# What is tested is the shell scripts; ferry only prints its help (cli.sh runs that
+# under the sanitizers).
+[ -n "${FERRY_SANITIZED:-}" ] && skip_all "tests the shell scripts, not ferry's code: in the plain run only"
 
 BASH_COMPLETION="$SRCDIR/completions/bash/ferry"
 # The scripts are under test here, not ferry's memory use (cli.sh runs every
