@@ -82,6 +82,7 @@ struct sif_squash {
     char *symlink;
     sif_xattr *node_xattrs;
     size_t n_node_xattrs;
+    size_t cap_node_xattrs;
     sif_node node;
 };
 
@@ -411,14 +412,19 @@ static int sif_read_xattrs(sif_squash *sq, ferry_ctx *ctx, const sqfs_inode_gene
     int rc = sqfs_xattr_reader_get_desc(sq->xattrs, index, &desc);
     if (rc == 0)
         rc = sqfs_xattr_reader_seek_kv(sq->xattrs, &desc);
-    if (rc == 0 && desc.count > 0) {
-        sif_xattr *list = realloc(sq->node_xattrs, desc.count * sizeof *list);
-        if (list == NULL)
-            rc = SQFS_ERROR_ALLOC;
-        else
-            sq->node_xattrs = list;
-    }
+    /* desc.count is the image's word: the list grows with the entries
+     * actually read (a count of 4 billion once asked for 3 GiB up front). */
     for (sqfs_u32 i = 0; rc == 0 && i < desc.count; i++) {
+        if (sq->n_node_xattrs == sq->cap_node_xattrs) {
+            size_t cap = sq->cap_node_xattrs > 0 ? 2 * sq->cap_node_xattrs : 8;
+            sif_xattr *list = realloc(sq->node_xattrs, cap * sizeof *list);
+            if (list == NULL) {
+                rc = SQFS_ERROR_ALLOC;
+                break;
+            }
+            sq->node_xattrs = list;
+            sq->cap_node_xattrs = cap;
+        }
         sqfs_xattr_entry_t *key = NULL;
         sqfs_xattr_value_t *value = NULL;
         rc = sqfs_xattr_reader_read_key(sq->xattrs, &key);

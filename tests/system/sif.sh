@@ -225,6 +225,18 @@ run_status "sif: as a destination: exit 1" 1 ferry copy oci:"$T/f:t" sif:"$T/new
 stderr_one_line "one line, containers/image's words" '"sif:" locations can only be read from, not written to'
 absent "nothing created" "$T/new.sif"
 
+# Found by fuzz-sif: an inode claiming 4 billion extended attributes made
+# ferry ask for 3 GiB at once, before reading any. Under a 1 GiB
+# address-space limit (not under ASan, whose shadow memory needs more) the
+# copy must fail on the data, in one line, not on memory.
+cp "$SRCDIR/tests/fuzz/corpus/fuzz-sif/xattr-count-4-billion.sif" "$T/xattrs.sif"
+limit='ulimit -v 1048576;'
+[ -n "$FERRY_SANITIZED" ] && limit=
+run bash -c "$limit"' exec "$@"' _ "$FERRY" --policy "$POLICY" copy sif:"$T/xattrs.sif" oci:"$T/out-xattrs:t"
+is "an inode claiming 4 billion xattrs: exit 1" "$RC" 1
+stderr_one_line "... in one line" "reading the extended attributes of /etc/hosts: location past the end of the partition"
+absent "... nothing written at the destination" "$T/out-xattrs"
+
 # ---------------------------------------------------------------- memory
 head -c 48000000 /dev/urandom >"$R/huge"
 check "a partition with a 48 MB file" mksquashfs "$R" "$T/big.sqfs" -noappend -quiet -no-progress -processors 1
