@@ -29,7 +29,7 @@ is "the tarball's ferry.spec has configure's version" "$(sed -n 's/^Version: *//
 
 TOP="$T/rpm"
 # optflags -O0: what is checked is the split and that it runs, not the
-# optimiser (as debian-packages.sh builds with noopt); it halves the compile time.
+# optimiser (debian-packages.sh builds with noopt, for the same reasons).
 if timeout 3600 rpmbuild -ta --nodeps --define "_topdir $TOP" --define 'debug_package %{nil}' --define 'optflags -O0' \
     --define '_smp_mflags -j2' "$T/ferry-$VERSION.tar.gz" >"$T/build.log" 2>&1; then
     ok "rpmbuild -ta ferry-$VERSION.tar.gz"
