@@ -25,7 +25,7 @@ fuzz_cppflags = -include $(top_builddir)/config.h -D_GNU_SOURCE -DFERRY_TRANSPOR
 fuzz_libs = $(JANSSON_LIBS) $(CRYPTO_LIBS) $(ZLIB_LIBS) $(ZSTD_LIBS) $(YAML_LIBS) $(GPGME_LIBS) $(SODIUM_LIBS) \
 	$(CURL_LIBS) $(LIBARCHIVE_LIBS) $(OSTREE_LIBS) $(ISAL_LIBS) $(SQUASHFS_LIBS) $(LTDL_LIBS) -lltdl -lpthread -lm
 
-FUZZ_TARGETS = fuzz-reference fuzz-manifest fuzz-http-headers fuzz-tar fuzz-config fuzz-template fuzz-sync-yaml fuzz-sif
+FUZZ_TARGETS = fuzz-reference fuzz-manifest fuzz-http-headers fuzz-tar fuzz-config fuzz-template fuzz-sync-yaml fuzz-sif fuzz-tarball
 
 # Everything of core/ but the executable's main, and libferryshared.
 core_sources = $(filter-out core/main.c,$(patsubst $(srcdir)/%,%,$(wildcard $(srcdir)/core/*/*.c)))
@@ -43,8 +43,9 @@ fuzz_tar_modules = plugins/common/tarindex.c plugins/docker-archive/tar.c plugin
 	plugins/docker-archive/names.c
 fuzz_config_modules = plugins/containers-storage/config.c plugins/containers-storage/driver_options.c
 fuzz_template_modules =
-# fuzz-sif is built only where the sif module is (libsquashfs; tests/fuzz/Makefile.inc).
+# fuzz-sif and fuzz-tarball are built only where their modules are (tests/fuzz/Makefile.inc).
 fuzz_sif_modules = plugins/sif/container.c plugins/sif/deffile.c plugins/sif/squash.c plugins/sif/layer.c
+fuzz_tarball_modules = plugins/tarball/layer.c plugins/tarball/config.c
 fuzz_sync_yaml_modules =
 
 # Include paths of each target's own source: the directories of its modules.
