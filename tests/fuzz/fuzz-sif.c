@@ -20,19 +20,9 @@ static void fuzz_read_layer(const ferry_services *svc, ferry_ctx *ctx, const sif
     ferry_reader *reader = NULL;
     if (sif_layer_open(svc, ctx, spec, &reader) != FERRY_OK)
         return;
-    static unsigned char buf[64 * 1024];
-    size_t total = 0;
-    for (;;) {
-        size_t n = 0;
-        int eos = 0;
-        if (reader->ops->read(reader, ctx, buf, sizeof buf, &n, &eos) != FERRY_OK)
-            break;
-        if (n > sizeof buf || (n == 0 && !eos))
-            abort(); /* the reader contract of include/ferry/stream.h */
-        total += n;
-        if (eos || total > FUZZ_SIF_LAYER_BOUND)
-            break;
-    }
+    uint64_t total = 0;
+    int ended = 0;
+    (void)fuzz_read_all(reader, ctx, FUZZ_SIF_LAYER_BOUND, &total, &ended);
     reader->ops->close(reader);
 }
 

@@ -50,6 +50,33 @@ static inline int fuzz_file(const uint8_t *data, size_t size, char *path, size_t
     return fd;
 }
 
+/* Reads `reader` to its end, or until more than `bound` bytes came, checking
+ * the reader contract of include/ferry/stream.h (abort when broken). *total
+ * gets the bytes read, *ended 1 when the end was reached. Returns the last
+ * read's status. The reader stays open. */
+static inline int fuzz_read_all(ferry_reader *reader, ferry_ctx *ctx, uint64_t bound, uint64_t *total, int *ended)
+{
+    static unsigned char buf[64 * 1024];
+    *total = 0;
+    *ended = 0;
+    for (;;) {
+        size_t n = 0;
+        int eos = 0;
+        int status = reader->ops->read(reader, ctx, buf, sizeof buf, &n, &eos);
+        if (status != FERRY_OK)
+            return status;
+        if (n > sizeof buf || (n == 0 && !eos))
+            abort();
+        *total += n;
+        if (eos) {
+            *ended = 1;
+            return FERRY_OK;
+        }
+        if (*total > bound)
+            return FERRY_OK;
+    }
+}
+
 /* A context as a command gets it: a session in a scratch tmpdir, no options. */
 static inline void fuzz_ctx_init(ferry_ctx *ctx)
 {
