@@ -205,6 +205,42 @@ void sif_squash_close(sif_squash *sq)
     free(sq);
 }
 
+/* libsquashfs sizes the fragment and xattr id tables from the counts the
+ * image gives and allocates each whole before reading it: a count of 4
+ * billion asked for 64 GiB (found by fuzz-sif). A table of N entries of E
+ * bytes is stored as ceil(N * E / 8192) metadata blocks of at least 3 bytes
+ * (a 2-byte header and data), each listed by an 8-byte location, so a count
+ * whose table cannot fit in the partition is refused as corrupted first:
+ * what is allocated stays within 745 times the partition's size. */
+static int sif_table_fits(uint64_t count, uint64_t entry_size, uint64_t partition_size)
+{
+    uint64_t blocks = (count * entry_size + 8191) / 8192; /* count < 2^32, entry_size 16: no overflow */
+    return blocks <= partition_size / 11;
+}
+
+static int sif_check_table_counts(sif_squash *sq, const char **action)
+{
+    const sqfs_super_t *super = &sq->super;
+    if (super->fragment_table_start != 0xFFFFFFFFFFFFFFFFULL &&
+        !sif_table_fits(super->fragment_entry_count, 16, sq->file.size)) {
+        *action = "reading the fragment table";
+        return SQFS_ERROR_CORRUPTED;
+    }
+    if (!(super->flags & SQFS_FLAG_NO_XATTRS) && super->xattr_id_table_start != 0xFFFFFFFFFFFFFFFFULL) {
+        /* The xattr id table's header: the key/value start (u64), the count (u32), unused (u32). */
+        unsigned char header[16];
+        *action = "reading the xattr table";
+        int rc = sq->file.base.read_at(&sq->file.base, super->xattr_id_table_start, header, sizeof header);
+        if (rc != 0)
+            return rc;
+        uint64_t count = (uint64_t)header[8] | (uint64_t)header[9] << 8 | (uint64_t)header[10] << 16 |
+                         (uint64_t)header[11] << 24;
+        if (!sif_table_fits(count, 16, sq->file.size))
+            return SQFS_ERROR_CORRUPTED;
+    }
+    return 0;
+}
+
 int sif_squash_open(const ferry_services *svc, ferry_ctx *ctx, const char *label, int fd, uint64_t offset,
                     uint64_t size, sif_squash **out)
 {
@@ -226,6 +262,8 @@ int sif_squash_open(const ferry_services *svc, ferry_ctx *ctx, const char *label
 
     int rc = sqfs_super_read(&sq->super, file);
     const char *action = "reading the super block";
+    if (rc == 0)
+        rc = sif_check_table_counts(sq, &action);
     sqfs_compressor_config_t cfg;
     if (rc == 0) {
         action = "creating the decompressor";

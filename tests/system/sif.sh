@@ -237,6 +237,14 @@ is "an inode claiming 4 billion xattrs: exit 1" "$RC" 1
 stderr_one_line "... in one line" "reading the extended attributes of /etc/hosts: location past the end of the partition"
 absent "... nothing written at the destination" "$T/out-xattrs"
 
+# Found by fuzz-sif: a fragment count of 4 billion made libsquashfs ask
+# for 64 GiB (ASan aborts; a plain build failed on memory): a table that
+# cannot fit in the partition is refused as corrupted before that.
+cp "$SRCDIR/tests/fuzz/corpus/fuzz-sif/fragment-count-4-billion.sif" "$T/fragments.sif"
+run_status "a fragment table of 4 billion entries: exit 1" 1 ferry copy sif:"$T/fragments.sif" oci:"$T/out-fragments:t"
+stderr_one_line "... in one line" "reading the fragment table: corrupted file system"
+absent "... nothing written at the destination" "$T/out-fragments"
+
 # ---------------------------------------------------------------- memory
 head -c 48000000 /dev/urandom >"$R/huge"
 check "a partition with a 48 MB file" mksquashfs "$R" "$T/big.sqfs" -noappend -quiet -no-progress -processors 1
