@@ -24,6 +24,7 @@
 #include <sqfs/id_table.h>
 #include <sqfs/inode.h>
 #include <sqfs/io.h>
+#include <sqfs/meta_reader.h>
 #include <sqfs/super.h>
 #include <sqfs/xattr.h>
 #include <sqfs/xattr_reader.h>
@@ -83,6 +84,8 @@ struct sif_squash {
     sif_xattr *node_xattrs;
     size_t n_node_xattrs;
     size_t cap_node_xattrs;
+    uint64_t xattr_kv_start;          /* where the xattr key/value area starts */
+    sqfs_meta_reader_t *xattr_sizes;  /* over that area, to check sizes before libsquashfs reads */
     sif_node node;
 };
 
@@ -198,6 +201,7 @@ void sif_squash_close(sif_squash *sq)
     strbuf_release(&sq->rel);
     strbuf_release(&sq->name);
     sqfs_destroy(sq->xattrs);
+    sqfs_destroy(sq->xattr_sizes);
     sqfs_destroy(sq->data);
     sqfs_destroy(sq->dirs);
     sqfs_destroy(sq->ids);
@@ -237,6 +241,9 @@ static int sif_check_table_counts(sif_squash *sq, const char **action)
                          (uint64_t)header[11] << 24;
         if (!sif_table_fits(count, 16, sq->file.size))
             return SQFS_ERROR_CORRUPTED;
+        sq->xattr_kv_start = 0;
+        for (int i = 7; i >= 0; i--)
+            sq->xattr_kv_start = sq->xattr_kv_start << 8 | header[i];
     }
     return 0;
 }
@@ -436,6 +443,81 @@ static int sif_link_lookup(sif_squash *sq, uint32_t inode_number, const char **f
     return 0;
 }
 
+/* Reads and drops `len` bytes of the metadata stream. */
+static int sif_meta_skip(sqfs_meta_reader_t *m, uint64_t len)
+{
+    unsigned char buf[4096];
+    int rc = 0;
+    while (rc == 0 && len > 0) {
+        size_t n = len < sizeof buf ? (size_t)len : sizeof buf;
+        rc = sqfs_meta_reader_read(m, buf, n);
+        len -= n;
+    }
+    return rc;
+}
+
+static uint64_t sif_le(const unsigned char *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* libsquashfs allocates an xattr value at the size its header states,
+ * before reading it (4 GiB for a corrupted header; found by fuzz-sif). The
+ * inode's entries are walked here first: a key (type u16, name size u16,
+ * name), a value (size u32, bytes; or, out of line, size 8 and a reference
+ * to the value elsewhere in the area). A value larger than the key/value
+ * area could hold uncompressed (8 KiB metadata blocks of at least 3 bytes
+ * each) is refused as corrupted. */
+static int sif_check_xattr_sizes(sif_squash *sq, const sqfs_xattr_id_t *desc)
+{
+    uint64_t end = sq->super.xattr_id_table_start;
+    uint64_t area = end > sq->xattr_kv_start ? end - sq->xattr_kv_start : 0;
+    uint64_t largest = (area / 3 + 1) * 8192;
+    if (sq->xattr_sizes == NULL) {
+        sq->xattr_sizes = sqfs_meta_reader_create(&sq->file.base, sq->cmp, sq->xattr_kv_start, end);
+        if (sq->xattr_sizes == NULL)
+            return SQFS_ERROR_ALLOC;
+    }
+    sqfs_meta_reader_t *m = sq->xattr_sizes;
+    int rc = sqfs_meta_reader_seek(m, sq->xattr_kv_start + (desc->xattr >> 16), desc->xattr & 0xFFFF);
+    for (sqfs_u32 i = 0; rc == 0 && i < desc->count; i++) {
+        unsigned char key[4], size[4], ref[8];
+        rc = sqfs_meta_reader_read(m, key, sizeof key);
+        if (rc == 0)
+            rc = sif_meta_skip(m, sif_le(key + 2, 2));
+        if (rc == 0)
+            rc = sqfs_meta_reader_read(m, size, sizeof size);
+        if (rc != 0)
+            break;
+        uint64_t value_size = sif_le(size, 4);
+        if (!(sif_le(key, 2) & SQFS_XATTR_FLAG_OOL)) {
+            if (value_size > largest)
+                return SQFS_ERROR_CORRUPTED;
+            rc = sif_meta_skip(m, value_size);
+            continue;
+        }
+        if (value_size != sizeof ref)
+            return SQFS_ERROR_CORRUPTED;
+        rc = sqfs_meta_reader_read(m, ref, sizeof ref);
+        sqfs_u64 block = 0;
+        size_t offset = 0;
+        sqfs_meta_reader_get_position(m, &block, &offset);
+        uint64_t target = sif_le(ref, 8);
+        if (rc == 0)
+            rc = sqfs_meta_reader_seek(m, sq->xattr_kv_start + (target >> 16), target & 0xFFFF);
+        if (rc == 0)
+            rc = sqfs_meta_reader_read(m, size, sizeof size);
+        if (rc == 0 && sif_le(size, 4) > largest)
+            return SQFS_ERROR_CORRUPTED;
+        if (rc == 0)
+            rc = sqfs_meta_reader_seek(m, block, offset);
+    }
+    return rc;
+}
+
 static int sif_read_xattrs(sif_squash *sq, ferry_ctx *ctx, const sqfs_inode_generic_t *inode)
 {
     for (size_t i = 0; i < sq->n_node_xattrs; i++) {
@@ -448,6 +530,8 @@ static int sif_read_xattrs(sif_squash *sq, ferry_ctx *ctx, const sqfs_inode_gene
         return FERRY_OK;
     sqfs_xattr_id_t desc;
     int rc = sqfs_xattr_reader_get_desc(sq->xattrs, index, &desc);
+    if (rc == 0)
+        rc = sif_check_xattr_sizes(sq, &desc);
     if (rc == 0)
         rc = sqfs_xattr_reader_seek_kv(sq->xattrs, &desc);
     /* desc.count is the image's word: the list grows with the entries

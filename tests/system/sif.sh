@@ -245,6 +245,13 @@ run_status "a fragment table of 4 billion entries: exit 1" 1 ferry copy sif:"$T/
 stderr_one_line "... in one line" "reading the fragment table: corrupted file system"
 absent "... nothing written at the destination" "$T/out-fragments"
 
+# Found by fuzz-sif: an xattr value header stating 4 GiB, which libsquashfs
+# allocates before reading: sizes are checked against the key/value area first.
+cp "$SRCDIR/tests/fuzz/corpus/fuzz-sif/xattr-value-4-gib.sif" "$T/xvalue.sif"
+run_status "an xattr value of 4 GiB: exit 1" 1 ferry copy sif:"$T/xvalue.sif" oci:"$T/out-xvalue:t"
+stderr_one_line "... in one line" "reading the extended attributes of /etc/hosts: corrupted file system"
+absent "... nothing written at the destination" "$T/out-xvalue"
+
 # ---------------------------------------------------------------- memory
 head -c 48000000 /dev/urandom >"$R/huge"
 check "a partition with a 48 MB file" mksquashfs "$R" "$T/big.sqfs" -noappend -quiet -no-progress -processors 1
