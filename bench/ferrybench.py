@@ -153,6 +153,7 @@ class Env:
             else:
                 subprocess.run(["bash", REGISTRY_SH, "stop", what], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
+        unmount_below(self.work)
 
 
 # ---- scenarios: (name, description, needs, setup(env) -> run(tool, round) -> argv) ----
@@ -268,14 +269,20 @@ def s_darch_oci(env):
                                      f"oci:{fresh(env, tool, rnd, 'dao')}:big")
 
 
-def fresh_store(env, tool, rnd, name):
-    """A new overlay store under the work dir (containers/storage leaves its
-    overlay directory mounted on itself: unmounted before removal)."""
-    path = os.path.join(env.work, "out", f"{name}-{tool}-{rnd}")
+def unmount_below(path):
+    """Unmounts whatever is mounted below path, deepest first: containers/storage
+    leaves a store's overlay directory mounted on itself, which rmtree cannot
+    remove."""
     with open("/proc/self/mounts") as f:
         mounts = sorted((line.split()[1] for line in f if line.split()[1].startswith(path + "/")), reverse=True)
     for m in mounts:
         subprocess.run(["umount", "-l", m], stderr=subprocess.DEVNULL)
+
+
+def fresh_store(env, tool, rnd, name):
+    """A new overlay store under the work dir."""
+    path = os.path.join(env.work, "out", f"{name}-{tool}-{rnd}")
+    unmount_below(path)
     shutil.rmtree(path, ignore_errors=True)
     return f"containers-storage:[overlay@{path}/root+{path}/run]bench/big:latest"
 
@@ -470,6 +477,7 @@ def main():
                         run.after(tool, rnd)
             rows.append((name, desc, results, ""))
             log(f"{name}: done")
+            unmount_below(os.path.join(a.workdir, "out"))
             shutil.rmtree(os.path.join(a.workdir, "out"), ignore_errors=True)
             os.makedirs(os.path.join(a.workdir, "out"), exist_ok=True)
     finally:

@@ -5,9 +5,9 @@
 # tools, and that the others are listed as skipped. Performance itself is not
 # judged here: that is what bench/run is for.
 set -u
-echo "1..4"
+echo "1..5"
 if [ -z "${SKOPEO:-}" ] || [ ! -x "$SKOPEO" ] || [ ! -x /usr/bin/time ]; then
-    for i in 1 2 3 4; do echo "ok $i # SKIP skopeo or GNU time not installed"; done
+    for i in 1 2 3 4 5; do echo "ok $i # SKIP skopeo or GNU time not installed"; done
     exit 0
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/ferry-bench-quick.XXXXXX")
@@ -28,3 +28,8 @@ listed=$(grep -cE '^\| [a-z-]+: ' "$out")
 expected=$(/usr/bin/python3 "$SRCDIR/bench/ferrybench.py" --list | wc -l)
 if [ "$listed" -eq "$expected" ]; then echo "ok 4 - all $expected scenarios are in the table"; else
     echo "not ok 4 - all $expected scenarios are in the table (got $listed)"; fi
+# containers/storage leaves an overlay store mounted on itself; the bench
+# unmounts each store it made, or the work dir could not be removed.
+left=$(grep -c " $work/" /proc/mounts)
+if [ "$left" -eq 0 ]; then echo "ok 5 - nothing left mounted under the work dir"; else
+    echo "not ok 5 - nothing left mounted under the work dir ($left mounts)"; grep " $work/" /proc/mounts | sed 's/^/# /'; fi
