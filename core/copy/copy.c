@@ -316,6 +316,7 @@ static int config_job(copy_run *run, ferry_ctx *sctx, ferry_ctx *dctx)
             ctx_copy_error(dctx, sctx);
             return rc;
         }
+        run->config_fetched = 1; /* a retried store does not fetch it again */
     }
     return copy_config_store(run, run->cfg, run->plan, dctx);
 }
@@ -346,16 +347,15 @@ static void *copy_worker(void *arg)
         if (run->claims != NULL)
             blob_claims_acquire(run->claims, run->claim_scope, digest);
         int rc = run->jobs[i].is_config ? config_job(run, &sctx, &dctx) : copy_blob(run, &run->jobs[i], &sctx, &dctx);
-        /* A layer failing for a transient reason is sent again on its own,
-         * where the destination takes each blob on its own (an archive or a
-         * daemon stream already holds part of it). */
-        for (int attempt = 1; rc != FERRY_OK && !run->jobs[i].is_config && run->retry_blobs &&
-                              blob_retry_wanted(rc, attempt) &&
+        /* A blob (a layer or the config) failing for a transient reason is
+         * sent again on its own, where the destination takes each blob on its
+         * own (an archive or a daemon stream already holds part of it). */
+        for (int attempt = 1; rc != FERRY_OK && run->retry_blobs && blob_retry_wanted(rc, attempt) &&
                               blob_retry_pause(&dctx, dctx.message, attempt, &run->aborted);
              attempt++) {
             ctx_clear(&sctx);
             ctx_clear(&dctx);
-            rc = copy_blob(run, &run->jobs[i], &sctx, &dctx);
+            rc = run->jobs[i].is_config ? config_job(run, &sctx, &dctx) : copy_blob(run, &run->jobs[i], &sctx, &dctx);
         }
         progress_blob_end(run->jobs[i].progress, PROGRESS_FAILED, 0); /* one that ended early */
         if (run->claims != NULL)

@@ -169,9 +169,9 @@ typedef struct ferry_dest_ops {
      * close it) and is valid during the call. Must be thread-safe if the
      * transport declares FERRY_CAP_PARALLEL_PUT: it (and try_reuse_blob) may
      * then run on several threads at once (see "Threading"). With
-     * FERRY_CAP_PARALLEL_PUT, a layer whose call failed with
-     * FERRY_ERR_TRANSIENT is sent again: a new call with a new reader, at
-     * most 3 calls in all for that layer. */
+     * FERRY_CAP_PARALLEL_PUT, a blob (a layer or the config) whose call
+     * failed with FERRY_ERR_TRANSIENT is sent again: a new call with a new
+     * reader, at most 3 calls in all for that blob. */
     int (*put_blob)(ferry_image_dest *dst, ferry_ctx *ctx, ferry_reader *data, const ferry_blob_info *info);
 
     /* Stores a manifest. `data`/`len` are the exact bytes, `digest` their

@@ -9,8 +9,9 @@
 #   - a session the registry dropped after a broken PATCH (distribution does
 #     so once it got some of the bytes): the blob alone is sent again;
 #   - per-blob retries: a transient failure (5xx, reset) of one layer's
-#     upload or download retries that layer (bounded, with backoff), not
-#     the copy; permanent ones (400, a digest mismatch) are not retried;
+#     upload or download, or of the config's, retries that blob (bounded,
+#     with backoff), not the copy; permanent ones (400, a digest mismatch)
+#     are not retried;
 #     --retry-times still retries the whole operation on top.
 . "${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/system/docker-lib.sh"
 
@@ -120,6 +121,17 @@ pushed_ok "a 500 on one layer's upload, no --retry-times: the push completes" re
 is "... that layer was sent twice, every other blob once" \
     "$(put_digests | tr '\n' ';')" "$( (for b in $GZ_BLOBS; do echo "201 $b"; done; echo "500 $BIG") | sort | tr '\n' ';')"
 is "... the manifest was written once" "$(jcount "$PLOG" 'r["method"] == "PUT" and "/manifests/" in r["path"]')" 1
+
+# The config is retried on its own too: two syncs writing one repository at
+# once made distribution answer a HEAD of the config with 500 (its link was
+# being written).
+CFG=$(checkimage get "$MG" config digest)
+proxy "action=status,code=500,method=HEAD,path=/blobs/$CFG,times=1"
+run ferry copy -q $NOTLS "oci:$O:gz" "docker://$P/retry/cfg:gz"
+pushed_ok "a 500 on the check for the config, no --retry-times: the push completes" retry/cfg:gz
+is "... the config was checked twice" "$(jcount "$PLOG" "r['method'] == 'HEAD' and '$CFG' in r['path']")" 2
+is "... the manifest was written once" "$(jcount "$PLOG" 'r["method"] == "PUT" and "/manifests/" in r["path"]')" 1
+stderr_mentions "... with a warning that the config is sent again" "retrying the blob"
 
 # gets: "STATUS DIGEST" of each blob GET since the mark.
 gets() { jprint "$PLOG" 'r["method"] == "GET" and "/blobs/sha256:" in r["path"]' \
