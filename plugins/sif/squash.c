@@ -209,6 +209,15 @@ void sif_squash_close(sif_squash *sq)
     free(sq);
 }
 
+/* The little-endian integer of n bytes at p (squashfs on disk). */
+static uint64_t sif_le(const unsigned char *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
 /* libsquashfs sizes the fragment and xattr id tables from the counts the
  * image gives and allocates each whole before reading it: a count of 4
  * billion asked for 64 GiB (found by fuzz-sif). A table of N entries of E
@@ -237,13 +246,9 @@ static int sif_check_table_counts(sif_squash *sq, const char **action)
         int rc = sq->file.base.read_at(&sq->file.base, super->xattr_id_table_start, header, sizeof header);
         if (rc != 0)
             return rc;
-        uint64_t count = (uint64_t)header[8] | (uint64_t)header[9] << 8 | (uint64_t)header[10] << 16 |
-                         (uint64_t)header[11] << 24;
-        if (!sif_table_fits(count, 16, sq->file.size))
+        if (!sif_table_fits(sif_le(header + 8, 4), 16, sq->file.size))
             return SQFS_ERROR_CORRUPTED;
-        sq->xattr_kv_start = 0;
-        for (int i = 7; i >= 0; i--)
-            sq->xattr_kv_start = sq->xattr_kv_start << 8 | header[i];
+        sq->xattr_kv_start = sif_le(header, 8);
     }
     return 0;
 }
@@ -454,14 +459,6 @@ static int sif_meta_skip(sqfs_meta_reader_t *m, uint64_t len)
         len -= n;
     }
     return rc;
-}
-
-static uint64_t sif_le(const unsigned char *p, int n)
-{
-    uint64_t v = 0;
-    for (int i = n - 1; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
 }
 
 /* libsquashfs allocates an xattr value at the size its header states,
