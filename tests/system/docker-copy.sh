@@ -32,7 +32,9 @@ W="$T/w"
 # recompresses): "e0" has a 0-byte config and a small data layer, "e1" the
 # empty-JSON config and a 0-byte layer.
 EMPTY_LAYOUT="$T/img/empty"
-{ read -r EMPTY0 && read -r EMPTY1; } < <("$PYTHON3" - "$EMPTY_LAYOUT" <<'PYEOF'
+# Through a file, not < <(...): the script writes index.json after printing
+# the digests, and must be done before the layout is read.
+"$PYTHON3" - "$EMPTY_LAYOUT" >"$T/empty.out" <<'PYEOF'
 import hashlib, json, os, sys
 out = sys.argv[1]
 os.makedirs(out + "/blobs/sha256")
@@ -60,7 +62,7 @@ with open(out + "/oci-layout", "w") as f:
 with open(out + "/index.json", "w") as f:
     json.dump({"schemaVersion": 2, "manifests": index}, f)
 PYEOF
-)
+{ read -r EMPTY0 && read -r EMPTY1; } <"$T/empty.out"
 [ -n "${EMPTY1:-}" ] || { echo "Bail out! empty-blob images failed"; exit 1; }
 EMPTY_BLOB=sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 

@@ -70,7 +70,10 @@ with open(os.path.join(layout, "index.json"), "w") as f:
     json.dump(index, f)
 PYEOF
 }
-{ read -r SBOM && read -r SIG; } < <(referrers "$S" "$IMG")
+# Through a file, not < <(...): the script writes index.json after printing
+# the digests, and must be done before the layout is read.
+referrers "$S" "$IMG" >"$T/referrers.out"
+{ read -r SBOM && read -r SIG; } <"$T/referrers.out"
 [ -n "${SIG:-}" ] || { echo "Bail out! building the referrers failed"; exit 1; }
 
 # check_index FILE SUBJECT DIGEST... : FILE is an OCI index whose manifests
@@ -182,7 +185,8 @@ else not_ok "inspect --referrers on the copied layout" "rc $RC: $(cat "$T/err" "
 # ---- --all: the referrers of each instance follow too
 MULTI=$(mkimage --layout oci --manifest oci --list --tag multi --seed 3 "$S") || { echo "Bail out! mkimage failed"; exit 1; }
 INST=$(json "$S/blobs/sha256/${MULTI#sha256:}" 'j["manifests"][1]["digest"]')
-{ read -r ISBOM && read -r ISIG; } < <(referrers "$S" "$INST")
+referrers "$S" "$INST" >"$T/referrers.out"
+{ read -r ISBOM && read -r ISIG; } <"$T/referrers.out"
 F copy --quiet --all --referrers --dest-tls-verify=false "oci:$S:multi" "docker://$R/m/app:v1"
 is "copy --all --referrers of a list" "$RC" 0
 fallback_ok "--all: the instance's fallback tag lists its SBOM" m/app "$INST" "$ISBOM"
