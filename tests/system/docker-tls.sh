@@ -39,6 +39,19 @@ fails_one_line() {     # DESC NEEDLE: the last run failed with status 1 and one 
     is "$1: status 1" "$RC" 1
     stderr_one_line "$1: one line naming $2" "$2"
 }
+# A registry that refuses the client's certificate (TLS 1.3: after the client
+# has finished its handshake and sent its request) closes the connection with
+# that request unread, and TCP may then reset it before the client reads the
+# alert: curl reports a reset ("getpeername() failed", "Connection reset")
+# instead, which ferry rightly retries, with a warning, until an attempt gets
+# the alert. Seen once in a loaded CI run. Those retry warnings are allowed
+# here, and only those: the error itself is still one line.
+fails_one_line_after_resets() {  # DESC NEEDLE
+    cp "$T/err" "$T/err.all"
+    grep -vE '^ferry: warning: .*; retrying the blob after [0-9.]+s \(attempt [0-9]+ of [0-9]+\)$' "$T/err.all" >"$T/err"
+    cmp -s "$T/err" "$T/err.all" || diag "retried after a reset: $(grep -c '' "$T/err.all") lines of stderr"
+    fails_one_line "$@"
+}
 
 # ------------------------------------------------ verification on by default
 run ferry copy -q "oci:$O:v1" "docker://$S/tls/img:v1"
@@ -74,10 +87,10 @@ is "... same digest" "$(oci_digest "$W/unverified:t")" "$V1"
 
 # ------------------------------------------------ client certificates
 run ferry copy -q --dest-cert-dir "$CDIR/certs.d" "oci:$O:v1" "docker://$C/mtls/img:v1"
-fails_one_line "a registry requiring a client certificate, without one" "$C"
+fails_one_line_after_resets "a registry requiring a client certificate, without one" "$C"
 is "... nothing was pushed" "$(on_c /v2/mtls/img/manifests/v1 HEAD)" 404
 run ferry inspect --tls-verify=false "docker://$C/mtls/img:v1"
-fails_one_line "--tls-verify=false does not replace the client certificate" "$C"
+fails_one_line_after_resets "--tls-verify=false does not replace the client certificate" "$C"
 push_and_read "client.cert + client.key in the cert dir" "$CDIR/client-certs.d" "$C" mtls/img on_c
 run_ok "registry -> registry, each side with its own --*-cert-dir" ferry copy -q \
     --src-cert-dir "$CDIR/client-certs.d" --dest-cert-dir "$SDIR/certs.d" \
