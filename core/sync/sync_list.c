@@ -22,6 +22,7 @@
 
 #include "shared/strbuf.h"
 #include "sync/sync.h"
+#include "sync/sync_regex.h"
 #include "sync/sync_semver.h"
 #include "sync/sync_yaml.h"
 
@@ -319,8 +320,9 @@ static int sync_list_yaml_repo(ferry_app *app, const opt_parsed *p, const sync_l
         sync_semver_constraint *sv = NULL;
         rc = sync_repo_tags(app, p, n.name, opts, &tags, ctx);
         if (rc == FERRY_OK && repo->tag_regex != NULL) {
-            if (regcomp(&re, repo->tag_regex, REG_EXTENDED | REG_NOSUB) != 0)
-                rc = ctx_fail(ctx, FERRY_ERR_INVALID, "%s: bad regex %s", repo->name, repo->tag_regex);
+            if (sync_regex_compile(&re, repo->tag_regex, err, sizeof err) != 0)
+                rc = ctx_fail(ctx, FERRY_ERR_INVALID, "%s: invalid regular expression %s: %s", repo->name,
+                              repo->tag_regex, err);
             else
                 have_re = 1;
         }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "sync/sync_regex.h"
 #include "sync/sync_semver.h"
 
 #define SYAML_MAX_FILE (16u << 20)
@@ -263,7 +264,7 @@ static int syaml_refs(syaml_ctx *x, const yaml_event_t *val, sync_yaml_repo *r)
     }
 }
 
-/* images-by-tag-regex: REPO: PATTERN (checked as a POSIX extended regex), or
+/* images-by-tag-regex: REPO: PATTERN (checked as sync_regex_compile does), or
  * images-by-semver: REPO: CONSTRAINT. yaml makes null "", as here. */
 static int syaml_pattern(syaml_ctx *x, const yaml_event_t *val, sync_yaml_repo *r, int kind)
 {
@@ -280,11 +281,8 @@ static int syaml_pattern(syaml_ctx *x, const yaml_event_t *val, sync_yaml_repo *
     syaml_clean(clean, sizeof(clean), text);
     if (kind == SYAML_REGEX) {
         regex_t re;
-        int rc = regcomp(&re, text, REG_EXTENDED | REG_NOSUB);
-        if (rc != 0) {
-            regerror(rc, &re, msg, sizeof(msg));
+        if (sync_regex_compile(&re, text, msg, sizeof(msg)) < 0)
             return syaml_fail(x, syaml_line(val), "invalid regular expression \"%s\": %s", clean, msg);
-        }
         regfree(&re);
         return 0;
     }

@@ -136,6 +136,11 @@ stderr_one_line "unknown YAML key: one line naming file, line and key" "$T/unkno
 printf '%s:\n  images-by-tag-regex:\n    ns/app: "a(("\n' "$SRC" >"$T/regex.yaml"
 run_status "bad regex: exit 1" 1 $FY sync --src yaml --dest dir "$T/regex.yaml" "$T/bad-out"
 stderr_one_line "bad regex: one line naming file, line and key" "$T/regex.yaml:3" "ns/app"
+# Found by fuzz-sync-yaml: each stacked "+" doubled what glibc's regcomp
+# built (2 GiB for this one); refused as Go's regexp refuses it, at once.
+printf '%s:\n  images-by-tag-regex:\n    ns/app: "v+++++++++++++++++++++++++++++++++++++++++1"\n' "$SRC" >"$T/regex-blowup.yaml"
+run_status "regex with stacked repetitions: exit 1" 1 $FY sync --src yaml --dest dir "$T/regex-blowup.yaml" "$T/bad-out"
+stderr_one_line "... one line naming file, line and Go's reason" "$T/regex-blowup.yaml:3" "invalid nested repetition operator: \`++\`"
 absent "bad YAML files write nothing" "$T/bad-out"
 
 # A registry's credentials and certificates from the YAML file: TLS with the
