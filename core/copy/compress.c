@@ -32,6 +32,8 @@ struct transform {
     uint8_t *mid;
     size_t mid_pos, mid_len;
     int first_done;
+    digest_hasher *mid_hash; /* over the first stage's output, or NULL */
+    char mid_digest[DIGEST_MAX_LEN];
 #ifdef HAVE_ISAL
     struct inflate_state *isal; /* decompress; heap: the state is ~70 KiB */
     struct isal_gzip_header header; /* decompress: fields not kept (no buffers) */
@@ -139,6 +141,28 @@ transform *transform_chain(transform *first, transform *second)
     return t;
 }
 
+int transform_chain_hash_middle(transform *chain, digest_hasher *hasher)
+{
+    if (chain == NULL || chain->kind != TRANSFORM_CHAIN || hasher == NULL) {
+        digest_hasher_free(hasher);
+        return -1;
+    }
+    digest_hasher_free(chain->mid_hash);
+    chain->mid_hash = hasher;
+    return 0;
+}
+
+int transform_chain_middle_digest(transform *chain, char *out, size_t cap)
+{
+    if (chain == NULL || chain->kind != TRANSFORM_CHAIN || chain->mid_hash == NULL || !chain->first_done)
+        return -1;
+    if (chain->mid_digest[0] == '\0' &&
+        digest_hasher_final(chain->mid_hash, chain->mid_digest, sizeof(chain->mid_digest)) != 0)
+        return -1;
+    snprintf(out, cap, "%s", chain->mid_digest);
+    return 0;
+}
+
 void transform_free(transform *t)
 {
     if (t == NULL)
@@ -153,6 +177,7 @@ void transform_free(transform *t)
         transform_free(t->first);
         transform_free(t->second);
         free(t->mid);
+        digest_hasher_free(t->mid_hash);
         break;
     }
     free(t);
@@ -306,6 +331,8 @@ static int chain_run(transform *t, const uint8_t *in, size_t in_len, size_t *con
                               TRANSFORM_CHAIN_BUFFER - t->mid_len, &made, finish, &t->first_done, err, errcap) != 0)
                 return -1;
             *consumed += used;
+            if (t->mid_hash != NULL)
+                digest_hasher_update(t->mid_hash, t->mid + t->mid_len, made);
             t->mid_len += made;
         }
         size_t fed = 0, out_made = 0;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "copy/gzpar.h"
+#include "image/digest.h"
 
 typedef struct transform transform;
 
@@ -41,6 +42,14 @@ transform *transform_new_level(transform_kind kind, gzpar_pool *pool, int level)
  * recompresses). Takes ownership of both, even when it fails (NULL: out of
  * memory). */
 transform *transform_chain(transform *first, transform *second);
+/* Hashes the bytes passing between a chain's two stages (a recompressed
+ * layer's uncompressed bytes, whose digest is its DiffID) with `hasher`,
+ * which the chain then owns. 0, or -1 when `chain` is no chain (the hasher is
+ * freed then too). */
+int transform_chain_hash_middle(transform *chain, digest_hasher *hasher);
+/* That digest, "ALG:HEX" into out (DIGEST_MAX_LEN), once the chain is done.
+ * 0, or -1 when nothing was hashed or the chain is not done. */
+int transform_chain_middle_digest(transform *chain, char *out, size_t cap);
 void transform_free(transform *t);
 
 /* The annotations the output's descriptor must carry (zstd:chunked's table

@@ -127,7 +127,8 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
                                 .media_type = lp.media_type,
                                 .kind = FERRY_BLOB_LAYER,
                                 .layer_index = job->index,
-                                .uncompressed_digest = run->supply_diff_ids ? job->diff_id : NULL,
+                                .uncompressed_digest =
+                                    run->supply_diff_ids || run->deliver_uncompressed ? job->diff_id : NULL,
                                 .source_reference = run->src->text,
                                 .urls = urls};
     /* A destination that stores layers unpacked gets them gunzipped while the
@@ -135,10 +136,12 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
     layer_compression labelled = manifest_layer_compression(d->media_type);
     int gunzip_for_dest = run->deliver_uncompressed && lp.action == LAYER_KEEP &&
                           (labelled == LAYER_COMPRESSION_GZIP || labelled == LAYER_COMPRESSION_ZSTD);
-    /* The bytes the destination ends up with unpacked are checked against the
-     * DiffID: nothing else vouches for them. Planned, so that a layer that
-     * turns out to be plain already is checked too. */
-    int check_diff_id = run->supply_diff_ids || gunzip_for_dest || lp.action == LAYER_DECOMPRESS;
+    /* Bytes the core unpacks are checked against the DiffID: nothing else
+     * vouches for what a destination stores uncompressed, or for what a
+     * recompressed layer holds. Planned, so that a layer that turns out to be
+     * plain already is checked too. */
+    int check_diff_id = run->supply_diff_ids || run->deliver_uncompressed || lp.action == LAYER_DECOMPRESS ||
+                        lp.action == LAYER_RECOMPRESS;
     job->out_media_type = lp.media_type;
     if (run->supply_diff_ids && job->diff_id == NULL)
         return ctx_fail(dctx, FERRY_ERR_INVALID, "layer %s: the config has no DiffID for it", d->digest);
@@ -193,11 +196,14 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
         dst_info.media_type = lp.media_type;
     }
     layer_action action = lp.action;
-    /* Where the DiffID is not the output's digest, it comes from decompressing
-     * the source bytes beside the stream (or is the source's own digest). */
+    /* Where the DiffID is not the output's digest (a schema 1 layer's, to be
+     * computed; a compressed layer passed on to a destination that is given
+     * DiffIDs), it comes from decompressing the source bytes beside the
+     * stream, or is the source's own digest. */
     int side = 0;
     transform_kind side_kind = TRANSFORM_GZIP_DECOMPRESS;
-    if (job->want_diff_id && !gunzip_for_dest && action != LAYER_DECOMPRESS) {
+    if ((job->want_diff_id || (check_diff_id && action == LAYER_KEEP)) && !gunzip_for_dest &&
+        action != LAYER_DECOMPRESS) {
         uint8_t head[COMPRESS_DETECT_BYTES];
         size_t got = 0;
         rc = stream_peek(raw, dctx, what, head, sizeof(head), &got, &raw);
@@ -228,14 +234,18 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
     int compresses = action == LAYER_COMPRESS || action == LAYER_RECOMPRESS;
     stream_pipeline_options po = {.what = what,
                                   .expected_digest = d->digest,
-                                  .expected_size = d->size,
+                                  /* A served layer's size is its source's word. */
+                                  .expected_size = d->size >= 0 || action != LAYER_KEEP ? d->size : dst_info.size,
                                   .has_transform = action != LAYER_KEEP || gunzip_for_dest,
                                   .transform = action == LAYER_COMPRESS ? compress : decompress,
                                   .has_then = action == LAYER_RECOMPRESS,
                                   .then = compress,
                                   .has_level = run->has_level,
                                   .level = run->level,
-                                  .expected_output_digest = check_diff_id && !compresses ? job->diff_id : NULL,
+                                  .expected_output_digest = check_diff_id && !compresses && !side ? job->diff_id : NULL,
+                                  .expected_diff_id = check_diff_id && (side || action == LAYER_RECOMPRESS)
+                                                          ? job->diff_id
+                                                          : NULL,
                                   .compress_pool = run->gz_pool,
                                   .has_side_transform = side,
                                   .side_transform = side_kind};
@@ -245,10 +255,11 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
     ctx_log(dctx, FERRY_LOG_DEBUG, "%s: streaming (%s)", what, compression_note(&lp));
     /* A tar writer must know size and digest before the first byte, and
      * --dest-precompute-digests asks whether the destination has the blob
-     * before sending it: when the pipeline changes the bytes, spool them. */
+     * before sending it: when the pipeline changes the bytes (or, for the
+     * tar writer, when the source cannot tell the size), spool them. */
     ferry_reader *spooled = NULL;
     int precompute = run->precompute_digests && !gunzip_for_dest && run->dest->ops->try_reuse_blob != NULL;
-    if ((run->needs_sizes || precompute) && po.has_transform) {
+    if ((run->needs_sizes && (po.has_transform || dst_info.size < 0)) || (precompute && po.has_transform)) {
         rc = spool_stream(dctx, run->worker_session.tmpdir, r, what, &spooled);
         if (rc != FERRY_OK) {
             ferry_reader_close(r);
@@ -572,11 +583,11 @@ int copy_one_image(copy_run *run, const image_view *img, copy_options *opts, con
     run->needs_sizes = (dst->transport->capabilities & FERRY_CAP_NEEDS_BLOB_SIZE) != 0;
     run->retry_blobs = (dst->transport->capabilities & FERRY_CAP_PARALLEL_PUT) != 0;
     /* DiffIDs come from the config: only then must it arrive before the layers.
-     * A gunzipped layer is checked against its DiffID too, since nothing else
-     * vouches for the bytes a destination stores uncompressed. */
+     * A gunzipped or recompressed layer is checked against its DiffID too,
+     * since nothing else vouches for the uncompressed bytes. */
     int decompresses = 0;
     for (size_t i = 0; i < plan.n_layers; i++)
-        decompresses |= plan.layers[i].action == LAYER_DECOMPRESS;
+        decompresses |= plan.layers[i].action == LAYER_DECOMPRESS || plan.layers[i].action == LAYER_RECOMPRESS;
     run->config_fetched = !s1_source && (run->supply_diff_ids || run->deliver_uncompressed || decompresses ||
                                          serves_uncompressed || s1_write);
     run->config_desc = &img->m->config;
@@ -605,7 +616,9 @@ int copy_one_image(copy_run *run, const image_view *img, copy_options *opts, con
     if (rc == FERRY_OK && img->instance_digest != NULL && plan.manifest_changes && run->list_frozen[0] != '\0')
         rc = ctx_fail(dctx, FERRY_ERR_UNSUPPORTED, "%s (instance %s would change)", run->list_frozen,
                       img->instance_digest);
-    if (rc == FERRY_OK && img->instance_digest == NULL)
+    /* A list instance's own signatures too: they are stored under the
+     * digest it is written with, which they must sign. */
+    if (rc == FERRY_OK)
         rc = copy_signatures_check(dst, run, sigs, &plan, dctx);
     if (rc != FERRY_OK) {
         *failed = dctx;
@@ -727,7 +740,7 @@ int copy_image(const ferry_session *session, const copy_endpoint *src, const cop
     failed = &dctx;
     rc = copy_open_dest(dst, &dctx, &run);
     if (rc == FERRY_OK && copy_sign_wanted(opts))
-        rc = copy_sign_prepare(dst, opts, &signing, &dctx);
+        rc = copy_sign_prepare(dst, &run, opts, &signing, &dctx);
     if (rc == FERRY_OK && opts->referrers)
         rc = copy_referrers_check(&run, &sctx, &dctx, &failed);
     if (rc != FERRY_OK)

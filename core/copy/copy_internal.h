@@ -179,7 +179,8 @@ typedef struct copy_signing {
 int copy_sign_wanted(const copy_options *opts);
 /* Before anything is copied: the identity to sign, whether the destination
  * can store signatures, and the sigstore keys loaded into *s. */
-int copy_sign_prepare(const copy_endpoint *dst, const copy_options *opts, copy_signing *s, ferry_ctx *dctx);
+int copy_sign_prepare(const copy_endpoint *dst, const copy_run *run, const copy_options *opts, copy_signing *s,
+                      ferry_ctx *dctx);
 /* Signs run->top_written for s->identity with opts->sign_by (GPG), then with
  * each sigstore key, adding the signatures to sigs in that order. */
 int copy_sign(const copy_run *run, const copy_options *opts, const copy_signing *s, signature_set *sigs,

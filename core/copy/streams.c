@@ -196,6 +196,7 @@ typedef struct pipeline_reader {
     char what[256];
     char expected_digest[DIGEST_MAX_LEN];
     char expected_output_digest[DIGEST_MAX_LEN];
+    char expected_diff_id[DIGEST_MAX_LEN];
     digest_hasher *in_hash;  /* over the source bytes, compared with expected_digest */
     digest_hasher *out_hash; /* over delivered bytes, when they differ from the source's */
     transform *xf;
@@ -265,6 +266,18 @@ static int pipeline_verify_output(pipeline_reader *p, ferry_ctx *ctx)
         return ctx_fail(ctx, FERRY_ERR_DIGEST_MISMATCH,
                         "%s: DiffID digest mismatch: uncompressed content hashes to %s, the config says %s", p->what,
                         p->out_digest, p->expected_output_digest);
+    if (p->expected_diff_id[0] == '\0')
+        return FERRY_OK;
+    char middle[DIGEST_MAX_LEN];
+    const char *got = p->side != NULL ? (p->side_done && p->side_digest[0] ? p->side_digest : NULL)
+                      : transform_chain_middle_digest(p->xf, middle, sizeof(middle)) == 0 ? middle
+                                                                                           : NULL;
+    if (got == NULL)
+        return ctx_fail(ctx, FERRY_ERR_FAILED, "%s: its DiffID could not be computed", p->what);
+    if (strcmp(got, p->expected_diff_id) != 0)
+        return ctx_fail(ctx, FERRY_ERR_DIGEST_MISMATCH,
+                        "%s: DiffID digest mismatch: uncompressed content hashes to %s, the config says %s", p->what,
+                        got, p->expected_diff_id);
     return FERRY_OK;
 }
 
@@ -393,15 +406,18 @@ ferry_reader *stream_pipeline_new(ferry_reader *source, const stream_pipeline_op
         snprintf(p->expected_digest, sizeof(p->expected_digest), "%s", opts->expected_digest);
     if (opts->expected_output_digest != NULL)
         snprintf(p->expected_output_digest, sizeof(p->expected_output_digest), "%s", opts->expected_output_digest);
+    if (opts->expected_diff_id != NULL)
+        snprintf(p->expected_diff_id, sizeof(p->expected_diff_id), "%s", opts->expected_diff_id);
     p->opts.what = p->what;
     p->opts.expected_digest = NULL;
     p->opts.expected_output_digest = NULL;
+    p->opts.expected_diff_id = NULL;
     p->in_hash = opts->expected_digest ? digest_hasher_for(opts->expected_digest) : digest_hasher_new("sha256");
     if (p->in_hash == NULL)
         goto fail;
     if (opts->has_side_transform) {
         p->side = transform_new(opts->side_transform, NULL);
-        p->side_hash = digest_hasher_new("sha256");
+        p->side_hash = p->expected_diff_id[0] ? digest_hasher_for(p->expected_diff_id) : digest_hasher_new("sha256");
         p->side_buf = malloc(PIPELINE_SIDE_BUFFER);
         if (p->side == NULL || p->side_hash == NULL || p->side_buf == NULL)
             goto fail;
@@ -414,6 +430,9 @@ ferry_reader *stream_pipeline_new(ferry_reader *source, const stream_pipeline_op
         p->out_hash = digest_hasher_new("sha256");
         p->inbuf = malloc(PIPELINE_INPUT_SIZE);
         if (p->xf == NULL || p->out_hash == NULL || p->inbuf == NULL)
+            goto fail;
+        if (p->expected_diff_id[0] && p->side == NULL && opts->has_then &&
+            transform_chain_hash_middle(p->xf, digest_hasher_for(p->expected_diff_id)) != 0)
             goto fail;
     }
     return &p->base;

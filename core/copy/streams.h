@@ -45,6 +45,11 @@ typedef struct stream_pipeline_options {
     int has_side_transform;             /* also decompress the source bytes with `side_transform`, only to hash
                                            them (stream_pipeline_side_digest) */
     transform_kind side_transform;
+    /* A DiffID the output bytes do not have, since they stay compressed:
+     * verified, before end of stream is reported, against the side
+     * transform's digest when there is one, else against the bytes between
+     * the two stages of a recompressing chain (has_then). May be NULL. */
+    const char *expected_diff_id;
 } stream_pipeline_options;
 
 /* Wraps `source` (ownership moves to the pipeline, which closes it). The

@@ -116,7 +116,8 @@ static int sync_repo_tags(ferry_app *app, const opt_parsed *p, const char *name,
     ferry_ctx lctx;
     ctx_init(&lctx, &app->session, opts);
     int rc = app_endpoint(app, text, FERRY_REF_FOR_LIST_TAGS, opts, &tags->ep, &lctx);
-    if (rc == FERRY_OK && tags->ep.transport->list_tags == NULL)
+    if (rc == FERRY_OK &&
+        (tags->ep.transport->list_tags == NULL || !(tags->ep.transport->capabilities & FERRY_CAP_LIST_TAGS)))
         rc = ctx_fail(&lctx, FERRY_ERR_UNSUPPORTED, "%s: the docker transport cannot list tags", text);
     if (rc == FERRY_OK)
         rc = app_with_retries(app, p, sync_list_tags_run, tags, &lctx);

@@ -102,8 +102,9 @@ typedef struct ferry_services {
     int (*get_credentials)(ferry_ctx *ctx, const char *registry, const char *repository,
                            ferry_credentials *out);
 
-    /* Directory for large temporary files (--tmpdir, default /var/tmp); owned
-     * by the core. Files a module creates there are its own to remove. */
+    /* Directory for large temporary files (--tmpdir, else $TMPDIR, else
+     * /var/tmp); owned by the core. Files a module creates there are its own
+     * to remove. */
     const char *(*tmpdir)(ferry_ctx *ctx);
 
     /* Progress of long work the core cannot see through a reader (an engine

@@ -80,7 +80,14 @@ typedef struct ferry_source_ops {
      * storage records one, into media_type (NUL-terminated, at most cap bytes;
      * "" when unknown: the core then detects it from the bytes; the core passes
      * at least 256 bytes). The core reads at most 4 MiB and refuses larger
-     * manifests. Never concurrent with another call on the source. */
+     * manifests. It hashes the bytes itself and refuses them (one line,
+     * FERRY_ERR_DIGEST_MISMATCH) when they do not match instance_digest, or
+     * for the top-level manifest the digest docker_reference pins
+     * ("host/repo@sha256:…"), or the reader's digest() when it returns one
+     * (which must be the digest of all the bytes, or for signed schema 1 of
+     * the payload). A reference that pins a digest by other means, with
+     * docker_reference NULL or unpinned, is the module's to check.
+     * Never concurrent with another call on the source. */
     int (*get_manifest)(ferry_image_source *src, ferry_ctx *ctx, const char *instance_digest, ferry_reader **out,
                         char *media_type, size_t media_type_cap);
 
@@ -145,8 +152,9 @@ typedef struct ferry_dest_ops {
      * the destination can store, preferred first; owned by the module, valid
      * until close. The core converts the manifest when the source's type is
      * not in the list (or when the user forces --format). Called (like
-     * desired_layer_compression) before any blob call, never concurrent with
-     * another call on the destination. */
+     * desired_layer_compression) for each image the copy writes (the image,
+     * each list instance, each referrer) before that image's blob calls,
+     * never concurrent with another call on the destination. */
     const char *const *(*manifest_types)(ferry_image_dest *dst);
 
     /* Optional (NULL: FERRY_COMPRESSION_PRESERVE). Layer compression wanted. */
@@ -179,7 +187,10 @@ typedef struct ferry_dest_ops {
      * manifest and, for an entry of a list being written, the digest the list
      * lists it under: `digest` itself (an instance converted on the way gets
      * its new digest, as the list written does).
-     * Called after every blob the manifest references was stored. */
+     * Called after every blob the manifest references was stored. The core
+     * offers each manifest once, in a type from manifest_types (converted
+     * when needed): an error, FERRY_ERR_UNSUPPORTED included, fails the
+     * copy, with no other type tried and no commit. */
     int (*put_manifest)(ferry_image_dest *dst, ferry_ctx *ctx, const void *data, size_t len,
                         const char *media_type, const char *digest, const char *instance_digest);
 
@@ -258,7 +269,9 @@ typedef struct ferry_transport {
      * identity of the reference into buf (the core passes 4096 bytes).
      * FERRY_OK, FERRY_ERR_TOO_LARGE when it does not fit, or an error. Called
      * for the source of copy and sync before it is opened, unless
-     * --insecure-policy.
+     * --insecure-policy; and by list-tags, after list_tags, whose
+     * "Repository" is the identity without tag or digest (the reference
+     * itself when this fails or is NULL).
      *
      * How policy.json scopes match (doc/trust-policy.md): the core looks up
      * transports.NAME (NAME = this transport's name) for the identity

@@ -18,10 +18,18 @@
  * (neither). References: "probe:NAME" serves a built-in image of six layers;
  * "probe:/ABS/DIR" as a destination writes DIR/manifest.json at commit, and
  * as a source serves that manifest (blobs stay the built-in ones);
- * "probe:missing" is FERRY_ERR_NOT_FOUND. With FERRY_PROBE_DECLARE_PARALLEL=1
+ * "probe:missing" is FERRY_ERR_NOT_FOUND; the destination "probe:refuse-manifest"
+ * refuses every manifest with FERRY_ERR_UNSUPPORTED. Three serial
+ * destination-only transports check what a capability bit promises in
+ * put_blob: "probe-diffids" (COMPUTES_DIFFIDS: every layer's DiffID given),
+ * "probe-unpacked" (NEEDS_UNCOMPRESSED: the DiffID given, and the bytes
+ * delivered hash to it) and "probe-sized" (NEEDS_BLOB_SIZE: digest and size
+ * given, the reader's size() exact, the bytes hash to the digest).
+ * With FERRY_PROBE_DECLARE_PARALLEL=1
  * in the environment probe-serial declares the parallel bits but still
  * checks for serial calls, so that the checker's own failure is testable.
- * At close each object logs (DEBUG) the most calls it saw at once. */
+ * At close each object logs (DEBUG) the most calls it saw at once, and a
+ * destination how many put_manifest and commit calls it received. */
 #define _GNU_SOURCE /* asprintf */
 #include <ferry/ferry.h>
 
@@ -359,6 +367,9 @@ typedef struct probe_dest {
     char *dir;
     char *manifest;
     size_t manifest_len;
+    int refuse_manifest;
+    int put_manifest_calls, commit_calls;
+    uint64_t checks; /* the FERRY_CAP_* promises put_blob checks */
 } probe_dest;
 
 static int probe_dest_types_call(probe_dest *dst)
@@ -385,16 +396,45 @@ static int probe_try_reuse_blob(ferry_image_dest *dest, ferry_ctx *ctx, const fe
     return rc != FERRY_OK ? rc : FERRY_ERR_NOT_FOUND;
 }
 
+/* What the destination's capability bits promise about one blob, before
+ * its first byte (`bytes` < 0) and after its last. */
+static int probe_check_blob(const probe_dest *dst, ferry_ctx *ctx, ferry_reader *data, const ferry_blob_info *info,
+                            int64_t bytes)
+{
+    const char *rule = NULL;
+    int layer = info->kind == FERRY_BLOB_LAYER;
+    const char *got = bytes >= 0 ? ferry_reader_digest(data) : NULL;
+    if (layer && (dst->checks & (FERRY_CAP_COMPUTES_DIFFIDS | FERRY_CAP_NEEDS_UNCOMPRESSED)) &&
+        info->uncompressed_digest == NULL)
+        rule = "a layer came without its DiffID (uncompressed_digest)";
+    else if (layer && (dst->checks & FERRY_CAP_NEEDS_UNCOMPRESSED) && bytes >= 0 &&
+             (got == NULL || strcmp(got, info->uncompressed_digest) != 0))
+        rule = "NEEDS_UNCOMPRESSED: the bytes delivered do not hash to the DiffID";
+    else if ((dst->checks & FERRY_CAP_NEEDS_BLOB_SIZE) && bytes < 0 &&
+             (info->digest == NULL || info->size < 0 || ferry_reader_size(data) < 0))
+        rule = "NEEDS_BLOB_SIZE: digest or size unknown before the first byte";
+    else if ((dst->checks & FERRY_CAP_NEEDS_BLOB_SIZE) && bytes >= 0 &&
+             (bytes != ferry_reader_size(data) || bytes != info->size || got == NULL ||
+              strcmp(got, info->digest) != 0))
+        rule = "NEEDS_BLOB_SIZE: the bytes are not the size and digest announced";
+    return rule != NULL ? probe_broken(ctx, rule, info->digest != NULL ? info->digest : "digest unknown") : FERRY_OK;
+}
+
 static int probe_put_blob(ferry_image_dest *dest, ferry_ctx *ctx, ferry_reader *data, const ferry_blob_info *info)
 {
-    (void)info;
     probe_dest *dst = (probe_dest *)dest;
     int rc = probe_enter(&dst->guard, ctx, PROBE_SHARED, "put_blob");
+    if (rc == FERRY_OK)
+        rc = probe_check_blob(dst, ctx, data, info, -1);
     unsigned char sink[PROBE_CHUNK]; /* per call: put_blob runs on several threads */
+    int64_t bytes = 0;
     for (int eos = 0; rc == FERRY_OK && !eos;) {
         size_t n;
         rc = ferry_reader_read(data, ctx, sink, sizeof sink, &n, &eos);
+        bytes += (int64_t)n;
     }
+    if (rc == FERRY_OK)
+        rc = probe_check_blob(dst, ctx, data, info, bytes);
     probe_leave(&dst->guard, ctx, PROBE_SHARED);
     return rc;
 }
@@ -402,10 +442,13 @@ static int probe_put_blob(ferry_image_dest *dest, ferry_ctx *ctx, ferry_reader *
 static int probe_put_manifest(ferry_image_dest *dest, ferry_ctx *ctx, const void *data, size_t len,
                               const char *media_type, const char *digest, const char *instance_digest)
 {
-    (void)media_type;
     (void)digest;
     probe_dest *dst = (probe_dest *)dest;
     int rc = probe_enter(&dst->guard, ctx, PROBE_EXCLUSIVE, "put_manifest");
+    dst->put_manifest_calls++;
+    if (rc == FERRY_OK && dst->refuse_manifest)
+        rc = svc->set_error(ctx, FERRY_ERR_UNSUPPORTED, "probe:refuse-manifest: manifest type %s refused",
+                            media_type);
     if (rc == FERRY_OK && instance_digest == NULL) {
         free(dst->manifest);
         dst->manifest = malloc(len ? len : 1);
@@ -423,6 +466,7 @@ static int probe_commit(ferry_image_dest *dest, ferry_ctx *ctx)
 {
     probe_dest *dst = (probe_dest *)dest;
     int rc = probe_enter(&dst->guard, ctx, PROBE_EXCLUSIVE, "commit");
+    dst->commit_calls++;
     if (rc == FERRY_OK && dst->dir != NULL) {
         int fd = open(dst->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0 || svc->write_file_atomic(fd, "manifest.json", dst->manifest, dst->manifest_len, 1) != 0)
@@ -438,6 +482,8 @@ static void probe_dest_close(ferry_image_dest *dest, ferry_ctx *ctx)
 {
     probe_dest *dst = (probe_dest *)dest;
     probe_closing(&dst->guard, ctx, dst->open_ctx, 0, "destination");
+    svc->log(ctx, FERRY_LOG_DEBUG, "probe: %s destination: %d put_manifest calls, %d commits", dst->guard.name,
+             dst->put_manifest_calls, dst->commit_calls);
     free(dst->manifest);
     free(dst->dir);
     free(dst);
@@ -513,7 +559,7 @@ static int probe_open_source_as(ferry_ctx *ctx, const char *reference, ferry_ima
 }
 
 static int probe_open_destination_as(ferry_ctx *ctx, const char *reference, ferry_image_dest **out, int parallel,
-                                     const char *name)
+                                     const char *name, uint64_t checks)
 {
     int rc = probe_check_validated(ctx, reference, FERRY_REF_FOR_WRITE, "open_destination");
     if (rc != FERRY_OK)
@@ -527,6 +573,8 @@ static int probe_open_destination_as(ferry_ctx *ctx, const char *reference, ferr
     }
     dst->base.ops = &probe_dest_ops;
     dst->guard = (probe_guard){.parallel = parallel, .name = name};
+    dst->refuse_manifest = strcmp(reference, "refuse-manifest") == 0;
+    dst->checks = checks;
     dst->open_ctx = ctx;
     *out = &dst->base;
     return FERRY_OK;
@@ -544,13 +592,23 @@ static int probe_serial_open_source(ferry_ctx *ctx, const char *reference, ferry
 
 static int probe_open_destination(ferry_ctx *ctx, const char *reference, ferry_image_dest **out)
 {
-    return probe_open_destination_as(ctx, reference, out, 1, "probe");
+    return probe_open_destination_as(ctx, reference, out, 1, "probe", 0);
 }
 
 static int probe_serial_open_destination(ferry_ctx *ctx, const char *reference, ferry_image_dest **out)
 {
-    return probe_open_destination_as(ctx, reference, out, 0, "probe-serial");
+    return probe_open_destination_as(ctx, reference, out, 0, "probe-serial", 0);
 }
+
+/* The destinations that check one capability's promise, and declare it. */
+#define PROBE_CHECKING_OPENER(fn, tname, cap)                                             \
+    static int fn(ferry_ctx *ctx, const char *reference, ferry_image_dest **out)         \
+    {                                                                                     \
+        return probe_open_destination_as(ctx, reference, out, 0, tname, (cap));           \
+    }
+PROBE_CHECKING_OPENER(probe_diffids_open_destination, "probe-diffids", FERRY_CAP_COMPUTES_DIFFIDS)
+PROBE_CHECKING_OPENER(probe_unpacked_open_destination, "probe-unpacked", FERRY_CAP_NEEDS_UNCOMPRESSED)
+PROBE_CHECKING_OPENER(probe_sized_open_destination, "probe-sized", FERRY_CAP_NEEDS_BLOB_SIZE)
 
 static int probe_delete_image(ferry_ctx *ctx, const char *reference)
 {
@@ -591,7 +649,20 @@ static ferry_transport probe_serial_transport = PROBE_TRANSPORT("probe-serial", 
                                                                 probe_serial_open_source,
                                                                 probe_serial_open_destination);
 
-static const ferry_transport *const probe_transports[] = {&probe_transport, &probe_serial_transport, NULL};
+#define PROBE_DEST_CAPS (FERRY_CAP_DESTINATION | FERRY_CAP_LIST_TAGS | FERRY_CAP_DELETE)
+static const ferry_transport probe_diffids_transport =
+    PROBE_TRANSPORT("probe-diffids", "DiffIDs", PROBE_DEST_CAPS | FERRY_CAP_COMPUTES_DIFFIDS, NULL,
+                    probe_diffids_open_destination);
+static const ferry_transport probe_unpacked_transport =
+    PROBE_TRANSPORT("probe-unpacked", "uncompressed layers", PROBE_DEST_CAPS | FERRY_CAP_NEEDS_UNCOMPRESSED, NULL,
+                    probe_unpacked_open_destination);
+static const ferry_transport probe_sized_transport =
+    PROBE_TRANSPORT("probe-sized", "blob sizes", PROBE_DEST_CAPS | FERRY_CAP_NEEDS_BLOB_SIZE, NULL,
+                    probe_sized_open_destination);
+
+static const ferry_transport *const probe_transports[] = {&probe_transport,          &probe_serial_transport,
+                                                          &probe_diffids_transport,  &probe_unpacked_transport,
+                                                          &probe_sized_transport,    NULL};
 
 /* The image's strings die with the module, not with the process. */
 static void probe_unload(void)

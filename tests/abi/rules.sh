@@ -4,8 +4,10 @@
 # which calls may overlap on one object, that a ctx is never in two calls at
 # once and close gets the ctx of open, that readers close before their
 # source, that every reference is validated for what it is used for
-# (validate_reference_for, 1.4); the 1.4 file services; and how
-# policy.json scopes match a third-party transport's identities.
+# (validate_reference_for, 1.4); that a manifest put_manifest refuses is
+# not offered again; what the DiffID and size bits promise a destination,
+# and the DiffID check of recompressed layers; the 1.4 file services; and how policy.json scopes match
+# a third-party transport's identities.
 . "${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/system/lib.sh"
 
 export FERRY_TRANSPORT_PATH="$FERRY_TEST_PLUGINS:$FERRY_TRANSPORT_PATH"
@@ -55,6 +57,61 @@ fi
 
 run ferry --debug inspect probe:a
 rules_kept "inspect keeps the rules (close gets the ctx of open, readers closed first)"
+
+# ------------------------------------------------ put_manifest refusing the manifest
+# The core offers put_manifest one manifest: FERRY_ERR_UNSUPPORTED fails the
+# copy (no second attempt in another type, no commit); manifest_types is how a
+# destination gets a conversion.
+run ferry copy -q probe:a probe:refuse-manifest
+is "put_manifest's FERRY_ERR_UNSUPPORTED fails the copy" "$RC" 1
+stderr_one_line "... in one line with the module's message" "probe:refuse-manifest" "refused"
+run ferry --debug copy probe:a probe:refuse-manifest
+is "... after exactly one put_manifest call and no commit" \
+    "$(sed -n 's/.*probe: probe destination: \([0-9]* put_manifest calls, [0-9]* commits\).*/\1/p' "$T/err")" \
+    "1 put_manifest calls, 0 commits"
+if grep -qF "$BROKEN" "$T/err"; then not_ok "... and keeps the rules" "$(head -c 2000 "$T/err")"; else
+    ok "... and keeps the rules"; fi
+
+# ------------------------------------------------ what a destination's bits promise
+# probe-diffids (COMPUTES_DIFFIDS), probe-unpacked (NEEDS_UNCOMPRESSED) and
+# probe-sized (NEEDS_BLOB_SIZE) check in put_blob what their bit promises
+# (probe.c): DiffIDs given, bytes that hash to them, sizes and digests known
+# before the first byte. Sources: gzip layers, zstd layers, plain layers.
+# These transports are found by loading every module, so the test modules
+# that refuse to load are left out of the path here.
+mkdir -p "$T/probe-only" && ln -sf "$FERRY_TEST_PLUGINS/.libs/probe.so" "$T/probe-only/probe.so"
+saved_path=$FERRY_TRANSPORT_PATH
+export FERRY_TRANSPORT_PATH="$T/probe-only:${FERRY_TRANSPORT_PATH#"$FERRY_TEST_PLUGINS:"}"
+mkimage --layout dir --layers 2 "$T/gz" >/dev/null &&
+    mkimage --layout dir --layers 2 --compression none "$T/plain" >/dev/null &&
+    mkimage --layout dir --layers 2 --bad diffid-mismatch "$T/gz-bad" >/dev/null ||
+    { echo "Bail out! mkimage failed"; exit 1; }
+run_ok "a zstd copy of the gzip image" ferry copy -q --dest-compress-format zstd "dir:$T/gz" "oci:$T/zs:t"
+for dest in probe-diffids probe-unpacked probe-sized; do
+    for src in "dir:$T/gz" "oci:$T/zs:t" "dir:$T/plain"; do
+        run ferry copy -q "$src" "$dest:x"
+        rules_kept "${src#*"$T/"} -> $dest: the layers come as the bit promises"
+    done
+    run ferry copy -q "dir:$T/gz-bad" "$dest:x"
+    if [ "$dest" = probe-sized ]; then
+        rules_kept "a wrong DiffID in the config passes to $dest (nothing there unpacks or needs it)"
+    else
+        is "a wrong DiffID in the config: refused for $dest (exit 1)" "$RC" 1
+        stderr_one_line "... in one line, by the core's check" "DiffID digest mismatch"
+    fi
+done
+run ferry copy -q --format oci --dest-compress-format zstd --dest-force-compress-format "dir:$T/gz" probe-sized:x
+rules_kept "recompressed layers reach probe-sized with their new size and digest (spooled)"
+
+# The core checks what it unpacks to recompress (here gzip to zstd) against
+# the DiffID too, as it does what it decompresses.
+run ferry copy -q --format oci --dest-compress --dest-compress-format zstd "dir:$T/gz-bad" "dir:$T/re-bad"
+is "recompressing a layer whose DiffID is wrong: refused (exit 1)" "$RC" 1
+stderr_one_line "... in one line" "DiffID digest mismatch"
+absent "... nothing written" "$T/re-bad/manifest.json"
+run_ok "recompressing a sound image works" \
+    ferry copy -q --format oci --dest-compress --dest-compress-format zstd "dir:$T/gz" "dir:$T/re-good"
+export FERRY_TRANSPORT_PATH=$saved_path
 
 # ------------------------------------------------ validate_reference_for (1.4)
 # purpose_of REF: the purpose the probe was told for REF in the last run.

@@ -7,7 +7,7 @@
 # (another image's), identity mismatches under every signedIdentity
 # matcher, several signatures, unimplemented key types, all refused with
 # skopeo's exit code and message and nothing written; lists (each instance
-# with its own signatures); scopes per transport (most specific wins, docker
+# with its own signatures, refused where they cannot be kept); scopes per transport (most specific wins, docker
 # wildcards); --remove-signatures still checked; sigstoreSigned (dir: and
 # registry attachments; skopeo cannot verify those, so ferry's verdicts and
 # containers/image's wording are checked); sync applies the same policy.
@@ -188,6 +188,28 @@ is "... every instance's signatures copied" "$(cd "$T/w/l-policy" && cat *signat
 run_ok "... with --remove-signatures" "$FERRY" --policy "$T/p/list.json" copy -q --all --remove-signatures \
     "dir:$T/l-skopeo" "dir:$T/w/l-policy-rs"
 is "... none copied" "$(ls "$T/w/l-policy-rs" | grep -c signature)" 0
+
+# An instance's own signatures meet the same checks as an image's (they
+# once reached a NULL put_signatures, and were stored under a converted
+# instance's new digest, which they do not sign).
+cp -r "$T/list" "$T/l-inst"
+inst_sig=$(cd "$T/l-skopeo" && ls | grep -m1 '^[0-9a-f]\{64\}\.signature-1$')
+cp "$T/l-skopeo/$inst_sig" "$T/l-inst/"
+$SKOPEO --insecure-policy copy -q --all "dir:$T/l-inst" "oci:$T/w/l-inst-skopeo:t" >/dev/null 2>&1
+is "an instance's signatures into oci: (no signatures): skopeo refuses" "$?" 1
+run "$FERRY" --insecure-policy copy -q --all "dir:$T/l-inst" "oci:$T/w/l-inst-oci:t"
+is "... ferry refuses too (exit 1)" "$RC" 1
+stderr_one_line "... in one line naming the destination" "can not copy signatures to oci:$T/w/l-inst-oci:t"
+absent "... and writes no layout" "$T/w/l-inst-oci/index.json"
+run "$FERRY" --insecure-policy copy -q --all --format oci "dir:$T/l-inst" "dir:$T/w/l-inst-conv"
+is "an instance with signatures that --format would convert: refused (exit 1)" "$RC" 1
+stderr_one_line "... in one line saying it would invalidate them" "dir:$T/w/l-inst-conv" "invalidate"
+absent "... nothing written" "$T/w/l-inst-conv/manifest.json"
+run_ok "... copied unchanged, the signatures stay under the instance's digest" \
+    "$FERRY" --insecure-policy copy -q --all "dir:$T/l-inst" "dir:$T/w/l-inst-same"
+is "... byte for byte" "$(sha256 "$T/w/l-inst-same/$inst_sig")" "$(sha256 "$T/l-inst/$inst_sig")"
+run_ok "... and with --remove-signatures into oci:" \
+    "$FERRY" --insecure-policy copy -q --all --remove-signatures "dir:$T/l-inst" "oci:$T/w/l-inst-oci:t"
 
 # ------------------------------------------------ scopes
 mkdir -p "$T/scoped" && cp -r "$T/s-skopeo" "$T/s-ferry" "$T/img" "$T/scoped/"
