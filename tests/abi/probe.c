@@ -28,6 +28,7 @@
  * With FERRY_PROBE_DECLARE_PARALLEL=1
  * in the environment probe-serial declares the parallel bits but still
  * checks for serial calls, so that the checker's own failure is testable.
+ * A destination logs (DEBUG) the option "compress" it was opened with.
  * At close each object logs (DEBUG) the most calls it saw at once, and a
  * destination how many put_manifest and commit calls it received. */
 #define _GNU_SOURCE /* asprintf */
@@ -574,6 +575,8 @@ static int probe_open_destination_as(ferry_ctx *ctx, const char *reference, ferr
     dst->base.ops = &probe_dest_ops;
     dst->guard = (probe_guard){.parallel = parallel, .name = name};
     dst->refuse_manifest = strcmp(reference, "refuse-manifest") == 0;
+    const char *compress = svc->get_option(ctx, "compress");
+    svc->log(ctx, FERRY_LOG_DEBUG, "probe: option compress: %s", compress != NULL ? compress : "(unset)");
     dst->checks = checks;
     dst->open_ctx = ctx;
     *out = &dst->base;

@@ -6,7 +6,7 @@
 # source, that every reference is validated for what it is used for
 # (validate_reference_for, 1.4); that a manifest put_manifest refuses is
 # not offered again; what the DiffID and size bits promise a destination,
-# and the DiffID check of recompressed layers; the 1.4 file services; and how policy.json scopes match
+# and the DiffID check of recompressed layers; boolean option keys; the 1.4 file services; and how policy.json scopes match
 # a third-party transport's identities.
 . "${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/system/lib.sh"
 
@@ -112,6 +112,16 @@ absent "... nothing written" "$T/re-bad/manifest.json"
 run_ok "recompressing a sound image works" \
     ferry copy -q --format oci --dest-compress --dest-compress-format zstd "dir:$T/gz" "dir:$T/re-good"
 export FERRY_TRANSPORT_PATH=$saved_path
+
+# ------------------------------------------------ boolean option keys (doc §6)
+# option_seen: the "compress" the probe destination was given in the last run.
+option_seen() { sed -n 's/.*probe: option compress: \(.*\)$/\1/p' "$T/err" | head -n 1; }
+run ferry --debug copy probe:a probe:opt
+is "a boolean flag not given: its key is unset" "$RC:$(option_seen)" "0:(unset)"
+run ferry --debug copy --dest-compress probe:a probe:opt
+is "--dest-compress: \"true\"" "$RC:$(option_seen)" "0:true"
+run ferry --debug copy --dest-compress=false probe:a probe:opt
+is "--dest-compress=false: \"false\", not unset" "$RC:$(option_seen)" "0:false"
 
 # ------------------------------------------------ validate_reference_for (1.4)
 # purpose_of REF: the purpose the probe was told for REF in the last run.
