@@ -6,8 +6,9 @@
 # source, that every reference is validated for what it is used for
 # (validate_reference_for, 1.4); that a manifest put_manifest refuses is
 # not offered again; what the DiffID and size bits promise a destination,
-# and the DiffID check of recompressed layers; boolean option keys; the 1.4 file services; and how policy.json scopes match
-# a third-party transport's identities.
+# and the DiffID check of recompressed layers; boolean option keys; the 1.4
+# file services; and how policy.json scopes match a third-party transport's
+# identities.
 . "${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/system/lib.sh"
 
 export FERRY_TRANSPORT_PATH="$FERRY_TEST_PLUGINS:$FERRY_TRANSPORT_PATH"
