@@ -202,7 +202,7 @@ static int copy_blob(copy_run *run, blob_job *job, ferry_ctx *sctx, ferry_ctx *d
      * stream, or is the source's own digest. */
     int side = 0;
     transform_kind side_kind = TRANSFORM_GZIP_DECOMPRESS;
-    if ((job->want_diff_id || (check_diff_id && action == LAYER_KEEP)) && !gunzip_for_dest &&
+    if ((job->want_diff_id || (check_diff_id && job->diff_id != NULL && action == LAYER_KEEP)) && !gunzip_for_dest &&
         action != LAYER_DECOMPRESS) {
         uint8_t head[COMPRESS_DETECT_BYTES];
         size_t got = 0;
