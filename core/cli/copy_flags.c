@@ -120,15 +120,6 @@ static int copy_flags_multi_arch(const opt_parsed *p, copy_options *opts, char *
     return 0;
 }
 
-/* A boolean flag given (either way) sets `key` to exactly "true" or "false",
- * as doc/plugin-abi.md §6 promises modules; not given, the key stays unset. */
-static void copy_flags_bool_option(const opt_parsed *p, const char *flag, ctx_options *opts, const char *key)
-{
-    const opt_value *v = opt_get(p, flag);
-    if (v != NULL && v->set)
-        ctx_options_set(opts, key, v->boolean ? "true" : "false");
-}
-
 int copy_flags_apply(ferry_app *app, const opt_parsed *p, ctx_options *src_opts, ctx_options *dst_opts,
                      copy_options *opts, char *err, size_t errcap)
 {
@@ -139,11 +130,11 @@ int copy_flags_apply(ferry_app *app, const opt_parsed *p, ctx_options *src_opts,
     /* --authfile applies to both sides. */
     ctx_options_set(src_opts, "authfile", opt_string(p, "src-authfile") ? NULL : opt_string(p, "authfile"));
     ctx_options_set(dst_opts, "authfile", opt_string(p, "dest-authfile") ? NULL : opt_string(p, "authfile"));
-    copy_flags_bool_option(p, "dest-compress", dst_opts, "compress");
+    app_bool_option(p, "dest-compress", dst_opts, "compress");
     if (copy_flags_compression(p, opts, err, errcap) != 0)
         return -1;
-    copy_flags_bool_option(p, "dest-decompress", dst_opts, "decompress");
-    copy_flags_bool_option(p, "dest-oci-accept-uncompressed-layers", dst_opts, "oci-accept-uncompressed-layers");
+    app_bool_option(p, "dest-decompress", dst_opts, "decompress");
+    app_bool_option(p, "dest-oci-accept-uncompressed-layers", dst_opts, "oci-accept-uncompressed-layers");
 
     opts->forced_format = MANIFEST_UNKNOWN;
     const char *format = opt_string(p, "format");

@@ -142,6 +142,13 @@ int app_apply_globals(ferry_app *app, const opt_parsed *p, char *err, size_t err
     return 0;
 }
 
+void app_bool_option(const opt_parsed *p, const char *flag, ctx_options *opts, const char *key)
+{
+    const opt_value *v = opt_get(p, flag);
+    if (v != NULL && v->set)
+        ctx_options_set(opts, key, v->boolean ? "true" : "false");
+}
+
 int app_side_options(ferry_app *app, const opt_parsed *p, const char *prefix, ctx_options *opts, char *err,
                      size_t errcap)
 {
@@ -153,9 +160,7 @@ int app_side_options(ferry_app *app, const opt_parsed *p, const char *prefix, ct
     }
     for (size_t i = 0; i < sizeof(side_bool_keys) / sizeof(side_bool_keys[0]); i++) {
         snprintf(name, sizeof(name), "%s%s", prefix, side_bool_keys[i]);
-        const opt_value *v = opt_get(p, name);
-        if (v != NULL && v->set)
-            ctx_options_set(opts, side_bool_keys[i], v->boolean ? "true" : "false");
+        app_bool_option(p, name, opts, side_bool_keys[i]);
     }
     snprintf(name, sizeof(name), "%screds", prefix);
     const char *creds = opt_string(p, name);

@@ -37,6 +37,10 @@ int app_apply_globals(ferry_app *app, const opt_parsed *p, char *err, size_t err
 int app_endpoint(ferry_app *app, const char *text, int purpose, const ctx_options *options, copy_endpoint *out,
                  ferry_ctx *ctx);
 
+/* A boolean flag given (either way) sets `key` to exactly "true" or "false",
+ * as doc/plugin-abi.md §6 promises modules; not given, the key stays unset. */
+void app_bool_option(const opt_parsed *p, const char *flag, ctx_options *opts, const char *key);
+
 /* Fills `opts` from flags named PREFIX+name for every flag in the shared
  * registry/transport set (prefix "" for inspect, "src-"/"dest-" for copy). */
 int app_side_options(ferry_app *app, const opt_parsed *p, const char *prefix, ctx_options *opts, char *err,

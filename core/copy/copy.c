@@ -519,12 +519,17 @@ static int copy_open_dest(const copy_endpoint *dst, ferry_ctx *dctx, copy_run *r
     return FERRY_OK;
 }
 
+int copy_dest_keeps_signatures(const copy_endpoint *dst, const copy_run *run)
+{
+    return (dst->transport->capabilities & FERRY_CAP_SIGNATURES) && run->dest->ops->put_signatures != NULL;
+}
+
 int copy_signatures_check(const copy_endpoint *dst, const copy_run *run, const signature_set *sigs,
                           const copy_plan *plan, ferry_ctx *dctx)
 {
     if (sigs->n == 0)
         return FERRY_OK;
-    if (!(dst->transport->capabilities & FERRY_CAP_SIGNATURES) || run->dest->ops->put_signatures == NULL)
+    if (!copy_dest_keeps_signatures(dst, run))
         return ctx_fail(dctx, FERRY_ERR_UNSUPPORTED,
                         "can not copy signatures to %s: the destination does not support signatures "
                         "(use --remove-signatures)", dst->text);

@@ -181,6 +181,8 @@ int copy_sign_wanted(const copy_options *opts);
  * can store signatures, and the sigstore keys loaded into *s. */
 int copy_sign_prepare(const copy_endpoint *dst, const copy_run *run, const copy_options *opts, copy_signing *s,
                       ferry_ctx *dctx);
+/* 1 when the destination declares FERRY_CAP_SIGNATURES and has put_signatures. */
+int copy_dest_keeps_signatures(const copy_endpoint *dst, const copy_run *run);
 /* Signs run->top_written for s->identity with opts->sign_by (GPG), then with
  * each sigstore key, adding the signatures to sigs in that order. */
 int copy_sign(const copy_run *run, const copy_options *opts, const copy_signing *s, signature_set *sigs,

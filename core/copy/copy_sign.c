@@ -84,7 +84,7 @@ int copy_sign_prepare(const copy_endpoint *dst, const copy_run *run, const copy_
         snprintf(identity, cap, "%s%s", ref.string, ref.tag == NULL && ref.digest == NULL ? ":latest" : "");
         docker_ref_free(&ref);
     }
-    if (!(dst->transport->capabilities & FERRY_CAP_SIGNATURES) || run->dest->ops->put_signatures == NULL)
+    if (!copy_dest_keeps_signatures(dst, run))
         return ctx_fail(dctx, FERRY_ERR_UNSUPPORTED, "Can not copy signatures to %s: the destination does not support "
                         "signatures", dst->text);
     return opts->n_sigstore_keys > 0 ? copy_sign_prepare_sigstore(opts, s, dctx) : FERRY_OK;

@@ -260,25 +260,30 @@ static int pipeline_verify(pipeline_reader *p, ferry_ctx *ctx)
 
 /* The output's own promise (a DiffID), checked before eos reaches the
  * destination so that it never commits unverified bytes. */
+static int pipeline_check_diff_id(pipeline_reader *p, ferry_ctx *ctx, const char *got, const char *expected)
+{
+    if (strcmp(got, expected) == 0)
+        return FERRY_OK;
+    return ctx_fail(ctx, FERRY_ERR_DIGEST_MISMATCH,
+                    "%s: DiffID digest mismatch: uncompressed content hashes to %s, the config says %s", p->what, got,
+                    expected);
+}
+
 static int pipeline_verify_output(pipeline_reader *p, ferry_ctx *ctx)
 {
-    if (p->expected_output_digest[0] && strcmp(p->out_digest, p->expected_output_digest) != 0)
-        return ctx_fail(ctx, FERRY_ERR_DIGEST_MISMATCH,
-                        "%s: DiffID digest mismatch: uncompressed content hashes to %s, the config says %s", p->what,
-                        p->out_digest, p->expected_output_digest);
-    if (p->expected_diff_id[0] == '\0')
-        return FERRY_OK;
+    int rc = p->expected_output_digest[0] ? pipeline_check_diff_id(p, ctx, p->out_digest, p->expected_output_digest)
+                                          : FERRY_OK;
+    if (rc != FERRY_OK || p->expected_diff_id[0] == '\0')
+        return rc;
+    /* The unpacked bytes the output does not carry: the side transform's,
+     * else a recompressing chain's middle. */
     char middle[DIGEST_MAX_LEN];
     const char *got = p->side != NULL ? (p->side_done && p->side_digest[0] ? p->side_digest : NULL)
                       : transform_chain_middle_digest(p->xf, middle, sizeof(middle)) == 0 ? middle
                                                                                            : NULL;
     if (got == NULL)
         return ctx_fail(ctx, FERRY_ERR_FAILED, "%s: its DiffID could not be computed", p->what);
-    if (strcmp(got, p->expected_diff_id) != 0)
-        return ctx_fail(ctx, FERRY_ERR_DIGEST_MISMATCH,
-                        "%s: DiffID digest mismatch: uncompressed content hashes to %s, the config says %s", p->what,
-                        got, p->expected_diff_id);
-    return FERRY_OK;
+    return pipeline_check_diff_id(p, ctx, got, p->expected_diff_id);
 }
 
 static int pipeline_pull(pipeline_reader *p, ferry_ctx *ctx, uint8_t *buf, size_t len, size_t *nread)
